@@ -1,0 +1,3 @@
+from engine import offline as _offline
+
+_offline.enforce()

@@ -1,0 +1,231 @@
+"""The model catalog: which models Quarry knows, where their files are, and whether they are sound."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from engine import locations
+from engine.errors import ModelCorrupt, ModelMissing, QuarryError, UnknownModel
+
+GGUF_MAGIC = b"GGUF"
+ONNX_SUFFIXES = (".onnx",)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of the catalog, shipped or registered by the user."""
+
+    id: str
+    kind: str  # "llm" | "encoder"
+    format: str  # "gguf" | "onnx"
+    title: str
+    source: str  # "pypi:pkg==ver[,pkg==ver]" or "path"
+    file: str
+    sha256: str
+    license: str = ""
+    members: tuple[str, ...] = ()
+    instruct: bool = True
+    path: str | None = None  # user-registered models live where the user keeps them
+
+    @property
+    def user_added(self) -> bool:
+        return self.source == "path"
+
+    @property
+    def folder(self) -> Path:
+        """Gives the folder the model's files land in when provisioned."""
+        if self.path:
+            return Path(self.path).parent
+        return locations.models_dir() / "files" / self.id
+
+    @property
+    def model_path(self) -> Path:
+        """Gives the file that a runtime loads."""
+        return Path(self.path) if self.path else self.folder / self.file
+
+    @property
+    def packages(self) -> list[str]:
+        return self.source.removeprefix("pypi:").split(",") if self.source.startswith("pypi:") else []
+
+
+@dataclass
+class ModelStatus:
+    """What `quarry models list` shows for one model."""
+
+    entry: ModelEntry
+    state: str  # "ready" | "missing" | "corrupt"
+    size_bytes: int = 0
+    detail: str = ""
+    default_for: list[str] = field(default_factory=list)
+
+
+DEFAULTS = {"llm": "smollm2-135m", "encoder": "minilm-l6"}
+
+
+def _read_toml(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get("model", [])
+    except tomllib.TOMLDecodeError as exc:
+        raise QuarryError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+
+
+def _entry(raw: dict) -> ModelEntry:
+    raw = dict(raw)
+    raw["members"] = tuple(raw.get("members", ()))
+    return ModelEntry(**raw)
+
+
+def load() -> dict[str, ModelEntry]:
+    """Gives every known model by id: the shipped catalog, then the user's own additions."""
+    entries = [_entry(r) for r in _read_toml(locations.catalog_file())]
+    entries += [_entry(r) for r in _read_toml(locations.user_models_file())]
+    return {e.id: e for e in entries}
+
+
+def get(model_id: str) -> ModelEntry:
+    """Gives one catalog entry, or an error listing the ids that exist."""
+    models = load()
+    if model_id not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise UnknownModel(f"unknown model '{model_id}' (known: {known}); see `quarry models list`")
+    return models[model_id]
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Gives the hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _stamp_of(path: Path) -> dict:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def verify_file(path: Path, expected: str, what: str, fix: str) -> None:
+    """Checks a file against its sha256; a stamp beside it skips rehashing an unchanged file."""
+    if not path.exists():
+        raise ModelMissing(f"{what}: {path} is missing; run `{fix}`")
+    stamp = _stamp_path(path)
+    current = _stamp_of(path)
+    try:
+        if json.loads(stamp.read_text()) == {**current, "sha256": expected}:
+            return
+    except (OSError, ValueError):
+        pass
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelCorrupt(
+            f"{what}: {path} has sha256 {actual[:12]}…, expected {expected[:12]}…; run `{fix}`"
+        )
+    try:
+        stamp.write_text(json.dumps({**current, "sha256": expected}))
+    except OSError:
+        pass  # a read-only model folder only costs a rehash next time
+
+
+def fix_command(entry: ModelEntry) -> str:
+    """Gives the command that provisions or re-registers a model."""
+    if entry.user_added:
+        return f"quarry models add {entry.path} --id {entry.id}"
+    return f"quarry models pull {entry.id}"
+
+
+def checksums_file(entry: ModelEntry) -> Path:
+    return entry.folder / "checksums.json"
+
+
+def verify(entry: ModelEntry) -> Path:
+    """Gives the path of a model's main file after checking every file it loads against its checksum."""
+    what = f"model '{entry.id}'"
+    fix = fix_command(entry)
+    if entry.format == "gguf":
+        verify_file(entry.model_path, entry.sha256, what, fix)
+        return entry.model_path
+    if entry.user_added:
+        verify_file(entry.model_path, entry.sha256, what, fix)
+        return entry.model_path
+    # An exported encoder: provisioning recorded the checksum of each file it produced.
+    sums_path = checksums_file(entry)
+    if not sums_path.exists():
+        raise ModelMissing(f"{what} is not provisioned; run `{fix}`")
+    try:
+        sums = json.loads(sums_path.read_text())
+    except ValueError:
+        raise ModelCorrupt(f"{what}: {sums_path} is unreadable; run `{fix} --force`") from None
+    for name, digest in sums.items():
+        verify_file(entry.folder / name, digest, what, f"{fix} --force")
+    return entry.model_path
+
+
+def status(entry: ModelEntry) -> ModelStatus:
+    """Gives whether a model is ready to load, without raising."""
+    size = 0
+    if entry.model_path.exists():
+        size = entry.model_path.stat().st_size
+        if entry.format == "onnx" and entry.folder.is_dir() and not entry.user_added:
+            size = sum(p.stat().st_size for p in entry.folder.iterdir() if p.is_file())
+    try:
+        verify(entry)
+        state, detail = "ready", ""
+    except ModelMissing as exc:
+        state, detail = "missing", str(exc)
+    except ModelCorrupt as exc:
+        state, detail = "corrupt", str(exc)
+    defaults = [kind for kind, mid in DEFAULTS.items() if mid == entry.id]
+    return ModelStatus(entry, state, size, detail, defaults)
+
+
+def sniff_format(path: Path) -> str:
+    """Gives 'gguf' or 'onnx' for a model file, judged by its bytes, or raises naming the file."""
+    if not path.is_file():
+        raise QuarryError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head == GGUF_MAGIC:
+        return "gguf"
+    if path.suffix.lower() in ONNX_SUFFIXES:
+        return "onnx"
+    raise QuarryError(f"{path}: not a GGUF file (no GGUF header) and not an .onnx file")
+
+
+def add(path: Path, model_id: str | None = None, kind: str | None = None) -> ModelEntry:
+    """Registers a GGUF or ONNX file the user already has and gives its catalog entry."""
+    path = path.expanduser().resolve()
+    fmt = sniff_format(path)
+    model_id = model_id or path.stem.lower().replace(" ", "-")
+    existing = load()
+    if model_id in existing and not existing[model_id].user_added:
+        raise QuarryError(f"'{model_id}' is a shipped model id; choose another with --id")
+    kind = kind or ("llm" if fmt == "gguf" else "encoder")
+    entry = ModelEntry(
+        id=model_id, kind=kind, format=fmt, title=path.name, source="path", file=path.name,
+        sha256=sha256_file(path), path=str(path), instruct=True,
+    )
+    if fmt == "onnx" and not (path.parent / "tokenizer.json").exists():
+        raise QuarryError(f"{path}: an ONNX encoder needs a tokenizer.json beside it")
+    users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != model_id]
+    record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
+    users.append(record)
+    target = locations.user_models_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps({"model": users}), encoding="utf-8")
+    os.replace(tmp, target)
+    return entry

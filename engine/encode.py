@@ -1,0 +1,123 @@
+"""Sentence encoder on ONNX Runtime: tokenizers + onnxruntime + numpy, CUDA provider when there is one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine import catalog
+from engine.errors import ModelCorrupt
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+@dataclass(frozen=True)
+class EncoderInfo:
+    """What `quarry` reports about a loaded encoder."""
+
+    model_id: str
+    variant: str
+    provider: str
+    dimension: int
+    max_seq_length: int
+
+
+def choose_providers(available: Sequence[str]) -> list[str]:
+    """Gives the providers to ask for: CUDA first when the runtime offers it, CPU always."""
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+class Encoder:
+    """Embeds texts into unit vectors with an exported ONNX encoder."""
+
+    def __init__(self, model_id: str = catalog.DEFAULTS["encoder"], variant: str = "fp32",
+                 threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        entry = catalog.get(model_id)
+        main = catalog.verify(entry)
+        folder = main.parent
+        model_file = main if variant == "fp32" else folder / f"model.{variant}.onnx"
+        if not model_file.exists():
+            raise ModelCorrupt(f"model '{model_id}': no {variant} variant at {model_file}; "
+                               f"run `quarry models pull {model_id} --force`")
+        config_path = folder / "encoder.json"
+        config = json.loads(config_path.read_text()) if config_path.exists() else {}
+        self.max_seq_length = int(config.get("max_seq_length", 256))
+        self.pooling = config.get("pooling", "mean")
+        self.normalize = bool(config.get("normalize", True))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                str(model_file), options, providers=choose_providers(ort.get_available_providers()))
+        except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
+            raise ModelCorrupt(f"model '{model_id}': {model_file} is not a loadable ONNX model "
+                               f"({str(exc).splitlines()[0][:120]})") from None
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.dimension = int(config.get("dimension") or self.session.get_outputs()[0].shape[-1])
+        self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,
+                                self.max_seq_length)
+
+    def token_count(self, text: str) -> int:
+        """Gives how many encoder tokens a text has (untruncated), for chunking."""
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def tokenize_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Gives the character span of each encoder token of a text."""
+        return self.tokenizer.encode(text, add_special_tokens=False).offsets
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feeds)[0]
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            weights = mask[..., None].astype(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+        if self.normalize:
+            pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled.astype(np.float32)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Gives one float32 row per text; batches are sorted by length so padding stays small."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            out[idx] = self._run([texts[i] for i in idx])
+            if progress:
+                progress(len(idx))
+        return out
+
+
+def load_default(variant: str = "fp32") -> Encoder:
+    """Gives the default encoder of the catalog."""
+    return Encoder(catalog.DEFAULTS["encoder"], variant)
+
+
+def model_folder(model_id: str) -> Path:
+    return catalog.get(model_id).folder

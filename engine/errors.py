@@ -1,0 +1,41 @@
+"""Errors a user can cause. Each message names the thing and the fix; fronts print it as one line."""
+
+
+class QuarryError(Exception):
+    """An error the user can act on; never a bug."""
+
+
+class ModelMissing(QuarryError):
+    """A catalog model whose files are not provisioned."""
+
+
+class ModelCorrupt(QuarryError):
+    """A model file whose checksum or format is wrong."""
+
+
+class UnknownModel(QuarryError):
+    """A model id that is not in the catalog."""
+
+
+class ProvisionError(QuarryError):
+    """Provisioning a model failed (package not reachable, export failed)."""
+
+
+class WorkspaceBusy(QuarryError):
+    """Another process holds the workspace's DuckDB file for writing."""
+
+
+class WorkspaceError(QuarryError):
+    """A workspace folder or database that cannot be used."""
+
+
+class IngestError(QuarryError):
+    """One input file that cannot be ingested; the rest of the batch goes on."""
+
+
+class SearchError(QuarryError):
+    """A search request that cannot be answered as asked."""
+
+
+class GenerationCancelled(QuarryError):
+    """Generation was stopped by the user."""

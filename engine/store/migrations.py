@@ -1,0 +1,71 @@
+"""Numbered schema migrations, each applied once and recorded in `_migrations`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+
+def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute("""
+        CREATE SEQUENCE document_ids START 1;
+        CREATE SEQUENCE chunk_ids START 1;
+        CREATE SEQUENCE chat_ids START 1;
+        CREATE SEQUENCE message_ids START 1;
+        CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+        CREATE TABLE documents (
+            id BIGINT PRIMARY KEY DEFAULT nextval('document_ids'),
+            path VARCHAR NOT NULL UNIQUE,
+            title VARCHAR,
+            doctype VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            size_bytes BIGINT,
+            pages INTEGER,
+            lang VARCHAR,
+            meta JSON,
+            status VARCHAR NOT NULL,          -- ready | failed
+            error VARCHAR,
+            modified_at TIMESTAMP,
+            ingested_at TIMESTAMP DEFAULT current_timestamp
+        );
+        CREATE TABLE chunks (
+            id BIGINT PRIMARY KEY DEFAULT nextval('chunk_ids'),
+            document_id BIGINT NOT NULL,
+            ord INTEGER NOT NULL,
+            page INTEGER,
+            heading VARCHAR,
+            text VARCHAR NOT NULL,
+            tokens INTEGER,
+            lang VARCHAR
+        );
+        CREATE INDEX chunks_document ON chunks(document_id);
+        CREATE TABLE chats (
+            id BIGINT PRIMARY KEY DEFAULT nextval('chat_ids'),
+            title VARCHAR NOT NULL,
+            model VARCHAR,
+            mode VARCHAR NOT NULL DEFAULT 'chat', -- chat | docs
+            system_prompt VARCHAR,
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            updated_at TIMESTAMP DEFAULT current_timestamp
+        );
+        CREATE TABLE messages (
+            id BIGINT PRIMARY KEY DEFAULT nextval('message_ids'),
+            chat_id BIGINT NOT NULL,
+            role VARCHAR NOT NULL,            -- system | user | assistant
+            content VARCHAR NOT NULL,
+            stats JSON,
+            citations JSON,
+            created_at TIMESTAMP DEFAULT current_timestamp
+        );
+        CREATE INDEX messages_chat ON messages(chat_id);
+        CREATE TABLE data_tables (
+            name VARCHAR PRIMARY KEY,
+            document_id BIGINT NOT NULL,
+            source_path VARCHAR NOT NULL,
+            rows BIGINT
+        );
+    """)
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [m001_initial]
