@@ -1,0 +1,41 @@
+# `make run` and `make test` each set everything up on a fresh machine first (venv, packages, models).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.quarry-installed
+MODELS := smollm2-135m minilm-l6 gemma3-270m
+DEMO := .
+
+.PHONY: setup models run test lint bench demo clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+
+$(STAMP): pyproject.toml scripts/install_llama_cpp.sh | $(PY)
+	bash scripts/install_llama_cpp.sh
+	$(PY) -m pip install --quiet -e '.[export,dev]'
+	touch $@
+
+setup: $(STAMP) models
+
+models: $(STAMP)
+	$(PY) -m tui.cli models pull $(MODELS)
+
+demo: setup
+	$(PY) -m tui.cli ingest --workspace $(DEMO) demo/docs
+
+run: demo
+	$(PY) -m tui.cli --workspace $(DEMO)
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/llm_speed.py
+
+clean:
+	rm -rf $(VENV) quarry.duckdb quarry.duckdb.wal indexes/*/

@@ -1,0 +1,78 @@
+"""Plain chat turns: history from DuckDB, the model's reply streamed, both stored with the stats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from engine import catalog, llm
+from engine.llm import CancelCheck, GenerationParams, RunStats
+from engine.workspace import Workspace
+
+DEFAULT_SYSTEM = "You are a concise, helpful assistant for a business user."
+
+
+@dataclass
+class Reply:
+    """A finished assistant turn."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    stats: RunStats
+    trimmed_turns: int = 0
+
+
+def title_from(prompt: str, width: int = 48) -> str:
+    """Gives a chat title from its first prompt."""
+    line = " ".join(prompt.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def fit_history(model: llm.LLM, system: str, history: list[dict], reserve: int) -> tuple[list[dict], int]:
+    """Gives the newest messages that fit the context beside `reserve` tokens, and how many were dropped."""
+    budget = model.n_ctx - reserve
+    kept = list(history)
+    dropped = 0
+    while len(kept) > 1 and len(model.tokenize(model.render([{"role": "system", "content": system},
+                                                                *kept]))) > budget:
+        kept.pop(0)
+        dropped += 1
+    return kept, dropped
+
+
+@dataclass
+class Turn:
+    """One user message and the streamed reply to it; `reply` is set once streaming ends."""
+
+    workspace: Workspace
+    prompt: str
+    model_id: str = field(default_factory=lambda: catalog.DEFAULTS["llm"])
+    chat_id: int | None = None
+    system: str = DEFAULT_SYSTEM
+    reply: Reply | None = None
+
+    def stream(self, params: GenerationParams | None = None, cancel: CancelCheck | None = None) -> Iterator[str]:
+        """Yields the reply's text pieces; stores both messages in the chat (created if needed)."""
+        params = params or GenerationParams()
+        store = self.workspace.store
+        model = llm.get(self.model_id)
+        if self.chat_id is None:
+            self.chat_id = store.create_chat(title_from(self.prompt), self.model_id)
+        history = [{"role": m.role, "content": m.content} for m in store.messages(self.chat_id)
+                   if m.role in ("user", "assistant")]
+        history.append({"role": "user", "content": self.prompt})
+        store.add_message(self.chat_id, "user", self.prompt)
+        kept, dropped = fit_history(model, self.system, history, params.max_tokens)
+        stats = RunStats(self.model_id, load_ms=model.load_ms)
+        pieces: list[str] = []
+        try:
+            for piece in model.stream_chat([{"role": "system", "content": self.system}, *kept],
+                                           params, cancel, stats):
+                pieces.append(piece)
+                yield piece
+        finally:
+            text = "".join(pieces).strip()
+            record = stats.to_dict() | {"trimmed_turns": dropped}
+            mid = store.add_message(self.chat_id, "assistant", text, stats=record)
+            self.reply = Reply(self.chat_id, mid, text, stats, dropped)

@@ -1,0 +1,82 @@
+"""The `quarry` command: a thin front on the engine. Bare `quarry` opens the TUI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from engine import offline
+from engine.errors import QuarryError
+
+offline.enforce()
+
+
+class QuarryGroup(click.Group):
+    """Turns every QuarryError into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QuarryError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def workspace_option(fn: Callable) -> Callable:
+    return click.option("--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
+                        envvar="QUARRY_WORKSPACE", default=None,
+                        help="Workspace folder (default: the user data dir; env QUARRY_WORKSPACE).")(fn)
+
+
+def json_option(fn: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document.")(fn)
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
+
+
+def open_workspace(path: Path | None, create: bool = True):
+    from engine.workspace import Workspace
+
+    return Workspace(path, create=create)
+
+
+@click.group(cls=QuarryGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@workspace_option
+@click.version_option(package_name="quarry")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None) -> None:
+    """Quarry: chat with your documents on local models, offline.
+
+    Run with no command to open the terminal app.
+
+    \b
+    Examples:
+      quarry                                  # open the app
+      quarry models pull smollm2-135m         # provision the default chat model
+      quarry chat "Name three ways to reduce customer churn."
+      quarry ingest ~/docs && quarry ask "What is our refund window?"
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+    if ctx.invoked_subcommand is None:
+        from tui.app import run_app
+
+        run_app(workspace)
+
+
+def main() -> None:
+    cli(prog_name="quarry")
+
+
+from tui.commands import docs as _docs  # noqa: E402,F401  (registers commands)
+from tui.commands import models as _models  # noqa: E402,F401
+from tui.commands import talk as _talk  # noqa: E402,F401
+
+if __name__ == "__main__":
+    sys.exit(main())
