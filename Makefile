@@ -20,13 +20,13 @@ $(STAMP): pyproject.toml scripts/install_llama_cpp.sh | $(PY)
 setup: $(STAMP) models
 
 models: $(STAMP)
-	$(PY) -m tui.cli models pull $(MODELS)
+	$(PY) -m tui models pull $(MODELS)
 
 demo: setup
-	$(PY) -m tui.cli ingest --workspace $(DEMO) demo/docs
+	$(PY) -m tui ingest --workspace $(DEMO) demo/docs
 
 run: demo
-	$(PY) -m tui.cli --workspace $(DEMO)
+	$(PY) -m tui --workspace $(DEMO)
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +76,3 @@ def main() -> None:
 from tui.commands import docs as _docs  # noqa: E402,F401  (registers commands)
 from tui.commands import models as _models  # noqa: E402,F401
 from tui.commands import talk as _talk  # noqa: E402,F401
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Shared fixtures: the user's own config and workspace never leak in; one real demo workspace per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import catalog, locations
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Points config and default workspace at temporary folders for every test."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("QUARRY_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("QUARRY_WORKSPACE", str(home / "workspace"))
+    yield home
+
+
+def require_models(*ids: str) -> None:
+    for model_id in ids:
+        state = catalog.status(catalog.get(model_id)).state
+        if state != "ready":
+            pytest.fail(f"model {model_id} is {state}: run `make setup` (the test command does it)")
+
+
+@pytest.fixture(scope="session")
+def chat_model():
+    """The real SmolLM2 GGUF through llama.cpp, loaded once."""
+    from engine import llm
+
+    require_models("smollm2-135m")
+    return llm.get("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real ONNX MiniLM encoder."""
+    from engine.encode import Encoder
+
+    require_models("minilm-l6")
+    return Encoder("minilm-l6")
+
+
+@pytest.fixture(scope="session")
+def demo_workspace_dir(tmp_path_factory) -> Path:
+    """A workspace built once per session from the demo corpus, with real indexes."""
+    from engine.ingest import ingest_paths
+    from engine.workspace import Workspace
+
+    require_models("minilm-l6")
+    root = tmp_path_factory.mktemp("demo-ws")
+    with Workspace(root) as ws:
+        for _ in ingest_paths(ws, [locations.demo_corpus()]):
+            pass
+    return root
+
+
+@pytest.fixture
+def demo_workspace(demo_workspace_dir, tmp_path):
+    """A private copy of the session's demo workspace, open."""
+    from engine.workspace import Workspace
+
+    root = tmp_path / "ws"
+    shutil.copytree(demo_workspace_dir, root)
+    ws = Workspace(root)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def tmp_models_dir(tmp_path, monkeypatch) -> Path:
+    """An empty models folder (provisioning lands here); the downloaded packages stay cached."""
+    target = tmp_path / "models"
+    target.mkdir()
+    monkeypatch.setenv("QUARRY_MODELS_DIR", str(target))
+    return target
+
+
+def quarry_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    return env

