@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,14 @@ class EncoderInfo:
     max_seq_length: int
 
 
-def choose_providers(available: Sequence[str]) -> list[str]:
-    """Gives the providers to ask for: CUDA first when the runtime offers it, CPU always."""
-    return [CUDA, CPU] if CUDA in available else [CPU]
+def gpu_present() -> bool:
+    """Tells whether an NVIDIA device node exists; onnxruntime-gpu lists CUDA even on machines without one."""
+    return Path("/dev/nvidiactl").exists() or os.environ.get("QUARRY_FORCE_CUDA") == "1"
+
+
+def choose_providers(available: Sequence[str], gpu: bool) -> list[str]:
+    """Gives the providers to ask for: CUDA first when the runtime offers it and a GPU is there."""
+    return [CUDA, CPU] if CUDA in available and gpu else [CPU]
 
 
 class Encoder:
@@ -59,9 +65,11 @@ class Encoder:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        ort.set_default_logger_severity(3)
         try:
             self.session = ort.InferenceSession(
-                str(model_file), options, providers=choose_providers(ort.get_available_providers()))
+                str(model_file), options,
+                providers=choose_providers(ort.get_available_providers(), gpu_present()))
         except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
             raise ModelCorrupt(f"model '{model_id}': {model_file} is not a loadable ONNX model "
                                f"({str(exc).splitlines()[0][:120]})") from None
@@ -113,11 +121,3 @@ class Encoder:
                 progress(len(idx))
         return out
 
-
-def load_default(variant: str = "fp32") -> Encoder:
-    """Gives the default encoder of the catalog."""
-    return Encoder(catalog.DEFAULTS["encoder"], variant)
-
-
-def model_folder(model_id: str) -> Path:
-    return catalog.get(model_id).folder

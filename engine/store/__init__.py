@@ -190,17 +190,35 @@ class Store:
              modified_at]).fetchone()[0]
 
     def insert_chunks(self, document_id: int, chunks: Iterable[tuple]) -> list[int]:
-        """Inserts (ord, page, heading, text, tokens, lang) rows in one statement; gives their ids."""
+        """Inserts (ord, page, heading, text, tokens, lang, vector bytes) rows; gives their ids."""
         rows = list(chunks)
         if not rows:
             return []
         first = self.db.execute(f"SELECT nextval('chunk_ids') FROM range({len(rows)})").fetchall()
         ids = [r[0] for r in first]
         self.db.executemany(
-            "INSERT INTO chunks (id, document_id, ord, page, heading, text, tokens, lang)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks (id, document_id, ord, page, heading, text, tokens, lang, vector)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [[cid, document_id, *row] for cid, row in zip(ids, rows)])
         return ids
+
+    def iter_vectors(self, batch: int = 8192) -> Iterator[list[tuple[int, bytes]]]:
+        """Yields (chunk id, float32 vector bytes) in id order, a batch at a time."""
+        last = 0
+        while True:
+            rows = self.db.execute("SELECT id, vector FROM chunks WHERE id > ? AND vector IS NOT NULL"
+                                   " ORDER BY id LIMIT ?", [last, batch]).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def vectors_by_ids(self, ids: list[int]) -> dict[int, bytes]:
+        if not ids:
+            return {}
+        rows = self.db.execute("SELECT id, vector FROM chunks WHERE id IN (SELECT unnest(?::BIGINT[]))",
+                               [list(ids)]).fetchall()
+        return dict(rows)
 
     def register_table(self, name: str, document_id: int, source: str, relation_sql: str,
                        params: list) -> int:
@@ -245,10 +263,13 @@ class Store:
             FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}""", params).fetchall()
         return [ChunkRow(*r) for r in rows]
 
-    def filter_chunk_ids(self, ids: list[int], doctype: str | None, path_glob: str | None,
+    def filter_chunk_ids(self, ids: list[int] | None, doctype: str | None, path_glob: str | None,
                          since: datetime | None) -> set[int]:
-        """Gives the subset of ids whose document matches the filters."""
-        clauses, params = ["c.id IN (SELECT unnest(?::BIGINT[]))"], [list(ids)]
+        """Gives the chunk ids (among `ids`, or all) whose document matches the filters."""
+        clauses, params = ["TRUE"], []
+        if ids is not None:
+            clauses.append("c.id IN (SELECT unnest(?::BIGINT[]))")
+            params.append(list(ids))
         if doctype:
             clauses.append("d.doctype = ?")
             params.append(doctype)

@@ -37,7 +37,8 @@ def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
             heading VARCHAR,
             text VARCHAR NOT NULL,
             tokens INTEGER,
-            lang VARCHAR
+            lang VARCHAR,
+            vector BLOB                       -- float32 embedding; indexes are rebuilt from these
         );
         CREATE INDEX chunks_document ON chunks(document_id);
         CREATE TABLE chats (

@@ -38,10 +38,13 @@ def test_batches_do_not_change_vectors(encoder):
 
 
 def test_reports_provider_and_prefers_cuda():
-    assert choose_providers([CUDA, CPU]) == [CUDA, CPU]
-    assert choose_providers([CPU]) == [CPU]
+    assert choose_providers([CUDA, CPU], gpu=True) == [CUDA, CPU]
+    assert choose_providers([CUDA, CPU], gpu=False) == [CPU]
+    assert choose_providers([CPU], gpu=True) == [CPU]
 
 
-def test_cpu_provider_used_without_gpu(encoder):
-    assert encoder.info.provider in (CPU, CUDA)
+def test_reports_the_provider_it_runs_on(encoder):
+    from engine.encode import gpu_present
+
+    assert encoder.info.provider == (CUDA if gpu_present() else CPU)
     assert encoder.info.dimension == 384

@@ -1,0 +1,202 @@
+"""`quarry ingest`, `quarry docs`, `quarry search`, `quarry index info`, `quarry eval retrieval`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--reembed", is_flag=True, help="Confirm re-embedding after an encoder or chunking change.")
+@workspace_option
+@json_option
+def ingest(paths: tuple[Path, ...], reembed: bool, workspace: Path | None, as_json: bool) -> None:
+    """Ingest files and folders (txt md html pdf docx xlsx csv json parquet); incremental.
+
+    Unchanged files are skipped, changed ones replaced and deleted ones removed. Progress is committed
+    file by file: an interrupted ingest resumes where it stopped.
+
+    \b
+    Examples:
+      quarry ingest ~/Documents/policies
+      quarry ingest report.pdf prices.xlsx --json
+    """
+    from engine.ingest import IngestSummary, ingest_paths
+
+    summary = IngestSummary()
+    with open_workspace(workspace) as ws:
+        events = ingest_paths(ws, paths, reembed=reembed, summary=summary)
+        if sys.stderr.isatty() and not as_json:
+            _ingest_with_bar(events)
+        else:
+            for event in events:
+                if event.kind in ("ingested", "failed", "removed") and not as_json:
+                    click.echo(_event_line(event), err=True)
+                elif event.kind == "failed":
+                    click.echo(f"error: {event.message}", err=True)
+                for warning in event.warnings:
+                    click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        emit_json(summary.__dict__)
+    else:
+        click.echo(summary.line())
+
+
+def _event_line(event) -> str:
+    where = f"[{event.files_done}/{event.files_total}]"
+    if event.kind == "failed":
+        return f"{where} error: {event.message}"
+    if event.kind == "removed":
+        return f"{where} removed {event.path}"
+    return f"{where} {event.path}: {event.chunks} chunks ({event.chunks_per_s:.0f} chunks/s)"
+
+
+def _ingest_with_bar(events) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("ingesting", total=None, rate="")
+        for event in events:
+            if event.kind == "start":
+                bar.update(task, total=event.files_total)
+            elif event.kind == "failed":
+                console.print(f"[red]error:[/] {event.message}", highlight=False)
+            for warning in event.warnings:
+                console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            if event.kind in ("ingested", "skipped", "failed"):
+                bar.update(task, completed=event.files_done, rate=f"{event.chunks_per_s:.0f} chunks/s",
+                           description=Path(event.path).name[:30])
+
+
+@cli.command()
+@click.option("--remove", "remove_id", type=int, help="Remove the document with this id.")
+@workspace_option
+@json_option
+def docs(remove_id: int | None, workspace: Path | None, as_json: bool) -> None:
+    """List the library (or remove a document with --remove ID).
+
+    \b
+    Examples:
+      quarry docs
+      quarry docs --remove 12
+    """
+    from engine.ingest import remove_document
+
+    with open_workspace(workspace) as ws:
+        if remove_id is not None:
+            chunks = remove_document(ws, remove_id)
+            click.echo(f"removed document {remove_id} ({chunks} chunks)")
+            return
+        rows = ws.store.documents()
+    if as_json:
+        emit_json([d.__dict__ for d in rows])
+        return
+    click.echo(f"{'ID':>4}  {'TYPE':7} {'PAGES':>5} {'CHUNKS':>6}  {'STATUS':7} FILE")
+    for d in rows:
+        click.echo(f"{d.id:>4}  {d.doctype:7} {d.pages or '-':>5} {d.chunks:>6}  {d.status:7} {d.path}")
+        if d.error:
+            click.echo(f"{'':27}{d.error}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--k", "k", type=int, default=5, show_default=True, help="How many hits.")
+@click.option("--mode", type=click.Choice(["vector", "keyword", "hybrid"]), default="hybrid", show_default=True)
+@click.option("--type", "doctype", help="Only documents of this type (pdf, md, csv, ...).")
+@click.option("--path", "path_glob", help="Only documents whose path matches this glob, e.g. '*policies*'.")
+@workspace_option
+@json_option
+def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | None,
+           workspace: Path | None, as_json: bool) -> None:
+    """Search the library: vector, keyword or hybrid (default).
+
+    \b
+    Examples:
+      quarry search "return window for opened electronics"
+      quarry search "退货政策" --mode keyword --json
+      quarry search "warranty" --type pdf --path '*products*'
+    """
+    from engine.search import Filters
+
+    with open_workspace(workspace) as ws:
+        result = ws.searcher().search(query, k, mode, Filters(doctype, path_glob))
+    if as_json:
+        emit_json({"query": query, "mode": mode, "weights": result.weights, "timings_ms": result.timings_ms,
+                   "hits": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "score": h.score,
+                             "vector_score": h.vector_score, "keyword_score": h.keyword_score,
+                             "heading": h.heading, "text": h.text} for h in result.hits]})
+        return
+    if not result.hits:
+        click.echo("no results")
+    for h in result.hits:
+        page = f" p.{h.page}" if h.page else ""
+        click.echo(click.style(f"{h.rank}. {h.path}{page}", bold=True) + f"  (score {h.score:.4f}, chunk {h.chunk_id})")
+        click.echo("   " + " ".join(h.text.split())[:200])
+
+
+@cli.group()
+def index() -> None:
+    """Inspect the search indexes."""
+
+
+@index.command("info")
+@workspace_option
+@json_option
+def index_info(workspace: Path | None, as_json: bool) -> None:
+    """Show the vector index kind (exact or IVF), sizes and the DuckDB state they match.
+
+    \b
+    Example:
+      quarry index info --json
+    """
+    with open_workspace(workspace) as ws:
+        searcher = ws.searcher()
+        info = searcher.vectors.info()
+        data = {"vector_index": info.__dict__, "keyword_documents": searcher.keywords.count(),
+                "chunks": ws.store.chunk_count(), "generation": ws.store.chunk_generation(),
+                "encoder": ws.encoder_id, "rebuilt_on_open": searcher.rebuilt}
+    if as_json:
+        emit_json(data)
+        return
+    kind = "exact (flat inner product)" if info.kind == "flat" else f"IVF, {info.nlist} lists, nprobe {info.nprobe}"
+    click.echo(f"vector index   {kind}; {info.vectors} vectors of {info.dimension} dims ({data['encoder']})")
+    click.echo(f"keyword index  tantivy; {data['keyword_documents']} chunks")
+    click.echo(f"DuckDB         {data['chunks']} chunks; generation {data['generation']}"
+               + (f"; rebuilt on open: {', '.join(searcher.rebuilt)}" if searcher.rebuilt else ""))
+
+
+@cli.group()
+def eval() -> None:  # noqa: A001  (the command is called eval)
+    """Evaluate retrieval and answers on your own question sets."""
+
+
+@eval.command("retrieval")
+@click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--k", "k", type=int, default=5, show_default=True)
+@workspace_option
+@json_option
+def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: bool) -> None:
+    """Recall@k and MRR per search mode over a JSONL file of {question, expected_file[, answer]}.
+
+    \b
+    Example:
+      quarry eval retrieval bench/questions.jsonl --k 5
+    """
+    from engine.evaluate import evaluate_retrieval, read_questions
+
+    with open_workspace(workspace) as ws:
+        report = evaluate_retrieval(ws, read_questions(questions), k)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(f"{'MODE':8} {'LANG':4} {'N':>4} {'RECALL@' + str(k):>9} {'MRR':>6}")
+    for row in report["rows"]:
+        click.echo(f"{row['mode']:8} {row['lang']:4} {row['n']:>4} {row['recall']:>9.3f} {row['mrr']:>6.3f}")

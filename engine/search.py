@@ -1,0 +1,251 @@
+"""Retrieval: FAISS vectors and tantivy keywords, fused with per-query trust weights, plus filters."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from engine.errors import SearchError
+from engine.index import VectorIndex
+from engine.ingest.text import cjk_ratio
+from engine.keyword import KeywordIndex
+
+MODES = ("vector", "keyword", "hybrid")
+CANDIDATES = 50
+RRF_K = 60
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk, with where it comes from and why it ranked."""
+
+    chunk_id: int
+    score: float
+    path: str
+    title: str
+    doctype: str
+    page: int | None
+    heading: str | None
+    text: str
+    vector_score: float | None = None
+    keyword_score: float | None = None
+    rank: int = 0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Filters:
+    """Which documents a search may return."""
+
+    doctype: str | None = None
+    path_glob: str | None = None
+    since: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # A bare glob like 'policies/*' should match anywhere in the absolute path.
+        if self.path_glob and not self.path_glob.startswith(("/", "*")):
+            self.path_glob = "*" + self.path_glob
+        if self.doctype:
+            self.doctype = self.doctype.lower().lstrip(".")
+
+    def active(self) -> bool:
+        return bool(self.doctype or self.path_glob or self.since)
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    mode: str
+    weights: dict[str, float] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def trust_weights(query: str, vector_hits: list[tuple[int, float]],
+                  keyword_hits: list[tuple[int, float]]) -> dict[str, float]:
+    """Gives how far to trust each retriever for this query.
+
+    The encoder is English-only, so its weight falls with the share of Chinese in the query; a
+    retriever whose top score barely stands out from its tail is unsure and counts for less; one that
+    found nothing counts for nothing.
+    """
+    if not keyword_hits:
+        return {"vector": 1.0, "keyword": 0.0}
+    if not vector_hits:
+        return {"vector": 0.0, "keyword": 1.0}
+    zh = cjk_ratio(query)
+    vector = 1.0 - 0.9 * min(1.0, zh / 0.5)
+    keyword = 1.0
+    vs = [s for _, s in vector_hits[:10]]
+    if len(vs) > 1:
+        vector *= float(np.clip((vs[0] - np.mean(vs[1:])) / 0.08, 0.25, 1.5))
+    ks = [s for _, s in keyword_hits[:10]]
+    if len(ks) > 1 and ks[0] > 0:
+        keyword *= float(np.clip((ks[0] - np.mean(ks[1:])) / ks[0] / 0.25, 0.25, 1.5))
+    return {"vector": vector, "keyword": keyword}
+
+
+def fuse(vector_hits: list[tuple[int, float]], keyword_hits: list[tuple[int, float]],
+         weights: dict[str, float]) -> list[tuple[int, float]]:
+    """Gives ids ranked by weighted reciprocal-rank fusion."""
+    scores: dict[int, float] = {}
+    for name, hits in (("vector", vector_hits), ("keyword", keyword_hits)):
+        w = weights.get(name, 0.0)
+        if w <= 0:
+            continue
+        for rank, (cid, _) in enumerate(hits):
+            scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+class Searcher:
+    """A workspace's two indexes, kept in step with DuckDB, and the searches over them."""
+
+    def __init__(self, workspace) -> None:
+        self.ws = workspace
+        self.store = workspace.store
+        self.vectors_dir = workspace.indexes_dir
+        self.keyword_dir = workspace.indexes_dir / "keyword"
+        self.vectors: VectorIndex | None = None
+        self.keywords: KeywordIndex | None = None
+        self.rebuilt: list[str] = []
+        self.sync()
+
+    # -- consistency with DuckDB ----------------------------------------------------------------
+    def sync(self) -> list[str]:
+        """Loads both indexes, rebuilding from DuckDB any that is missing or stale; gives what was rebuilt."""
+        generation = self.store.chunk_generation()
+        rebuilt = []
+        loaded = VectorIndex.load(self.vectors_dir)
+        count = self.store.chunk_count()
+        wants_ivf = count >= self._exact_limit()
+        if (loaded is None or loaded[1].get("generation") != generation
+                or loaded[1].get("encoder") != self.ws.encoder_id or (loaded[0].kind == "ivf") != wants_ivf):
+            self.vectors = self._rebuild_vectors(generation)
+            rebuilt.append("vector")
+        else:
+            self.vectors = loaded[0]
+        try:
+            self.keywords = KeywordIndex(self.keyword_dir)
+            stale = self.keywords.generation() != generation
+        except ValueError:
+            stale = True
+        if stale:
+            self.keywords = self._rebuild_keywords(generation)
+            rebuilt.append("keyword")
+        self.rebuilt = rebuilt
+        return rebuilt
+
+    def _exact_limit(self) -> int:
+        from engine import index
+
+        return index.EXACT_LIMIT
+
+    def _rebuild_vectors(self, generation: int) -> VectorIndex:
+        ids, vecs = [], []
+        dim = None
+        for batch in self.store.iter_vectors():
+            for cid, blob in batch:
+                v = np.frombuffer(blob, dtype=np.float32)
+                dim = dim or v.shape[0]
+                ids.append(cid)
+                vecs.append(v)
+        if not ids:
+            index = VectorIndex.empty(dim or 384)
+        else:
+            index = VectorIndex.build(np.array(ids, dtype=np.int64), np.vstack(vecs), dim)
+        index.save(self.vectors_dir, generation, self.ws.encoder_id)
+        return index
+
+    def _rebuild_keywords(self, generation: int) -> KeywordIndex:
+        if self.keywords is not None:
+            self.keywords.close()
+        index = KeywordIndex.fresh(self.keyword_dir)
+        for batch in self.store.iter_chunks():
+            index.add((c.id, searchable_text(c.title, c.heading, c.text)) for c in batch)
+        index.commit(generation)
+        return index
+
+    def apply(self, removed: list[int], added_ids: list[int], added_vectors: np.ndarray,
+              added_texts: list[str]) -> None:
+        """Applies one file's change to both indexes in memory (saved at the next checkpoint)."""
+        self.vectors.remove(removed)
+        self.keywords.remove(removed)
+        self.vectors.add(added_ids, added_vectors)
+        self.keywords.add(zip(added_ids, added_texts))
+
+    def checkpoint(self) -> None:
+        """Saves both indexes tagged with the current DuckDB generation."""
+        generation = self.store.chunk_generation()
+        if self.vectors.kind == "flat" and len(self.vectors) >= self._exact_limit():
+            self.vectors = self._rebuild_vectors(generation)
+        else:
+            self.vectors.save(self.vectors_dir, generation, self.ws.encoder_id)
+        self.keywords.commit(generation)
+
+    def close(self) -> None:
+        if self.keywords is not None:
+            self.keywords.close()
+
+    # -- search -------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None) -> SearchResult:
+        """Gives the k best chunks for a query."""
+        if mode not in MODES:
+            raise SearchError(f"unknown search mode '{mode}'; use one of {', '.join(MODES)}")
+        query = query.strip()
+        if not query:
+            raise SearchError("empty query; type some words to search for")
+        timings: dict[str, float] = {}
+        allowed = None
+        if filters and filters.active():
+            allowed = sorted(self.store.filter_chunk_ids(None, filters.doctype, filters.path_glob,
+                                                         filters.since))
+        depth = max(CANDIDATES, k)
+        vector_hits: list[tuple[int, float]] = []
+        keyword_hits: list[tuple[int, float]] = []
+        if mode in ("vector", "hybrid"):
+            t0 = time.perf_counter()
+            qv = self.ws.encoder().encode([query])[0]
+            t1 = time.perf_counter()
+            vector_hits = self.vectors.search(qv, depth, np.array(allowed) if allowed is not None else None)
+            timings["encode_ms"] = (t1 - t0) * 1000
+            timings["vector_ms"] = (time.perf_counter() - t1) * 1000
+        if mode in ("keyword", "hybrid"):
+            t0 = time.perf_counter()
+            keyword_hits = self.keywords.search(query, depth, allowed)
+            timings["keyword_ms"] = (time.perf_counter() - t0) * 1000
+        if mode == "vector":
+            ranked, weights = vector_hits, {"vector": 1.0, "keyword": 0.0}
+        elif mode == "keyword":
+            ranked, weights = keyword_hits, {"vector": 0.0, "keyword": 1.0}
+        else:
+            weights = trust_weights(query, vector_hits, keyword_hits)
+            ranked = fuse(vector_hits, keyword_hits, weights)
+        top = ranked[:k]
+        rows = self.store.chunks_by_ids([cid for cid, _ in top])
+        vmap, kmap = dict(vector_hits), dict(keyword_hits)
+        hits = []
+        for rank, (cid, score) in enumerate(top, start=1):
+            row = rows.get(cid)
+            if row is None:
+                continue
+            hits.append(Hit(cid, float(score), row.path, row.title, row.doctype, row.page, row.heading,
+                            row.text, vmap.get(cid), kmap.get(cid), rank))
+        return SearchResult(hits, mode, weights, timings)
+
+    def vector_scores(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Gives the cosine of a query to specific chunks (for refusal and citation checks)."""
+        if not ids:
+            return {}
+        hits = self.vectors.search(query_vector, len(ids), np.array(ids))
+        return dict(hits)
+
+
+def searchable_text(title: str | None, heading: str | None, text: str) -> str:
+    """Gives the text indexed and embedded for a chunk: its document title and heading lead it."""
+    head = " — ".join(p for p in (title, heading) if p and p not in text[:200])
+    return f"{head}\n{text}" if head else text
