@@ -104,23 +104,41 @@ def load_table(path: Path, store) -> Loaded:
         raise IngestError(f"{path}: empty file, nothing to ingest")
     doctype, sql = table_relation(path)
     warnings = []
+    params: list = [str(path)]
+    if doctype == "csv":
+        delimiter, ragged = csv_shape(path)
+        sql = "SELECT * FROM read_csv(?, header = true, sample_size = -1, delim = ?"
+        # DuckDB's sniffer falls back to one text column on ragged rows; padding keeps every field.
+        sql += ", null_padding = true)" if ragged else ")"
+        params.append(delimiter)
+        if ragged:
+            warnings.append(f"{path}: {ragged} rows have a different number of fields than the header;"
+                            " missing fields were left empty")
     try:
-        columns, rows = store.read_table_rows(sql, [str(path)])
+        columns, rows = store.read_table_rows(sql, params)
     except duckdb.Error as exc:
-        if doctype != "csv":
-            raise IngestError(f"{path}: not a readable {doctype} file ({_first_line(exc)})") from None
-        # Ragged rows: pad short rows with NULLs and skip rows with extra fields, and say so.
-        sql = ("SELECT * FROM read_csv(?, header = true, sample_size = -1, null_padding = true,"
-               " ignore_errors = true, strict_mode = false)")
-        try:
-            columns, rows = store.read_table_rows(sql, [str(path)])
-        except duckdb.Error as exc2:
-            raise IngestError(f"{path}: not a readable CSV ({_first_line(exc2)})") from None
-        warnings.append(f"{path}: ragged CSV rows (wrong number of fields) were padded or skipped")
+        raise IngestError(f"{path}: not a readable {doctype} file ({_first_line(exc)})") from None
     if not rows:
         raise IngestError(f"{path}: the table has no rows")
     blocks = [Block(record_text(columns, row), None, path.stem) for row in rows]
-    return Loaded(doctype, blocks, title=path.name, table_sql=sql, warnings=warnings)
+    return Loaded(doctype, blocks, title=path.name, table_sql=sql, table_params=params, warnings=warnings)
+
+
+def csv_shape(path: Path) -> tuple[str, int]:
+    """Gives a CSV's delimiter and how many rows have a field count unlike the header's."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        sample = fh.read(65536)
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = next(reader, [])
+        ragged = sum(1 for row in reader if row and len(row) != len(header))
+    return delimiter, ragged
 
 
 def _first_line(exc: Exception) -> str:
@@ -261,7 +279,7 @@ def _store_document(store, key, path, digest, existing, loaded: Loaded, title: s
             (i, p.page, p.heading, p.text, p.tokens, lang, vectors[i].tobytes())
             for i, (p, lang) in enumerate(zip(pieces, langs))))
         if loaded.table_sql:
-            store.register_table(_table_name(path), doc_id, key, loaded.table_sql, [key])
+            store.register_table(_table_name(path), doc_id, key, loaded.table_sql, loaded.table_params)
         store.bump_generation()
     return removed, ids
 

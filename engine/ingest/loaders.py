@@ -31,6 +31,7 @@ class Loaded:
     pages: int | None = None
     title: str | None = None
     table_sql: str | None = None  # a DuckDB relation over the file, for csv/json/parquet
+    table_params: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 

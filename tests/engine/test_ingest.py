@@ -1,0 +1,204 @@
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import locations
+from engine.ingest import IngestSummary, ingest_paths
+from engine.search import Searcher
+from engine.workspace import Workspace
+from tests.conftest import quarry_env
+
+
+def run_ingest(ws, *paths):
+    summary = IngestSummary()
+    events = list(ingest_paths(ws, list(paths), summary=summary))
+    return summary, events
+
+
+def assert_consistent(ws):
+    """DuckDB, FAISS and tantivy hold exactly the same chunk ids."""
+    db_ids = sorted(ws.store.all_chunk_ids())
+    searcher = ws.searcher()
+    assert sorted(searcher.vectors.ids().tolist()) == db_ids
+    assert searcher.keywords.ids() == db_ids
+    return db_ids
+
+
+def test_demo_corpus_ingests_every_format(demo_workspace):
+    docs = demo_workspace.store.documents()
+    assert len(docs) >= 40 and all(d.status == "ready" for d in docs)
+    assert {"txt", "md", "html", "pdf", "docx", "xlsx", "csv", "json", "parquet"} <= {d.doctype for d in docs}
+    pdf = next(d for d in docs if d.path.endswith("returns-policy.pdf"))
+    assert pdf.pages == 2
+    pages = {c.page for batch in demo_workspace.store.iter_chunks() for c in batch if c.document_id == pdf.id}
+    assert pages == {1, 2}
+    assert_consistent(demo_workspace)
+
+
+def test_tables_are_kept_in_duckdb(demo_workspace):
+    rows = demo_workspace.store.db.execute("SELECT count(*) FROM t_reviews WHERE sentiment = '差评'").fetchone()
+    assert rows[0] > 5
+
+
+def test_gbk_and_big5_text_is_decoded(demo_workspace):
+    texts = {c.path.rsplit("/", 1)[-1]: c.text for batch in demo_workspace.store.iter_chunks() for c in batch}
+    assert "年假" in texts["员工手册.txt"]
+    assert "台北" in texts["台北門市公告.txt"]
+
+
+def test_html_script_text_is_not_ingested(demo_workspace):
+    texts = " ".join(c.text for batch in demo_workspace.store.iter_chunks() for c in batch)
+    assert "must not be ingested" not in texts
+
+
+def test_unchanged_folder_does_no_encoding_work(demo_workspace):
+    summary, events = run_ingest(demo_workspace, locations.demo_corpus())
+    assert summary.chunks_embedded == 0 and summary.ingested == 0 and summary.skipped >= 40
+    assert "no encoding work" in summary.line()
+
+
+def test_changed_and_deleted_files_are_replaced_and_removed(encoder, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Alpha\nThe alpha budget is 100 dollars.")
+    (folder / "b.txt").write_text("Bravo notes: the bravo deadline is Friday.")
+    with Workspace(tmp_path / "ws") as ws:
+        run_ingest(ws, folder)
+        before = assert_consistent(ws)
+        (folder / "a.md").write_text("# Alpha\nThe alpha budget is 250 dollars now.")
+        (folder / "b.txt").unlink()
+        summary, _ = run_ingest(ws, folder)
+        assert summary.ingested == 1 and summary.removed == 1
+        after = assert_consistent(ws)
+        assert not set(before) & set(after)
+        hit = ws.searcher().search("alpha budget", 1).hits[0]
+        assert "250" in hit.text
+
+
+BAD_INPUTS = {
+    "corrupt.pdf": (b"%PDF-1.4\n" + b"garbage" * 50, "not a readable PDF"),
+    "binary.txt": (bytes(range(256)) * 8, "binary content"),
+    "empty.md": (b"", "empty file"),
+    "junk.xlsx": (None, "not a valid .xlsx"),
+}
+
+
+def _junk_xlsx(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("hello.txt", "not a workbook")
+
+
+def _encrypted_pdf(path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(str(locations.demo_corpus() / "onboarding-guide.pdf")))
+    writer.encrypt("s3cret", algorithm="RC4-128")
+    with path.open("wb") as fh:
+        writer.write(fh)
+
+
+@pytest.fixture
+def bad_folder(tmp_path) -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name, (data, _) in BAD_INPUTS.items():
+        if data is not None:
+            (folder / name).write_bytes(data)
+    _junk_xlsx(folder / "junk.xlsx")
+    _encrypted_pdf(folder / "locked.pdf")
+    (folder / "gbk.txt").write_bytes("退货政策：七天无理由退货，运费由顾客承担。".encode("gbk"))
+    (folder / "ragged.csv").write_text("sku,name,price\nA1,Lamp,10\nB2,Desk\nC3,Chair,30,extra,fields\nD4,Shelf,40\n")
+    (folder / "good.md").write_text("# Good\nThis file is fine and mentions the zebra budget.")
+    return folder
+
+
+def test_bad_inputs_get_one_line_errors_and_the_rest_ingests(encoder, bad_folder, tmp_path):
+    with Workspace(tmp_path / "ws") as ws:
+        summary, events = run_ingest(ws, bad_folder)
+        failed = {Path(e.path).name: e.message for e in events if e.kind == "failed"}
+        for name, (_, cause) in BAD_INPUTS.items():
+            assert cause in failed[name] and name in failed[name] and "\n" not in failed[name]
+        assert "encrypted PDF" in failed["locked.pdf"]
+        assert set(failed) == {*BAD_INPUTS, "locked.pdf"}
+        ready = {Path(d.path).name: d for d in ws.store.documents() if d.status == "ready"}
+        assert {"gbk.txt", "ragged.csv", "good.md"} <= set(ready)
+        warned = [w for e in events for w in e.warnings]
+        assert any("ragged.csv" in w for w in warned)
+        assert ws.store.db.execute("SELECT count(*) FROM t_ragged").fetchone()[0] >= 3
+        assert ws.searcher().search("zebra budget", 1, "keyword").hits[0].path.endswith("good.md")
+        assert ws.searcher().search("七天无理由退货", 1).hits[0].path.endswith("gbk.txt")
+        assert_consistent(ws)
+
+
+def test_a_bad_new_version_keeps_the_good_one(encoder, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.pdf").write_bytes((locations.demo_corpus() / "onboarding-guide.pdf").read_bytes())
+    with Workspace(tmp_path / "ws") as ws:
+        run_ingest(ws, folder)
+        (folder / "plan.pdf").write_bytes(b"%PDF-1.4 truncated")
+        summary, _ = run_ingest(ws, folder)
+        assert summary.failed == 1
+        doc = ws.store.documents()[0]
+        assert doc.status == "ready" and doc.chunks > 0
+
+
+def test_stale_index_is_rebuilt_from_duckdb(demo_workspace):
+    ids = assert_consistent(demo_workspace)
+    root = demo_workspace.root
+    demo_workspace.close()
+    (root / "indexes" / "vectors.faiss").unlink()
+    shutil.rmtree(root / "indexes" / "keyword")
+    with Workspace(root) as ws:
+        searcher = ws.searcher()
+        assert set(searcher.rebuilt) == {"vector", "keyword"}
+        assert assert_consistent(ws) == ids
+
+
+def test_vectors_stored_in_duckdb_match_the_encoder(demo_workspace, encoder):
+    from engine.search import searchable_text
+
+    chunk = next(demo_workspace.store.iter_chunks())[0]
+    stored = np.frombuffer(demo_workspace.store.vectors_by_ids([chunk.id])[chunk.id], dtype=np.float32)
+    fresh = encoder.encode([searchable_text(chunk.title, chunk.heading, chunk.text)])[0]
+    assert float(stored @ fresh) > 0.999
+
+
+def test_killed_ingest_resumes_without_redoing_finished_files(encoder, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"note-{i:02d}.md").write_text(
+            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(120)))
+    ws_dir = tmp_path / "ws"
+    cmd = [sys.executable, "-m", "tui", "ingest", "--workspace", str(ws_dir), str(folder)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=quarry_env())
+    seen = 0
+    for line in proc.stderr:
+        if "chunks (" in line:
+            seen += 1
+        if seen >= 5:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    with Workspace(ws_dir) as ws:
+        finished = len([d for d in ws.store.documents() if d.status == "ready"])
+        assert 5 <= finished < 40
+        summary, _ = run_ingest(ws, folder)
+        assert summary.skipped == finished and summary.ingested == 40 - finished
+        ids = assert_consistent(ws)
+        assert len(ids) == ws.store.chunk_count()
+        assert len({d.path for d in ws.store.documents()}) == 40
+
+
+def test_searcher_detects_generation_mismatch(demo_workspace):
+    with demo_workspace.store.transaction():
+        demo_workspace.store.bump_generation()
+    assert set(Searcher(demo_workspace).rebuilt) == {"vector", "keyword"}
