@@ -73,3 +73,40 @@ def evaluate_retrieval(ws, questions: list[Question], k: int = 5, modes=MODES) -
                          "mrr": sum(1 / r for r in values if r) / len(values)})
     return {"k": k, "rows": rows, "questions": per_question,
             "unanswerable": len(questions) - len(answerable)}
+
+
+def evaluate_answers(ws, questions: list[Question], model_id: str | None = None, max_tokens: int = 128,
+                     progress=None) -> dict:
+    """Gives, over a question set, the share of answers that contain the expected text and cite the
+    expected file, and the refusal rate on questions marked as having no answer."""
+    from engine.llm import GenerationParams
+    from engine.rag import Ask
+
+    rows = []
+    for i, q in enumerate(questions, start=1):
+        answer = Ask(ws, q.question, model_id=model_id).run(GenerationParams(max_tokens=max_tokens, temperature=0))
+        files = [c.path for c in answer.citations]
+        rows.append({
+            "question": q.question, "expected_file": q.expected_file, "refused": answer.refused,
+            "contains_answer": bool(q.answer) and q.answer.lower() in answer.text.lower(),
+            "cites_expected": bool(q.expected_file) and any(matches(f, q.expected_file) for f in files),
+            "citations": len(files),
+            "correct_citations": sum(1 for f in files if q.expected_file and matches(f, q.expected_file)),
+            "ttft_ms": answer.stats.ttft_ms if answer.stats else 0.0,
+        })
+        if progress:
+            progress(i, len(questions))
+    with_text = [r for r in rows if r["expected_file"] and any(q.answer for q in questions if q.question == r["question"])]
+    answerable = [r for r in rows if r["expected_file"]]
+    unanswerable = [r for r in rows if not r["expected_file"]]
+    cited = sum(r["citations"] for r in answerable)
+    return {
+        "answered_correctly": (sum(1 for r in with_text if r["contains_answer"] and r["cites_expected"])
+                               / len(with_text)) if with_text else None,
+        "cites_expected_file": sum(1 for r in answerable if r["cites_expected"]) / len(answerable) if answerable else None,
+        "citation_precision": sum(r["correct_citations"] for r in answerable) / cited if cited else None,
+        "refusal_rate_unanswerable": (sum(1 for r in unanswerable if r["refused"]) / len(unanswerable)
+                                      if unanswerable else None),
+        "false_refusal_rate": sum(1 for r in answerable if r["refused"]) / len(answerable) if answerable else None,
+        "rows": rows,
+    }

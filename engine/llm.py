@@ -8,6 +8,7 @@ follow-up turn, the same system prompt and sources) only decodes what is new.
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import ctypes
 import os
@@ -280,6 +281,14 @@ def _raise_template_error(message: str) -> None:
 
 _loaded: dict[tuple, LLM] = {}
 _loaded_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Freed before interpreter teardown; llama.cpp's own __del__ fails once its module is gone.
+    for model in _loaded.values():
+        model.close()
+    _loaded.clear()
 
 
 def get(model_id: str, n_ctx: int = 4096, threads: int | None = None) -> LLM:

@@ -200,3 +200,33 @@ def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: boo
     click.echo(f"{'MODE':8} {'LANG':4} {'N':>4} {'RECALL@' + str(k):>9} {'MRR':>6}")
     for row in report["rows"]:
         click.echo(f"{row['mode']:8} {row['lang']:4} {row['n']:>4} {row['recall']:>9.3f} {row['mrr']:>6.3f}")
+
+
+@eval.command("answers")
+@click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--model", "-m", "model_id", help="Catalog model id.")
+@click.option("--max-tokens", type=int, default=128, show_default=True)
+@workspace_option
+@json_option
+def eval_answers(questions: Path, model_id: str | None, max_tokens: int, workspace: Path | None,
+                 as_json: bool) -> None:
+    """Answer accuracy with citations, and refusal rate on questions that have no answer.
+
+    \b
+    Example:
+      quarry eval answers bench/questions.jsonl --json
+    """
+    from engine.evaluate import evaluate_answers, read_questions
+
+    items = read_questions(questions)
+    with open_workspace(workspace) as ws:
+        report = evaluate_answers(ws, items, model_id, max_tokens,
+                                  progress=lambda i, n: click.echo(f"\r{i}/{n}", nl=False, err=True))
+    click.echo("", err=True)
+    if as_json:
+        emit_json(report)
+        return
+    for key in ("answered_correctly", "cites_expected_file", "citation_precision",
+                "refusal_rate_unanswerable", "false_refusal_rate"):
+        value = report[key]
+        click.echo(f"{key:28} {'-' if value is None else f'{value:.3f}'}")

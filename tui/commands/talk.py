@@ -80,3 +80,65 @@ def chats(workspace: Path | None, as_json: bool) -> None:
         return
     for c in rows:
         click.echo(f"{c.id:5}  {c.mode:5} {c.model or '-':14} {c.title}")
+
+
+def _answer_json(answer) -> dict:
+    data = {"question": answer.question, "search_query": answer.search_query, "answer": answer.text,
+            "refused": answer.refused, "relevance": round(answer.relevance, 3),
+            "citations": [{"n": c.number, "file": c.path, "page": c.page, "chunk_id": c.chunk_id,
+                           "span": list(c.span), "span_text": c.span_text, "support": c.support}
+                          for c in answer.citations],
+            "unsupported": answer.unsupported,
+            "nearest": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "text": h.text}
+                        for h in answer.nearest],
+            "chat_id": answer.chat_id, "message_id": answer.message_id}
+    data |= answer.stats.to_dict() if answer.stats else {}
+    return data
+
+
+@cli.command()
+@click.argument("question", nargs=-1)
+@click.option("--chat", "chat_id", type=int, help="Ask in this chat (follow-ups use its history).")
+@click.option("--model", "-m", "model_id", help="Catalog model id.")
+@click.option("--k", "k", type=int, default=None, help="Most sources to give the model.")
+@click.option("--max-tokens", type=int, default=None)
+@workspace_option
+@json_option
+def ask(question, chat_id, model_id, k, max_tokens, workspace: Path | None, as_json: bool) -> None:
+    """Answer a question from your documents, with checked citations (or say they do not answer it).
+
+    \b
+    Examples:
+      quarry ask "What is the return window for opened electronics?"
+      quarry ask --json "已拆封的电子产品可以退货吗？"
+      quarry ask --chat 3 "and for furniture?"
+    """
+    from engine import settings
+    from engine.rag import Ask
+
+    text = _prompt_text(question)
+    conf = settings.load()
+    params = conf.generation(max_tokens=max_tokens, temperature=0.0)
+    with open_workspace(workspace) as ws:
+        job = Ask(ws, text, chat_id=chat_id, model_id=model_id or conf.model, k=k or conf.top_k_sources,
+                  mode=conf.search_mode)
+        for piece in job.stream(params):
+            if not as_json and sys.stderr.isatty():
+                click.echo(piece, nl=False, err=True)
+        answer = job.answer
+    if as_json:
+        emit_json(_answer_json(answer))
+        return
+    if sys.stderr.isatty():
+        click.echo("\n", err=True)
+    click.echo(answer.text)
+    if answer.refused and answer.nearest:
+        click.echo("\nNearest passages:")
+        for h in answer.nearest:
+            click.echo(f"  - {h.path}{f' p.{h.page}' if h.page else ''}: {' '.join(h.text.split())[:120]}")
+    for c in answer.citations:
+        click.echo(f"  [{c.number}] {c.path}{f', page {c.page}' if c.page else ''}: “{c.span_text[:100]}”")
+    for sentence in answer.unsupported:
+        click.echo(click.style(f"  unsupported: {sentence}", fg="yellow"))
+    if answer.stats and not answer.refused:
+        click.echo(_stats_line(answer.stats), err=True)

@@ -1,0 +1,177 @@
+"""Checking an answer's citations: each sentence is scored against the sources, citations are moved to
+the source that supports the sentence or dropped, unsupported sentences are flagged, and the sources
+are renumbered to the ones actually used, each with its supporting span."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.ingest.chunking import sentences as split_sentences
+from engine.lexical import content_terms, coverage
+
+SUPPORT_BAR = 0.5  # calibrated by bench/rag.py on planted true and false sentences
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_ANSWER_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+@dataclass
+class Source:
+    """A numbered passage given to the model."""
+
+    number: int
+    chunk_id: int
+    path: str
+    page: int | None
+    heading: str | None
+    text: str
+
+
+@dataclass
+class Citation:
+    """A source an answer uses, renumbered, with the span of its text that supports the answer."""
+
+    number: int
+    chunk_id: int
+    path: str
+    page: int | None
+    span: tuple[int, int]
+    span_text: str
+    support: float
+
+
+@dataclass
+class SentenceCheck:
+    text: str
+    cited: list[int] = field(default_factory=list)  # new source numbers
+    support: float = 0.0
+    supported: bool = False
+    note: str = ""  # moved | dropped | added | ""
+
+
+def answer_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _ANSWER_SENTENCE.split(text) if s and s.strip()]
+
+
+def _cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*,\s*", group)]
+
+
+def strip_citations(sentence: str) -> str:
+    return _CITE.sub("", sentence).strip()
+
+
+class SupportScorer:
+    """Scores how well a source supports a sentence: encoder cosine to its best sentence, and word overlap."""
+
+    def __init__(self, encoder, sources: list[Source]) -> None:
+        self.encoder = encoder
+        self.sources = {s.number: s for s in sources}
+        self.spans: dict[int, list[tuple[int, int, str]]] = {}
+        texts = []
+        for source in sources:
+            spans = []
+            cursor = 0
+            for sent in split_sentences(source.text):
+                start = source.text.find(sent, cursor)
+                start = start if start >= 0 else cursor
+                spans.append((start, start + len(sent), sent))
+                cursor = start + len(sent)
+            self.spans[source.number] = spans or [(0, len(source.text), source.text)]
+            texts.extend(s[2] for s in self.spans[source.number])
+        self.vectors = encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        self.offsets = {}
+        i = 0
+        for source in sources:
+            n = len(self.spans[source.number])
+            self.offsets[source.number] = (i, i + n)
+            i += n
+
+    def score(self, sentence: str) -> dict[int, tuple[float, tuple[int, int, str]]]:
+        """Gives, per source number, (support, best span) for a sentence.
+
+        A span's support is the mean of its cosine to the sentence and the share of the sentence's
+        content words found in it (or, discounted, anywhere in the source). A sentence stating a number
+        that its best span lacks is unsupported, however similar the words: small models turn "$49"
+        into "$79" or "15 days" into "14 days" and keep the rest.
+        """
+        clean = strip_citations(sentence)
+        vec = self.encoder.encode([clean])[0]
+        numbers = set(_NUMBER.findall(clean))
+        out = {}
+        for number, (lo, hi) in self.offsets.items():
+            cosines = self.vectors[lo:hi] @ vec
+            whole = 0.8 * coverage(clean, self.sources[number].text)
+            spans = self.spans[number]
+            scored = [0.5 * max(float(c), 0.0) + 0.5 * max(coverage(clean, span[2]), whole)
+                      for c, span in zip(cosines, spans)]
+            best = int(np.argmax(scored))
+            support = scored[best]
+            if numbers - set(_NUMBER.findall(spans[best][2])):
+                support = 0.0
+            out[number] = (support, spans[best])
+        return out
+
+
+def best_quote(question: str, sources: list[Source], encoder) -> Citation | None:
+    """Gives the source sentence that best answers a question (shown when the model's own words are
+    not supported by the sources), numbered as source 1."""
+    if not sources:
+        return None
+    scorer = SupportScorer(encoder, sources[:1])
+    support, (start, end, text) = scorer.score(question)[sources[0].number]
+    src = sources[0]
+    return Citation(1, src.chunk_id, src.path, src.page, (start, end), text, round(max(support, 0.0), 3))
+
+
+def check(answer: str, sources: list[Source], encoder, bar: float = SUPPORT_BAR) -> tuple[str, list[Citation], list[SentenceCheck]]:
+    """Gives the answer with checked, renumbered citations, the citations used, and each sentence's check."""
+    scorer = SupportScorer(encoder, sources)
+    renumber: dict[int, int] = {}
+    citations: list[Citation] = []
+    checks: list[SentenceCheck] = []
+    rewritten = []
+    for sentence in answer_sentences(answer):
+        body = strip_citations(sentence)
+        if not content_terms(body):
+            rewritten.append(body)
+            continue
+        scores = scorer.score(sentence)
+        cited = [n for n in _cited_numbers(sentence) if n in scores]
+        best_number = max(scores, key=lambda n: scores[n][0]) if scores else None
+        chosen, note = [], ""
+        for n in cited:
+            if scores[n][0] >= bar:
+                chosen.append(n)
+        if cited and not chosen:
+            if best_number is not None and scores[best_number][0] >= bar:
+                chosen, note = [best_number], "moved"
+            else:
+                note = "dropped"
+        elif not cited and best_number is not None and scores[best_number][0] >= bar:
+            chosen, note = [best_number], "added"
+        new_numbers = []
+        for n in chosen:
+            if n not in renumber:
+                renumber[n] = len(renumber) + 1
+                support, (start, end, text) = scores[n]
+                src = scorer.sources[n]
+                citations.append(Citation(renumber[n], src.chunk_id, src.path, src.page, (start, end), text,
+                                          round(support, 3)))
+            new_numbers.append(renumber[n])
+        support = max((scores[n][0] for n in chosen), default=scores[best_number][0] if best_number else 0.0)
+        checks.append(SentenceCheck(body, new_numbers, round(support, 3), bool(chosen), note))
+        marks = "".join(f"[{n}]" for n in new_numbers)
+        rewritten.append(f"{_before_end(body)}{' ' + marks if marks else ''}{_end(body)}")
+    return " ".join(rewritten).strip(), citations, checks
+
+
+def _end(body: str) -> str:
+    return body[-1] if body and body[-1] in ".!?。！？" else ""
+
+
+def _before_end(body: str) -> str:
+    return body[:-1] if _end(body) else body

@@ -1,0 +1,232 @@
+"""Document answers: question -> hybrid search -> numbered sources within the context budget ->
+streamed answer -> checked citations. Refuses without calling the model when nothing relevant is found."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from engine import catalog, llm
+from engine.citations import Citation, SentenceCheck, Source, best_quote, check
+from engine.lexical import content_terms, coverage
+from engine.llm import CancelCheck, GenerationParams, RunStats
+from engine.search import Hit
+
+# A question is answerable when some retrieved passage clears this relevance (the mean of the query's
+# cosine to the passage and the share of the query's content words the passage holds). Calibrated by
+# bench/rag.py on the retrieval bench's answerable and unanswerable questions.
+RELEVANCE_BAR = 0.43
+CANDIDATES = 8
+SOURCE_BUDGET_TOKENS = 1200  # sources beyond this cost TTFT on 2 cores without helping a small model
+
+SYSTEM = (
+    "You answer questions using only the numbered sources below. Cite the source of each fact like [1]. "
+    "If the sources do not contain the answer, say that the documents do not say. Be brief. "
+    "Answer in the language of the question."
+)
+REFUSAL = "Your documents do not answer this question."
+_FOLLOW_UP = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|he|she|and|also|what about|how about)\b"
+                        r"|^(and|or|but|what about|how about)|它|这个|那个|他们|那么|呢", re.IGNORECASE)
+
+
+@dataclass
+class Answer:
+    """A finished document answer, as stored and as the fronts show it."""
+
+    question: str
+    search_query: str
+    text: str = ""
+    refused: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    nearest: list[Hit] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    relevance: float = 0.0
+    stats: RunStats | None = None
+    chat_id: int | None = None
+    message_id: int | None = None
+    raw_text: str = ""
+
+    @property
+    def unsupported(self) -> list[str]:
+        return [s.text for s in self.sentences if not s.supported]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["unsupported"] = self.unsupported
+        data["nearest"] = [h.to_dict() for h in self.nearest]
+        return data
+
+
+def standalone_question(question: str, history: list[dict]) -> str:
+    """Gives the question to search with: a follow-up borrows the words of the previous question.
+
+    A 135M model cannot reliably rewrite questions, so the rewrite is lexical: a short question or
+    one that points back ("it", "that", "what about") is searched together with the last question.
+    """
+    previous = [m["content"] for m in history if m["role"] == "user"]
+    if not previous:
+        return question
+    short = len(content_terms(question)) <= 3
+    if short or _FOLLOW_UP.search(question):
+        return f"{previous[-1]} {question}"
+    return question
+
+
+def relevance(searcher, query: str, hits: list[Hit]) -> list[float]:
+    """Gives each hit's relevance to the query: the mean of cosine and content-word coverage.
+
+    Neither alone separates answerable from unanswerable questions: coverage is fooled by common words
+    ("days", "employees"), the English encoder by Chinese; together they are (bench/rag.py).
+    """
+    if not hits:
+        return []
+    missing = [h.chunk_id for h in hits if h.vector_score is None]
+    cosines = {}
+    if missing:
+        qv = searcher.ws.encoder().encode([query])[0]
+        cosines = searcher.vector_scores(qv, missing)
+    out = []
+    for h in hits:
+        cos = h.vector_score if h.vector_score is not None else cosines.get(h.chunk_id, 0.0)
+        out.append(0.5 * max(cos, 0.0) + 0.5 * coverage(query, f"{h.title} {h.heading or ''} {h.text}"))
+    return out
+
+
+def select_sources(model: llm.LLM, hits: list[Hit], previous: list[int], budget: int) -> list[Source]:
+    """Gives numbered sources that fit the token budget, best first, keeping last turn's order first so
+    the prompt prefix (and llama.cpp's KV cache) is shared with the previous answer."""
+    order = {cid: i for i, cid in enumerate(previous)}
+    ranked = sorted(hits, key=lambda h: (order.get(h.chunk_id, len(order)), h.rank))
+    sources, used = [], 0
+    for hit in ranked:
+        body = format_source(len(sources) + 1, hit.path, hit.page, hit.text)
+        cost = model.count_tokens(body)
+        if used + cost > budget:
+            continue
+        used += cost
+        sources.append(Source(len(sources) + 1, hit.chunk_id, hit.path, hit.page, hit.heading, hit.text))
+    return sources
+
+
+def format_source(number: int, path: str, page: int | None, text: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    where = f"{name}, page {page}" if page else name
+    return f"[{number}] ({where}) {' '.join(text.split())}\n"
+
+
+def build_messages(sources: list[Source], history: list[dict], question: str) -> list[dict]:
+    block = "".join(format_source(s.number, s.path, s.page, s.text) for s in sources)
+    system = f"{SYSTEM}\n\nSources:\n{block}"
+    return [{"role": "system", "content": system}, *history, {"role": "user", "content": question}]
+
+
+class Ask:
+    """One document question; `stream()` yields answer text, then `answer` holds the checked result."""
+
+    def __init__(self, workspace, question: str, chat_id: int | None = None, model_id: str | None = None,
+                 k: int = 5, mode: str = "hybrid") -> None:
+        self.ws = workspace
+        self.question = question.strip()
+        self.chat_id = chat_id
+        self.model_id = model_id or catalog.DEFAULTS["llm"]
+        self.k = k
+        self.mode = mode
+        self.answer: Answer | None = None
+
+    def _history(self) -> tuple[list[dict], list[int]]:
+        if self.chat_id is None:
+            return [], []
+        messages = self.ws.store.messages(self.chat_id)
+        history = [{"role": m.role, "content": m.content} for m in messages if m.role in ("user", "assistant")]
+        previous = []
+        for m in reversed(messages):
+            if m.role == "assistant" and m.citations:
+                previous = [c["chunk_id"] for c in m.citations.get("sources", [])]
+                break
+        return history[-6:], previous
+
+    def retrieve(self) -> tuple[Answer, list[Hit], list[float]]:
+        """Gives the answer's frame, the candidate passages and their relevance."""
+        history, _ = self._history()
+        query = standalone_question(self.question, history)
+        searcher = self.ws.searcher()
+        hits = searcher.search(query, max(CANDIDATES, self.k), self.mode).hits
+        scores = relevance(searcher, query, hits)
+        return Answer(self.question, query), hits, scores
+
+    def stream(self, params: GenerationParams | None = None, cancel: CancelCheck | None = None) -> Iterator[str]:
+        params = params or GenerationParams(temperature=0.0)
+        answer, hits, scores = self.retrieve()
+        answer.relevance = max(scores, default=0.0)
+        store = self.ws.store
+        if self.chat_id is None:
+            from engine.chat import title_from
+
+            self.chat_id = store.create_chat(title_from(self.question), self.model_id, mode="docs")
+        history, previous = self._history()
+        store.add_message(self.chat_id, "user", self.question)
+        answer.chat_id = self.chat_id
+        if answer.relevance < RELEVANCE_BAR:
+            answer.refused = True
+            answer.text = REFUSAL
+            answer.nearest = hits[:3]
+            answer.stats = RunStats(self.model_id)
+            self._store(answer)
+            yield REFUSAL
+            return
+        relevant = [h for h, s in zip(hits, scores) if s >= RELEVANCE_BAR * 0.8][: self.k]
+        model = llm.get(self.model_id)
+        answer.sources = select_sources(model, relevant, previous, SOURCE_BUDGET_TOKENS)
+        messages = build_messages(answer.sources, history, self.question)
+        params.max_tokens = min(params.max_tokens, model.n_ctx - model.count_tokens(model.render(messages)) - 8)
+        stats = RunStats(self.model_id, load_ms=model.load_ms)
+        pieces = []
+        try:
+            for piece in model.stream_chat(messages, params, cancel, stats):
+                pieces.append(piece)
+                yield piece
+        finally:
+            answer.stats = stats
+            answer.raw_text = "".join(pieces).strip()
+            answer.text, answer.citations, answer.sentences = check(
+                answer.raw_text, answer.sources, self.ws.encoder())
+            if not answer.citations and stats.stop_reason != "cancelled":
+                self._quote_instead(answer)
+            self._store(answer)
+
+    def _quote_instead(self, answer: Answer) -> None:
+        """When none of the model's sentences is supported, show the best passage, quoted and cited."""
+        ranked = sorted(answer.sources, key=lambda s: s.number)
+        quote = best_quote(answer.search_query, ranked, self.ws.encoder())
+        if quote is None:
+            return
+        answer.citations = [quote]
+        lead = answer.text + "\n\n" if answer.text else ""
+        answer.text = f"{lead}From your documents: “{quote.span_text}” [1]"
+
+    def _store(self, answer: Answer) -> None:
+        record = {"citations": [asdict(c) for c in answer.citations],
+                  "sources": [{"chunk_id": s.chunk_id, "path": s.path, "page": s.page} for s in answer.sources],
+                  "unsupported": answer.unsupported, "refused": answer.refused,
+                  "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page} for h in answer.nearest],
+                  "sentences": [asdict(s) for s in answer.sentences]}
+        stats = (answer.stats.to_dict() if answer.stats else {}) | {"relevance": answer.relevance,
+                                                                   "search_query": answer.search_query}
+        answer.message_id = self.ws.store.add_message(self.chat_id, "assistant", answer.text, stats, record)
+        self.answer = answer
+
+    def run(self, params: GenerationParams | None = None) -> Answer:
+        for _ in self.stream(params):
+            pass
+        return self.answer
+
+
+def nearest_relevance(workspace, question: str) -> float:
+    """Gives the best relevance among retrieved passages (for calibrating the refusal bar)."""
+    ask = Ask(workspace, question)
+    _, _, scores = ask.retrieve()
+    return float(np.max(scores)) if scores else 0.0
