@@ -105,6 +105,7 @@ class LLM:
         self._ctx = self.llama._ctx.ctx
         self._vocab = llama_cpp.llama_model_get_vocab(self.llama._model.model)
         self._cached: list[int] = []
+        self._piece_buf = ctypes.create_string_buffer(64)
         self._lock = threading.Lock()
         self._template = self.llama.metadata.get("tokenizer.chat_template")
         self._bos = self._piece_text(self.llama.token_bos())
@@ -112,7 +113,7 @@ class LLM:
 
     # -- text <-> tokens ----------------------------------------------------------------------
     def _piece(self, token: int) -> bytes:
-        buf = ctypes.create_string_buffer(64)
+        buf = self._piece_buf
         n = self._lib.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
         if n < 0:
             buf = ctypes.create_string_buffer(-n)
