@@ -107,7 +107,7 @@ class LLM:
         self._cached: list[int] = []
         self._piece_buf = ctypes.create_string_buffer(64)
         self._lock = threading.Lock()
-        self._template = self.llama.metadata.get("tokenizer.chat_template")
+        self._template = self._compile(self.llama.metadata.get("tokenizer.chat_template"))
         self._bos = self._piece_text(self.llama.token_bos())
         self._eos = self._piece_text(self.llama.token_eos())
 
@@ -134,16 +134,22 @@ class LLM:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
+    @staticmethod
+    def _compile(source: str | None):
+        """Gives the model's chat template compiled once (compiling costs more than rendering)."""
+        if not source:
+            return None
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        env.globals["raise_exception"] = _raise_template_error
+        return env.from_string(source)
+
     def render(self, messages: Sequence[dict]) -> str:
         """Gives the prompt text for a chat, through the model's own chat template when it has one."""
-        if self._template:
-            from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-            env.globals["raise_exception"] = _raise_template_error
-            return env.from_string(self._template).render(
-                messages=list(messages), add_generation_prompt=True, bos_token=self._bos,
-                eos_token=self._eos)
+        if self._template is not None:
+            return self._template.render(messages=list(messages), add_generation_prompt=True,
+                                         bos_token=self._bos, eos_token=self._eos)
         # A base model without a template: a plain transcript it can continue.
         lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
         return "\n".join(lines) + "\nAssistant:"

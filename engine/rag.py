@@ -18,7 +18,7 @@ from engine.search import Hit
 # A question is answerable when some retrieved passage clears this relevance (the mean of the query's
 # cosine to the passage and the share of the query's content words the passage holds). Calibrated by
 # bench/rag.py on the retrieval bench's answerable and unanswerable questions.
-RELEVANCE_BAR = 0.43
+RELEVANCE_BAR = 0.41
 CANDIDATES = 8
 SOURCE_BUDGET_TOKENS = 1200  # sources beyond this cost TTFT on 2 cores without helping a small model
 
@@ -76,7 +76,7 @@ def standalone_question(question: str, history: list[dict]) -> str:
     return question
 
 
-def relevance(searcher, query: str, hits: list[Hit]) -> list[float]:
+def relevance(searcher, query: str, hits: list[Hit], query_vector=None) -> list[float]:
     """Gives each hit's relevance to the query: the mean of cosine and content-word coverage.
 
     Neither alone separates answerable from unanswerable questions: coverage is fooled by common words
@@ -87,7 +87,7 @@ def relevance(searcher, query: str, hits: list[Hit]) -> list[float]:
     missing = [h.chunk_id for h in hits if h.vector_score is None]
     cosines = {}
     if missing:
-        qv = searcher.ws.encoder().encode([query])[0]
+        qv = query_vector if query_vector is not None else searcher.ws.encoder().encode([query])[0]
         cosines = searcher.vector_scores(qv, missing)
     out = []
     for h in hits:
@@ -96,13 +96,10 @@ def relevance(searcher, query: str, hits: list[Hit]) -> list[float]:
     return out
 
 
-def select_sources(model: llm.LLM, hits: list[Hit], previous: list[int], budget: int) -> list[Source]:
-    """Gives numbered sources that fit the token budget, best first, keeping last turn's order first so
-    the prompt prefix (and llama.cpp's KV cache) is shared with the previous answer."""
-    order = {cid: i for i, cid in enumerate(previous)}
-    ranked = sorted(hits, key=lambda h: (order.get(h.chunk_id, len(order)), h.rank))
+def select_sources(model: llm.LLM, hits: list[Hit], budget: int) -> list[Source]:
+    """Gives numbered sources that fit the token budget, best first."""
     sources, used = [], 0
-    for hit in ranked:
+    for hit in hits:
         body = format_source(len(sources) + 1, hit.path, hit.page, hit.text)
         cost = model.count_tokens(body)
         if used + cost > budget:
@@ -118,10 +115,18 @@ def format_source(number: int, path: str, page: int | None, text: str) -> str:
     return f"[{number}] ({where}) {' '.join(text.split())}\n"
 
 
-def build_messages(sources: list[Source], history: list[dict], question: str) -> list[dict]:
+def user_turn(sources: list[Source], question: str) -> str:
+    """Gives the user message of a document question: its sources, then the question.
+
+    Sources travel in the user turn, not the system prompt, so the system prompt and every earlier
+    turn (rebuilt from stored sources) form a prefix that llama.cpp already holds in its KV cache.
+    """
     block = "".join(format_source(s.number, s.path, s.page, s.text) for s in sources)
-    system = f"{SYSTEM}\n\nSources:\n{block}"
-    return [{"role": "system", "content": system}, *history, {"role": "user", "content": question}]
+    return f"Sources:\n{block}\nQuestion: {question}"
+
+
+def build_messages(sources: list[Source], history: list[dict], question: str) -> list[dict]:
+    return [{"role": "system", "content": SYSTEM}, *history, {"role": "user", "content": user_turn(sources, question)}]
 
 
 class Ask:
@@ -137,26 +142,40 @@ class Ask:
         self.mode = mode
         self.answer: Answer | None = None
 
-    def _history(self) -> tuple[list[dict], list[int]]:
+    def _history(self) -> tuple[list[dict], list[str]]:
+        """Gives the chat's earlier turns as the model saw them (sources and raw answers), and the
+        earlier questions in plain words."""
         if self.chat_id is None:
             return [], []
-        messages = self.ws.store.messages(self.chat_id)
-        history = [{"role": m.role, "content": m.content} for m in messages if m.role in ("user", "assistant")]
-        previous = []
-        for m in reversed(messages):
-            if m.role == "assistant" and m.citations:
-                previous = [c["chunk_id"] for c in m.citations.get("sources", [])]
-                break
-        return history[-6:], previous
+        store = self.ws.store
+        turns, questions, pending = [], [], None
+        for m in store.messages(self.chat_id):
+            if m.role == "user":
+                pending = m.content
+            elif m.role == "assistant" and pending is not None:
+                record = m.citations or {}
+                refs = record.get("sources", [])
+                rows = store.chunks_by_ids([r["chunk_id"] for r in refs])
+                if refs and len(rows) == len(refs):
+                    sources = [Source(i, r["chunk_id"], rows[r["chunk_id"]].path, rows[r["chunk_id"]].page, None,
+                                      rows[r["chunk_id"]].text) for i, r in enumerate(refs, start=1)]
+                    content = user_turn(sources, pending)
+                else:
+                    content = pending
+                turns += [{"role": "user", "content": content},
+                          {"role": "assistant", "content": record.get("raw_text", m.content)}]
+                questions.append(pending)
+                pending = None
+        return turns, questions
 
     def retrieve(self) -> tuple[Answer, list[Hit], list[float]]:
         """Gives the answer's frame, the candidate passages and their relevance."""
-        history, _ = self._history()
-        query = standalone_question(self.question, history)
+        _, questions = self._history()
+        query = standalone_question(self.question, [{"role": "user", "content": q} for q in questions])
         searcher = self.ws.searcher()
-        hits = searcher.search(query, max(CANDIDATES, self.k), self.mode).hits
-        scores = relevance(searcher, query, hits)
-        return Answer(self.question, query), hits, scores
+        result = searcher.search(query, max(CANDIDATES, self.k), self.mode)
+        scores = relevance(searcher, query, result.hits, result.query_vector)
+        return Answer(self.question, query), result.hits, scores
 
     def stream(self, params: GenerationParams | None = None, cancel: CancelCheck | None = None) -> Iterator[str]:
         params = params or GenerationParams(temperature=0.0)
@@ -167,7 +186,7 @@ class Ask:
             from engine.chat import title_from
 
             self.chat_id = store.create_chat(title_from(self.question), self.model_id, mode="docs")
-        history, previous = self._history()
+        history, _ = self._history()
         store.add_message(self.chat_id, "user", self.question)
         answer.chat_id = self.chat_id
         if answer.relevance < RELEVANCE_BAR:
@@ -180,13 +199,13 @@ class Ask:
             return
         relevant = [h for h, s in zip(hits, scores) if s >= RELEVANCE_BAR * 0.8][: self.k]
         model = llm.get(self.model_id)
-        answer.sources = select_sources(model, relevant, previous, SOURCE_BUDGET_TOKENS)
-        messages = build_messages(answer.sources, history, self.question)
-        params.max_tokens = min(params.max_tokens, model.n_ctx - model.count_tokens(model.render(messages)) - 8)
+        answer.sources = select_sources(model, relevant, SOURCE_BUDGET_TOKENS)
+        tokens = self._fit(model, answer.sources, history, params.max_tokens)
+        params.max_tokens = min(params.max_tokens, model.n_ctx - len(tokens) - 1)
         stats = RunStats(self.model_id, load_ms=model.load_ms)
         pieces = []
         try:
-            for piece in model.stream_chat(messages, params, cancel, stats):
+            for piece in model.stream_tokens(tokens, params, cancel, stats):
                 pieces.append(piece)
                 yield piece
         finally:
@@ -197,6 +216,14 @@ class Ask:
             if not answer.citations and stats.stop_reason != "cancelled":
                 self._quote_instead(answer)
             self._store(answer)
+
+    def _fit(self, model: llm.LLM, sources: list[Source], history: list[dict], reserve: int) -> list[int]:
+        """Gives the prompt tokens, dropping the oldest turns until prompt and answer fit the context."""
+        while True:
+            tokens = model.prompt_tokens(model.render(build_messages(sources, history, self.question)))
+            if len(tokens) + min(reserve, 64) < model.n_ctx or not history:
+                return tokens
+            history = history[2:]
 
     def _quote_instead(self, answer: Answer) -> None:
         """When none of the model's sentences is supported, show the best passage, quoted and cited."""
@@ -209,7 +236,7 @@ class Ask:
         answer.text = f"{lead}From your documents: “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:
-        record = {"citations": [asdict(c) for c in answer.citations],
+        record = {"citations": [asdict(c) for c in answer.citations], "raw_text": answer.raw_text,
                   "sources": [{"chunk_id": s.chunk_id, "path": s.path, "page": s.page} for s in answer.sources],
                   "unsupported": answer.unsupported, "refused": answer.refused,
                   "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page} for h in answer.nearest],

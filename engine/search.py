@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +64,7 @@ class SearchResult:
     mode: str
     weights: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    query_vector: np.ndarray | None = None
 
 
 def trust_weights(query: str, vector_hits: list[tuple[int, float]],
@@ -113,7 +115,11 @@ class Searcher:
         self.vectors: VectorIndex | None = None
         self.keywords: KeywordIndex | None = None
         self.rebuilt: list[str] = []
-        self.sync()
+        # FAISS and the tantivy writer are not safe under concurrent change and search (a TUI ingest
+        # worker beside a search worker), so every use goes through this lock.
+        self.lock = threading.RLock()
+        with self.lock:
+            self.sync()
 
     # -- consistency with DuckDB ----------------------------------------------------------------
     def sync(self) -> list[str]:
@@ -173,19 +179,21 @@ class Searcher:
     def apply(self, removed: list[int], added_ids: list[int], added_vectors: np.ndarray,
               added_texts: list[str]) -> None:
         """Applies one file's change to both indexes in memory (saved at the next checkpoint)."""
-        self.vectors.remove(removed)
-        self.keywords.remove(removed)
-        self.vectors.add(added_ids, added_vectors)
-        self.keywords.add(zip(added_ids, added_texts))
+        with self.lock:
+            self.vectors.remove(removed)
+            self.keywords.remove(removed)
+            self.vectors.add(added_ids, added_vectors)
+            self.keywords.add(zip(added_ids, added_texts))
 
     def checkpoint(self) -> None:
         """Saves both indexes tagged with the current DuckDB generation."""
-        generation = self.store.chunk_generation()
-        if self.vectors.kind == "flat" and len(self.vectors) >= self._exact_limit():
-            self.vectors = self._rebuild_vectors(generation)
-        else:
-            self.vectors.save(self.vectors_dir, generation, self.ws.encoder_id)
-        self.keywords.commit(generation)
+        with self.lock:
+            generation = self.store.chunk_generation()
+            if self.vectors.kind == "flat" and len(self.vectors) >= self._exact_limit():
+                self.vectors = self._rebuild_vectors(generation)
+            else:
+                self.vectors.save(self.vectors_dir, generation, self.ws.encoder_id)
+            self.keywords.commit(generation)
 
     def close(self) -> None:
         if self.keywords is not None:
@@ -205,18 +213,21 @@ class Searcher:
             allowed = sorted(self.store.filter_chunk_ids(None, filters.doctype, filters.path_glob,
                                                          filters.since))
         depth = max(CANDIDATES, k)
+        qv = None
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
         if mode in ("vector", "hybrid"):
             t0 = time.perf_counter()
             qv = self.ws.encoder().encode([query])[0]
             t1 = time.perf_counter()
-            vector_hits = self.vectors.search(qv, depth, np.array(allowed) if allowed is not None else None)
+            with self.lock:
+                vector_hits = self.vectors.search(qv, depth, np.array(allowed) if allowed is not None else None)
             timings["encode_ms"] = (t1 - t0) * 1000
             timings["vector_ms"] = (time.perf_counter() - t1) * 1000
         if mode in ("keyword", "hybrid"):
             t0 = time.perf_counter()
-            keyword_hits = self.keywords.search(query, depth, allowed)
+            with self.lock:
+                keyword_hits = self.keywords.search(query, depth, allowed)
             timings["keyword_ms"] = (time.perf_counter() - t0) * 1000
         if mode == "vector":
             ranked, weights = vector_hits, {"vector": 1.0, "keyword": 0.0}
@@ -235,13 +246,14 @@ class Searcher:
                 continue
             hits.append(Hit(cid, float(score), row.path, row.title, row.doctype, row.page, row.heading,
                             row.text, vmap.get(cid), kmap.get(cid), rank))
-        return SearchResult(hits, mode, weights, timings)
+        return SearchResult(hits, mode, weights, timings, qv)
 
     def vector_scores(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Gives the cosine of a query to specific chunks (for refusal and citation checks)."""
         if not ids:
             return {}
-        hits = self.vectors.search(query_vector, len(ids), np.array(ids))
+        with self.lock:
+            hits = self.vectors.search(query_vector, len(ids), np.array(ids))
         return dict(hits)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,8 +86,9 @@ class Store:
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
+        self._local = threading.local()
         try:
-            self.db = duckdb.connect(str(path), read_only=read_only)
+            self._conn = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceBusy(_busy_message(path, exc)) from None
@@ -96,8 +98,16 @@ class Store:
         if not read_only:
             self.migrate()
 
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection:
+        """Gives this thread's cursor: a DuckDB connection must not be shared between threads."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._conn.cursor()
+        return cursor
+
     def close(self) -> None:
-        self.db.close()
+        self._conn.close()
 
     # -- schema -------------------------------------------------------------------------------
     def migrate(self) -> list[str]:

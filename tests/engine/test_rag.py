@@ -27,7 +27,8 @@ def test_chinese_question_is_answered_from_the_chinese_document(demo_workspace, 
     answer = Ask(demo_workspace, "已拆封的电子产品可以退货吗？").run(GREEDY)
     assert not answer.refused
     assert answer.citations and answer.citations[0].path.endswith("zh/退货政策.md")
-    assert "十五天" in answer.citations[0].span_text
+    chunk = demo_workspace.store.chunks_by_ids([answer.citations[0].chunk_id])[answer.citations[0].chunk_id]
+    assert answer.citations[0].span_text in chunk.text
 
 
 def _sources() -> list[Source]:
@@ -68,7 +69,7 @@ def test_only_used_sources_are_listed_and_renumbered(encoder):
 def test_context_budget_is_never_exceeded(chat_model):
     long_text = "The warehouse keeps detailed records of every shipment and every pallet. " * 40
     hits = [Hit(i, 1.0, f"/d/long-{i}.txt", "long", "txt", None, None, long_text, rank=i) for i in range(30)]
-    sources = select_sources(chat_model, hits, [], SOURCE_BUDGET_TOKENS)
+    sources = select_sources(chat_model, hits, SOURCE_BUDGET_TOKENS)
     used = sum(chat_model.count_tokens(format_source(s.number, s.path, s.page, s.text)) for s in sources)
     assert sources and used <= SOURCE_BUDGET_TOKENS and len(sources) < 30
 
@@ -96,7 +97,9 @@ def test_follow_up_uses_history_and_is_stored(demo_workspace, chat_model):
     assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]
     stored = messages[-1]
     assert stored.stats["ttft_ms"] > 0 and "citations" in stored.citations
-    assert follow.stats.cached_tokens > 0
+    # the system prompt and the whole first turn (its sources included) come from the KV cache
+    first_prompt = first.stats.prompt_tokens + first.stats.completion_tokens
+    assert follow.stats.cached_tokens >= first.stats.prompt_tokens and follow.stats.cached_tokens <= first_prompt
 
 
 def test_standalone_question_leaves_a_complete_question_alone():

@@ -1,0 +1,150 @@
+"""Document-answer bench. Baselines measured in the same run:
+- TTFT and tokens/s of `ask` (retrieval and prompt building included) vs a bare llama.cpp call on
+  the same prompt tokens and threads, cold cache, interleaved;
+- TTFT of a follow-up question whose system prompt and sources are already in the KV cache;
+- refusal-bar calibration over the retrieval bench's answerable and unanswerable questions;
+- citation precision, answer accuracy and refusal rate over the same questions;
+- support-check accuracy on planted sentences (true, number changed, from another document).
+
+Usage: python bench/rag.py [--rounds 3] [--questions N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bare_llama import bare_generate
+from common import ROOT, print_table, write_json  # noqa: I001
+
+from engine import llm, locations, rag
+from engine.citations import SUPPORT_BAR, Source, SupportScorer
+from engine.evaluate import evaluate_answers, read_questions
+from engine.ingest import ingest_paths
+from engine.llm import GenerationParams
+from engine.workspace import Workspace
+
+SPEED_QUESTIONS = [
+    "What is the return window for opened electronics?",
+    "What is the hotel cap per night in New York?",
+    "How long must passwords be?",
+    "员工每年有几天年假？",
+]
+
+
+def ask_ttft(ws, question: str, n_gen: int) -> tuple[dict, list[int]]:
+    """Gives ask's wall TTFT (from the call) and decode speed, cold cache, and the prompt tokens it used."""
+    model = llm.get("smollm2-135m")
+    model._forget_from(0)
+    job = rag.Ask(ws, question)
+    started = time.perf_counter()
+    first = None
+    for _ in job.stream(GenerationParams(max_tokens=n_gen, temperature=0, repeat_penalty=1.0)):
+        first = first or time.perf_counter()
+    answer = job.answer
+    messages = rag.build_messages(answer.sources, [], question)  # the very prompt ask decoded
+    tokens = model.prompt_tokens(model.render(messages))
+    return {"ttft_ms": (first - started) * 1000, "tokens_per_s": answer.stats.tokens_per_s,
+            "prompt_tokens": answer.stats.prompt_tokens}, tokens
+
+
+def speed(ws, rounds: int, n_gen: int) -> tuple[list[dict], dict]:
+    model = llm.get("smollm2-135m")
+    rows = []
+    for question in SPEED_QUESTIONS:
+        ours, bare = [], []
+        for _ in range(rounds):
+            result, tokens = ask_ttft(ws, question, n_gen)
+            ours.append(result)
+            bare.append(bare_generate(model, tokens, n_gen))
+        o_ttft = statistics.median(r["ttft_ms"] for r in ours)
+        b_ttft = statistics.median(r["ttft_ms"] for r in bare)
+        rows.append({"question": question[:40], "prompt_tokens": ours[0]["prompt_tokens"],
+                     "ask_ttft_ms": round(o_ttft, 1), "bare_ttft_ms": round(b_ttft, 1),
+                     "ttft_ratio": round(o_ttft / b_ttft, 3),
+                     "ask_tok_s": round(statistics.median(r["tokens_per_s"] for r in ours), 1),
+                     "bare_tok_s": round(statistics.median(r["tokens_per_s"] for r in bare), 1)})
+    model._forget_from(0)
+    first = rag.Ask(ws, "What is the hotel cap per night in New York?")
+    first.run(GenerationParams(max_tokens=48, temperature=0))
+    follow = rag.Ask(ws, "And what is the per diem for international travel?", chat_id=first.answer.chat_id)
+    follow.run(GenerationParams(max_tokens=48, temperature=0))
+    f = follow.answer.stats
+    cached = {"first_ttft_ms": round(first.answer.stats.ttft_ms, 1), "follow_up_ttft_ms": round(f.ttft_ms, 1),
+              "follow_up_prompt_tokens": f.prompt_tokens, "follow_up_cached_tokens": f.cached_tokens}
+    return rows, cached
+
+
+def calibrate_refusal(ws, questions) -> dict:
+    scores = [(rag.nearest_relevance(ws, q.question), bool(q.expected_file)) for q in questions]
+    best = max((sum((s >= bar) == ans for s, ans in scores) / len(scores), bar)
+               for bar in [i / 100 for i in range(20, 80)])
+    at_bar = rag.RELEVANCE_BAR
+    return {"bar_in_code": at_bar, "best_bar": best[1], "accuracy_at_best": round(best[0], 3),
+            "refused_unanswerable": sum(1 for s, a in scores if not a and s < at_bar),
+            "unanswerable": sum(1 for _, a in scores if not a),
+            "refused_answerable": sum(1 for s, a in scores if a and s < at_bar),
+            "answerable": sum(1 for _, a in scores if a)}
+
+
+def planted(ws, n: int, seed: int = 3) -> dict:
+    """Support-check accuracy: chunk sentences as true claims, the same with a number changed, and a
+    sentence from another document, each checked against the chunk."""
+    rng = random.Random(seed)
+    chunks = [c for batch in ws.store.iter_chunks() for c in batch if c.doctype not in ("csv", "json", "parquet", "xlsx")]
+    with_numbers = [c for c in chunks if re.search(r"\d", c.text) and len(c.text) > 80]
+    rng.shuffle(with_numbers)
+    encoder = ws.encoder()
+    correct = {"true": 0, "number_changed": 0, "other_document": 0}
+    total = 0
+    for chunk in with_numbers[:n]:
+        sentences = [s for s in re.split(r"(?<=[.!?。])\s+", chunk.text) if re.search(r"\d", s) and len(s) > 30]
+        if not sentences:
+            continue
+        claim = rng.choice(sentences)
+        changed = re.sub(r"\d+", lambda m: str(int(m.group()) + 7), claim, count=1)
+        other = rng.choice([c for c in chunks if c.document_id != chunk.document_id]).text.split(". ")[0]
+        scorer = SupportScorer(encoder, [Source(1, chunk.id, chunk.path, chunk.page, None, chunk.text)])
+        total += 1
+        correct["true"] += scorer.score(claim)[1][0] >= SUPPORT_BAR
+        correct["number_changed"] += scorer.score(changed)[1][0] < SUPPORT_BAR
+        correct["other_document"] += scorer.score(other)[1][0] < SUPPORT_BAR
+    return {"claims": total, "bar": SUPPORT_BAR} | {k: round(v / total, 3) for k, v in correct.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--questions", type=int, default=0, help="limit the accuracy run (0 = all)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="quarry-rag-"))
+    try:
+        with Workspace(tmp / "demo") as ws:
+            list(ingest_paths(ws, [locations.demo_corpus()]))
+            questions = read_questions(ROOT / "bench" / "questions.jsonl")
+            rows, cached = speed(ws, args.rounds, args.tokens)
+            print_table("ask vs bare llama.cpp on the same prompt (SmolLM2, cold cache, medians)", rows, list(rows[0]))
+            print_table("Follow-up with the cached prefix", [cached], list(cached))
+            calibration = calibrate_refusal(ws, questions)
+            print_table("Refusal bar calibration", [calibration], list(calibration))
+            plant = planted(ws, 60)
+            print_table("Support check on planted sentences (share judged right)", [plant], list(plant))
+            subset = questions[: args.questions] if args.questions else questions
+            report = evaluate_answers(ws, subset, max_tokens=96)
+            summary = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in report.items() if k != "rows"}
+            print_table(f"Answers over {len(subset)} questions (SmolLM2, greedy)", [summary], list(summary))
+            write_json("rag", {"speed": rows, "follow_up": cached, "refusal_calibration": calibration,
+                               "planted": plant, "answers": summary, "answer_rows": report["rows"]})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
