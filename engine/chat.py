@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from engine import catalog, llm
@@ -76,3 +77,32 @@ class Turn:
             record = stats.to_dict() | {"trimmed_turns": dropped}
             mid = store.add_message(self.chat_id, "assistant", text, stats=record)
             self.reply = Reply(self.chat_id, mid, text, stats, dropped)
+
+
+def export_markdown(store, chat_id: int) -> str:
+    """Gives a chat as Markdown: each turn, its sources and its stats."""
+    chat = store.chat(chat_id)
+    if chat is None:
+        from engine.errors import QuarryError
+
+        raise QuarryError(f"no chat with id {chat_id}; see `quarry chats`")
+    lines = [f"# {chat.title}", "", f"Model: {chat.model or '-'} · mode: {chat.mode}", ""]
+    for m in store.messages(chat_id):
+        lines += [f"## {'You' if m.role == 'user' else 'Quarry'}", "", m.content, ""]
+        for c in (m.citations or {}).get("citations", []):
+            page = f", page {c['page']}" if c.get("page") else ""
+            lines.append(f"- [{c['number']}] {c['path']}{page}: “{' '.join(c['span_text'].split())}”")
+        if m.stats and m.stats.get("completion_tokens"):
+            lines += ["", f"_{m.stats['model']} · TTFT {m.stats['ttft_ms']:.0f} ms · "
+                          f"{m.stats['tokens_per_s']:.0f} tok/s_"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def export_chat(workspace: Workspace, chat_id: int) -> Path:
+    """Writes a chat to <workspace>/exports/chat-<id>.md and gives the path."""
+    folder = workspace.root / "exports"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"chat-{chat_id}.md"
+    path.write_text(export_markdown(workspace.store, chat_id), encoding="utf-8")
+    return path

@@ -54,11 +54,15 @@ class Answer:
     def unsupported(self) -> list[str]:
         return [s.text for s in self.sentences if not s.supported]
 
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["unsupported"] = self.unsupported
-        data["nearest"] = [h.to_dict() for h in self.nearest]
-        return data
+    def record(self) -> dict:
+        """Gives what is stored with the message (and what fronts render): citations, the sources the
+        model saw, unsupported sentences, refusal and nearest passages, the model's raw words."""
+        return {"citations": [asdict(c) for c in self.citations], "raw_text": self.raw_text,
+                "sources": [{"chunk_id": s.chunk_id, "path": s.path, "page": s.page} for s in self.sources],
+                "unsupported": self.unsupported, "refused": self.refused,
+                "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page, "text": h.text}
+                            for h in self.nearest],
+                "sentences": [asdict(s) for s in self.sentences]}
 
 
 def standalone_question(question: str, history: list[dict]) -> str:
@@ -236,14 +240,9 @@ class Ask:
         answer.text = f"{lead}From your documents: “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:
-        record = {"citations": [asdict(c) for c in answer.citations], "raw_text": answer.raw_text,
-                  "sources": [{"chunk_id": s.chunk_id, "path": s.path, "page": s.page} for s in answer.sources],
-                  "unsupported": answer.unsupported, "refused": answer.refused,
-                  "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page} for h in answer.nearest],
-                  "sentences": [asdict(s) for s in answer.sentences]}
         stats = (answer.stats.to_dict() if answer.stats else {}) | {"relevance": answer.relevance,
                                                                    "search_query": answer.search_query}
-        answer.message_id = self.ws.store.add_message(self.chat_id, "assistant", answer.text, stats, record)
+        answer.message_id = self.ws.store.add_message(self.chat_id, "assistant", answer.text, stats, answer.record())
         self.answer = answer
 
     def run(self, params: GenerationParams | None = None) -> Answer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import tomli_w
 
@@ -29,6 +29,8 @@ class Settings:
     """vector | keyword | hybrid."""
     theme: str = "textual-dark"
     """Textual theme name."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key overrides by action id, e.g. {"chat.new" = "ctrl+t"} (see `?` in the app for the ids)."""
 
     def generation(self, max_tokens: int | None = None, temperature: float | None = None) -> GenerationParams:
         """Gives generation params from these settings, with per-call overrides."""

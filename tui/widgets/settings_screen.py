@@ -1,0 +1,68 @@
+"""The settings screen: model, temperature, max tokens, sources, search mode, theme; saved as TOML."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select
+
+from engine.settings import Settings
+
+THEMES = ["textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night"]
+
+
+class SettingsScreen(ModalScreen[Settings | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, current: Settings, models: list[str]) -> None:
+        super().__init__()
+        self.current = current
+        self.models = models or [current.model]
+
+    def compose(self) -> ComposeResult:
+        c = self.current
+        with Vertical(id="settings-dialog", classes="dialog"):
+            yield Label("Settings", classes="title")
+            with Grid(id="settings-grid"):
+                yield Label("Chat model")
+                yield Select([(m, m) for m in self.models], value=c.model if c.model in self.models
+                             else self.models[0], allow_blank=False, id="set-model")
+                yield Label("Temperature (0 = greedy)")
+                yield Input(str(c.temperature), id="set-temperature", type="number")
+                yield Label("Max tokens")
+                yield Input(str(c.max_tokens), id="set-max-tokens", type="integer")
+                yield Label("Sources per answer")
+                yield Input(str(c.top_k_sources), id="set-top-k", type="integer")
+                yield Label("Search mode")
+                yield Select([(m, m) for m in ("hybrid", "vector", "keyword")], value=c.search_mode,
+                             allow_blank=False, id="set-mode")
+                yield Label("Theme")
+                yield Select([(t, t) for t in THEMES], value=c.theme if c.theme in THEMES else THEMES[0],
+                             allow_blank=False, id="set-theme")
+            yield Label("", id="settings-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+            return
+        try:
+            result = Settings(
+                model=str(self.query_one("#set-model", Select).value),
+                temperature=float(self.query_one("#set-temperature", Input).value),
+                max_tokens=int(self.query_one("#set-max-tokens", Input).value),
+                top_k_sources=int(self.query_one("#set-top-k", Input).value),
+                search_mode=str(self.query_one("#set-mode", Select).value),
+                theme=str(self.query_one("#set-theme", Select).value))
+        except ValueError:
+            self.query_one("#settings-error", Label).update("Temperature, max tokens and sources must be numbers")
+            return
+        if not (0 <= result.temperature <= 2 and 1 <= result.max_tokens <= 4096 and 1 <= result.top_k_sources <= 20):
+            self.query_one("#settings-error", Label).update(
+                "Temperature 0–2, max tokens 1–4096, sources 1–20")
+            return
+        self.dismiss(result)
