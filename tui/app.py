@@ -71,6 +71,7 @@ class QuarryApp(App):
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
         self.sub_title = "opening workspace…"
+        self.query_one("#prompt").focus()
         self.open_workspace()
 
     @work(thread=True, exclusive=True, group="workspace", exit_on_error=False)
@@ -125,18 +126,20 @@ class QuarryApp(App):
     # -- actions ------------------------------------------------------------------------------
     def action_show_pane(self, pane: str) -> None:
         self.query_one("#panes", TabbedContent).active = pane
-        if pane == "chat":
-            self.query_one("#prompt").focus()
-        elif pane == "documents":
-            self.query_one("#doc-search").focus()
+        # Focus must move into the new pane: TabbedContent follows focus back to the old one.
+        target = {"chat": "#prompt", "documents": "#doc-search"}.get(pane)
+        if target:
+            self.query_one(target).focus()
+        else:
+            self.query_one(f"#{pane}", TabPane).query_one(PlannedPane).focus()
 
-    def run_scoped(self, action: actions.Action) -> None:
+    async def run_scoped(self, action: actions.Action) -> None:
         """Runs an action from the palette, switching to its pane first."""
         if action.scope == "app":
-            self.run_action(action.action)
+            await self.run_action(action.action)
             return
         self.action_show_pane(action.scope)
-        self.run_action(action.action, self.query_one(f"#{action.scope}-pane"))
+        await self.run_action(action.action, self.query_one(f"#{action.scope}-pane"))
 
     def action_help(self) -> None:
         from tui.widgets.dialogs import HelpScreen

@@ -37,13 +37,14 @@ class ChatPane(Vertical):
         self._cancel = threading.Event()
         self._generating = False
         self._box_seq = 0
+        self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="chat-sidebar"):
                 yield Label("Conversations", classes="section")
                 yield ListView(id="chat-list")
-                yield Static("ctrl+n new · ctrl+r rename\nctrl+x delete", classes="hint")
+                yield Static("ctrl+n new · ctrl+r rename\ndel delete (in this list)", classes="hint")
             with Vertical(id="chat-main"):
                 yield Static(self._mode_line(), id="chat-mode-line")
                 yield VerticalScroll(Static("Ask a question about your documents below.", classes="hint",
@@ -192,6 +193,7 @@ class ChatPane(Vertical):
     @on(AnswerFinished)
     def finished(self, message: AnswerFinished) -> None:
         self._generating = False
+        self.completed += 1
         result = message.result
         box = self.query_one(f"#{message.box_id}", MessageBox)
         record = result.record() if hasattr(result, "record") else None
@@ -206,6 +208,7 @@ class ChatPane(Vertical):
     @on(AnswerFailed)
     def failed(self, message: AnswerFailed) -> None:
         self._generating = False
+        self.completed += 1
         box = self.query_one(f"#{message.box_id}", MessageBox)
         box.finish(f"_{message.error}_", None, None)
         self.notify(message.error, severity="error", timeout=8)

@@ -36,6 +36,8 @@ class DocumentsPane(Vertical):
         self._ingesting = False
         self._search_timer = None
         self._hits: list = []
+        self.ingests = 0  # ingests finished or failed, for tests that wait on them
+        self.files_reported = 0  # progress updates shown during the last ingest
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="add-row"):
@@ -94,6 +96,7 @@ class DocumentsPane(Vertical):
             self.notify("An ingest is already running (esc cancels it)", severity="warning")
             return
         self._ingesting = True
+        self.files_reported = 0
         self._cancel.clear()
         row = self.query_one("#ingest-row")
         row.display = True
@@ -122,6 +125,7 @@ class DocumentsPane(Vertical):
         if event.kind == "start":
             bar.update(total=max(event.files_total, 1), progress=0)
         elif event.kind in ("ingested", "skipped", "failed"):
+            self.files_reported += 1
             bar.update(progress=event.files_done)
             self.query_one("#ingest-status", Static).update(
                 f"{event.files_done}/{event.files_total} files · {event.chunks_total} chunks · "
@@ -134,6 +138,7 @@ class DocumentsPane(Vertical):
     @on(IngestFinished)
     def ingest_finished(self, message: IngestFinished) -> None:
         self._ingesting = False
+        self.ingests += 1
         self.query_one("#ingest-row").display = False
         self.refresh_library()
         line = message.summary.line()
@@ -142,6 +147,7 @@ class DocumentsPane(Vertical):
     @on(IngestFailed)
     def ingest_failed(self, message: IngestFailed) -> None:
         self._ingesting = False
+        self.ingests += 1
         self.query_one("#ingest-row").display = False
         self.notify(message.error, severity="error", timeout=8)
 

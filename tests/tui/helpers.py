@@ -1,0 +1,30 @@
+"""Pilot helpers: wait for a condition instead of sleeping."""
+
+from __future__ import annotations
+
+import time
+
+
+async def wait_for(pilot, predicate, timeout: float = 60.0, step: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {getattr(predicate, '__name__', predicate)}")
+        await pilot.pause(step)
+
+
+async def ready(pilot) -> None:
+    """Waits until the app opened its workspace and filled the panes."""
+    await wait_for(pilot, lambda: pilot.app.workspace is not None and "·" in pilot.app.sub_title)
+    await pilot.pause(0.1)
+
+
+async def ask(pilot, text: str) -> None:
+    """Types a prompt in the Chat pane, sends it and waits for the answer to finish."""
+    chat = pilot.app.query_one("#chat-pane")
+    done = chat.completed
+    pilot.app.query_one("#prompt").focus()
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: chat.completed > done, timeout=120)
+    await pilot.pause(0.1)

@@ -1,0 +1,116 @@
+import subprocess
+import sys
+import textwrap
+import tomllib
+
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Label, TabbedContent
+
+from tests.conftest import quarry_env
+from tests.tui.helpers import ready, wait_for
+from tui.app import QuarryApp
+from tui.widgets.dialogs import HelpScreen
+from tui.widgets.settings_screen import SettingsScreen
+
+
+async def test_function_keys_switch_panes(demo_workspace_dir):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        tabs = app.query_one("#panes", TabbedContent)
+        for key, pane in (("f2", "documents"), ("f3", "classify"), ("f4", "recommend"), ("f5", "compare"),
+                          ("f1", "chat")):
+            await pilot.press(key)
+            assert tabs.active == pane
+
+
+async def test_planned_panes_say_what_to_provision(demo_workspace_dir):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f5")
+        text = app.query_one("#compare").query_one("Markdown")._markdown
+        assert "Not built yet" in text and "quarry models pull" in text
+
+
+async def test_help_lists_every_binding(demo_workspace_dir):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.query_one("#chat-list").focus()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        assert "ctrl+n" in text and "New chat" in text and "Documents" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_settings_are_saved_to_toml(demo_workspace_dir, isolated_user_dirs):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f8")
+        assert isinstance(app.screen, SettingsScreen)
+        field = app.screen.query_one("#set-max-tokens")
+        field.value = ""
+        field.focus()
+        await pilot.press(*"99")
+        await pilot.click("#save")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+    saved = tomllib.loads((isolated_user_dirs / "config.toml").read_text())
+    assert saved["max_tokens"] == 99 and app.settings.max_tokens == 99
+
+
+async def test_settings_reject_out_of_range_values(demo_workspace_dir):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f8")
+        app.screen.query_one("#set-temperature").value = "9"
+        await pilot.click("#save")
+        assert isinstance(app.screen, SettingsScreen)
+        assert "Temperature 0–2" in str(app.screen.query_one("#settings-error", Label).render())
+
+
+async def test_command_palette_runs_actions(demo_workspace_dir):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Documents")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
+                       and app.screen.query_one(CommandList).option_count > 0, timeout=5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.query_one("#panes", TabbedContent).active == "documents", timeout=5)
+
+
+async def test_theme_toggles(demo_workspace_dir):
+    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        before = app.theme
+        await pilot.press("f9")
+        assert app.theme != before
+
+
+async def test_busy_workspace_is_a_notification_not_a_crash(tmp_path):
+    from engine.workspace import Workspace
+
+    Workspace(tmp_path).close()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from engine.workspace import Workspace
+        ws = Workspace({str(tmp_path)!r})
+        print("open", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=quarry_env())
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        app = QuarryApp(tmp_path, warm_models=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.sub_title == "no workspace", timeout=10)
+            messages = [n.message for n in app._notifications]
+            assert any("open in another Quarry process" in m for m in messages)
+    finally:
+        holder.communicate("\n", timeout=30)
