@@ -17,7 +17,7 @@ from tui.widgets.message_box import CitationList, MessageBox
 from tui.widgets.prompt_input import PromptInput
 
 STREAM_INTERVAL = 0.04  # repaint at most ~25 times a second while tokens arrive
-MODES = {"docs": "Document Q&A — answers only from your documents, with sources",
+MODES = {"docs": "Document Q&A: answers only from your documents, cited",
          "chat": "Plain chat with the model"}
 
 
@@ -52,7 +52,7 @@ class ChatPane(Vertical):
                 yield PromptInput(id="prompt")
 
     def _mode_line(self) -> str:
-        return f"Mode: {MODES[self.mode]}   (ctrl+o switches)"
+        return f"{MODES[self.mode]} (ctrl+o)"
 
     @property
     def workspace(self):

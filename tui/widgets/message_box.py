@@ -59,6 +59,7 @@ class MessageBox(Vertical):
         yield Vertical(classes="extras")
 
     def on_mount(self) -> None:
+        self.query_one(".stats", Static).display = bool(stats_text(self.stats))
         if self.record:
             self.show_record(self.record)
 
@@ -71,7 +72,9 @@ class MessageBox(Vertical):
         self.text = text
         self.stats = stats
         self.query_one(Markdown).update(text)
-        self.query_one(".stats", Static).update(stats_text(stats))
+        line = self.query_one(".stats", Static)
+        line.update(stats_text(stats))
+        line.display = bool(stats_text(stats))
         if record:
             self.show_record(record)
 
