@@ -32,7 +32,7 @@ class QuarryCommands(Provider):
 
 
 class QuarryApp(App):
-    CSS_PATH = "quarry.tcss"
+    CSS_PATH = Path(__file__).parent / "quarry.tcss"
     TITLE = "Quarry"
     BINDINGS = actions.bindings("app")
     COMMANDS = App.COMMANDS | {QuarryCommands}

@@ -1,0 +1,151 @@
+"""TUI responsiveness. Baselines measured in the same run:
+- time from process launch to first paint of `quarry` vs a bare Textual app with five tab panes
+  (imports included; headless driver), alternating runs;
+- key-to-screen latency of typing in the prompt while an answer streams, vs the same keys while idle.
+
+Usage: python bench/startup.py [--runs 7] [--keys 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from textual import events
+
+from common import ROOT, p50_p95, print_table, write_json  # noqa: I001
+
+CHILD = r"""
+import sys, time
+kind, workspace = sys.argv[1], sys.argv[2]
+if kind == "quarry":
+    from pathlib import Path
+    from tui.app import QuarryApp as Base
+    make = lambda cls: cls(Path(workspace), warm_models=False)
+else:
+    from textual.app import App as Base
+    from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+    class Base(Base):
+        def compose(self):
+            yield Header()
+            with TabbedContent():
+                for name in ("Chat", "Documents", "Classify", "Recommend", "Compare"):
+                    with TabPane(name):
+                        yield Static(name)
+            yield Footer()
+    make = lambda cls: cls()
+
+class Timed(Base):
+    def on_mount(self):
+        self.call_after_refresh(self._painted)
+    def _painted(self):
+        print(f"PAINT {time.time():.6f}", flush=True)
+        self.exit()
+
+make(Timed).run(headless=True)
+"""
+
+
+def first_paint(kind: str, workspace: str) -> float:
+    started = time.time()
+    out = subprocess.run([sys.executable, "-c", CHILD, kind, workspace], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("PAINT"))
+    return (float(line.split()[1]) - started) * 1000
+
+
+async def key_latency(workspace: str, keys: int) -> dict:
+    from pathlib import Path
+
+    from tui.app import QuarryApp
+
+    app = QuarryApp(Path(workspace))
+    result = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.workspace is None or "·" not in app.sub_title:
+            await pilot.pause(0.05)
+        from engine import llm
+
+        llm.get(app.settings.model)
+        prompt = app.query_one("#prompt")
+        prompt.focus()
+
+        loop = asyncio.get_running_loop()
+
+        async def one_key() -> float:
+            """Gives ms from a key reaching the app to the screen refresh that shows it."""
+            before = len(prompt.text)
+            done = loop.create_future()
+            t0 = time.perf_counter()
+            app.post_message(events.Key("x", "x"))
+            while len(prompt.text) == before:
+                await asyncio.sleep(0.0005)
+            app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
+            return (await done - t0) * 1000
+
+        async def type_keys(count: int) -> list[float]:
+            samples = []
+            for _ in range(count):
+                samples.append(await one_key())
+                await asyncio.sleep(0.05)
+            return samples
+
+        result["idle"] = await type_keys(keys)
+        prompt.clear()
+        chat = app.query_one("#chat-pane")
+        await pilot.press("ctrl+o")  # plain chat: the longest continuous stream
+        app.settings.max_tokens = 400
+        prompt.insert("Write a very long story about a lighthouse keeper and the sea.")
+        done = chat.completed
+        await pilot.press("enter")
+        while not chat._generating:
+            await pilot.pause(0.01)
+        await pilot.pause(0.3)
+        result["streaming"] = []
+        while chat._generating and len(result["streaming"]) < keys * 5:
+            result["streaming"] += await type_keys(1)
+        result["streamed_keys"] = len(result["streaming"])
+        await pilot.press("escape")
+        while chat.completed == done:
+            await pilot.pause(0.05)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keys", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workspace:
+        from engine.ingest import ingest_paths
+        from engine.workspace import Workspace
+        from engine import locations
+
+        with Workspace(workspace) as ws:
+            list(ingest_paths(ws, [locations.demo_corpus()]))
+        bare, quarry = [], []
+        first_paint("bare", workspace)  # warm the file cache for both
+        first_paint("quarry", workspace)
+        for _ in range(args.runs):
+            bare.append(first_paint("bare", workspace))
+            quarry.append(first_paint("quarry", workspace))
+        paint = [{"app": "bare Textual (5 tab panes)", **p50_p95(bare)},
+                 {"app": "quarry (demo workspace)", **p50_p95(quarry)}]
+        ratio = statistics.median(quarry) / statistics.median(bare)
+        print_table(f"Process launch to first paint, {args.runs} runs each (ratio {ratio:.2f})", paint,
+                    ["app", "p50_ms", "p95_ms"])
+        latency = asyncio.run(key_latency(workspace, args.keys))
+        keys = [{"state": state, "keys": len(latency[state]), **p50_p95(latency[state]),
+                 "max_ms": round(max(latency[state]), 1)} for state in ("idle", "streaming")]
+        print_table("Key to screen refresh in the prompt (key event in, refresh that shows it out)", keys,
+                    ["state", "keys", "p50_ms", "p95_ms", "max_ms"])
+    write_json("startup", {"first_paint": paint, "first_paint_ratio": round(ratio, 3), "keys": keys})
+
+
+if __name__ == "__main__":
+    main()
