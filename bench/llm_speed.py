@@ -46,14 +46,15 @@ def llm_rows(n_gen: int, rounds: int) -> list[dict]:
 
 
 def encoder_rows(n_texts: int) -> list[dict]:
+    import tempfile
+
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
+    from engine import locations
     from engine.encode import Encoder
     from engine.ingest import chunk_blocks, discover, load
     from engine.workspace import Workspace
-    from engine import locations
-    import tempfile
 
     texts = []
     with tempfile.TemporaryDirectory() as tmp, Workspace(tmp) as ws:

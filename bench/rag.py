@@ -97,7 +97,8 @@ def planted(ws, n: int, seed: int = 3) -> dict:
     """Support-check accuracy: chunk sentences as true claims, the same with a number changed, and a
     sentence from another document, each checked against the chunk."""
     rng = random.Random(seed)
-    chunks = [c for batch in ws.store.iter_chunks() for c in batch if c.doctype not in ("csv", "json", "parquet", "xlsx")]
+    tables = ("csv", "json", "parquet", "xlsx")
+    chunks = [c for batch in ws.store.iter_chunks() for c in batch if c.doctype not in tables]
     with_numbers = [c for c in chunks if re.search(r"\d", c.text) and len(c.text) > 80]
     rng.shuffle(with_numbers)
     encoder = ws.encoder()

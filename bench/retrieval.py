@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import ROOT, p50_p95, print_table, timed_ms, write_json  # noqa: I001
 
 from engine import locations
@@ -74,7 +73,8 @@ def ingest_throughput(corpus: Path, tmp: Path) -> dict:
             pass
         full_s = time.perf_counter() - t0
     return {"files": len(files), "pages": pages, "chunks": chunks,
-            "pages_per_s_before_encoding": pages / load_s, "chunks_per_s_with_encoding": summary.chunks_embedded / full_s}
+            "pages_per_s_before_encoding": pages / load_s,
+            "chunks_per_s_with_encoding": summary.chunks_embedded / full_s}
 
 
 def synthetic_workspace(root: Path, n: int, dim: int, rng: np.random.Generator):

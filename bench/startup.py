@@ -16,9 +16,8 @@ import sys
 import tempfile
 import time
 
-from textual import events
-
 from common import ROOT, p50_p95, print_table, write_json  # noqa: I001
+from textual import events
 
 CHILD = r"""
 import sys, time
@@ -122,9 +121,9 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workspace:
+        from engine import locations
         from engine.ingest import ingest_paths
         from engine.workspace import Workspace
-        from engine import locations
 
         with Workspace(workspace) as ws:
             list(ingest_paths(ws, [locations.demo_corpus()]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -134,10 +135,8 @@ def verify_file(path: Path, expected: str, what: str, fix: str) -> None:
         raise ModelCorrupt(
             f"{what}: {path} has sha256 {actual[:12]}…, expected {expected[:12]}…; run `{fix}`"
         )
-    try:
+    with contextlib.suppress(OSError):  # a read-only model folder only costs a rehash next time
         stamp.write_text(json.dumps({**current, "sha256": expected}))
-    except OSError:
-        pass  # a read-only model folder only costs a rehash next time
 
 
 def fix_command(entry: ModelEntry) -> str:

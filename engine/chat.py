@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from engine import catalog, llm
 from engine.llm import CancelCheck, GenerationParams, RunStats

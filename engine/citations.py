@@ -127,7 +127,8 @@ def best_quote(question: str, sources: list[Source], encoder) -> Citation | None
     return Citation(1, src.chunk_id, src.path, src.page, (start, end), text, round(max(support, 0.0), 3))
 
 
-def check(answer: str, sources: list[Source], encoder, bar: float = SUPPORT_BAR) -> tuple[str, list[Citation], list[SentenceCheck]]:
+def check(answer: str, sources: list[Source], encoder,
+          bar: float = SUPPORT_BAR) -> tuple[str, list[Citation], list[SentenceCheck]]:
     """Gives the answer with checked, renumbered citations, the citations used, and each sentence's check."""
     scorer = SupportScorer(encoder, sources)
     renumber: dict[int, int] = {}

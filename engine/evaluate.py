@@ -96,14 +96,15 @@ def evaluate_answers(ws, questions: list[Question], model_id: str | None = None,
         })
         if progress:
             progress(i, len(questions))
-    with_text = [r for r in rows if r["expected_file"] and any(q.answer for q in questions if q.question == r["question"])]
     answerable = [r for r in rows if r["expected_file"]]
+    with_text = [r for r, q in zip(rows, questions, strict=True) if r["expected_file"] and q.answer]
     unanswerable = [r for r in rows if not r["expected_file"]]
     cited = sum(r["citations"] for r in answerable)
     return {
         "answered_correctly": (sum(1 for r in with_text if r["contains_answer"] and r["cites_expected"])
                                / len(with_text)) if with_text else None,
-        "cites_expected_file": sum(1 for r in answerable if r["cites_expected"]) / len(answerable) if answerable else None,
+        "cites_expected_file": (sum(1 for r in answerable if r["cites_expected"]) / len(answerable)
+                                if answerable else None),
         "citation_precision": sum(r["correct_citations"] for r in answerable) / cited if cited else None,
         "refusal_rate_unanswerable": (sum(1 for r in unanswerable if r["refused"]) / len(unanswerable)
                                       if unanswerable else None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -13,7 +14,9 @@ from engine.ingest.text import has_cjk
 
 _WORD = re.compile(r"[^\w]+", re.UNICODE)
 # Particles and function words that jieba keeps as tokens but that carry no topic.
-ZH_STOP = set("的 了 吗 呢 是 在 和 与 或 有 我 你 他 她 它 们 这 那 什么 怎么 多少 哪 吧 啊 及 之 对 为 被 把 会 要 可以 如何 请问 请 能".split())
+ZH_STOP = frozenset(
+    "的 了 吗 呢 是 在 和 与 或 有 我 你 他 她 它 们 这 那"
+    " 什么 怎么 多少 哪 吧 啊 及 之 对 为 被 把 会 要 可以 如何 请问 请 能".split())
 _jieba = None
 
 
@@ -108,10 +111,8 @@ class KeywordIndex:
         parts = []
         latin = " ".join(w for w in _WORD.split(text) if w and not has_cjk(w))
         if latin.strip():
-            try:
+            with contextlib.suppress(ValueError):
                 parts.append((tantivy.Occur.Should, self.index.parse_query(latin, ["en"])))
-            except ValueError:
-                pass
         if has_cjk(text):
             for term in dict.fromkeys(zh_terms(text)):
                 if term not in ZH_STOP and has_cjk(term):

@@ -6,12 +6,14 @@ import re
 
 _LATIN = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-STOP = set("""a an the and or but if of to in on at for from by with without about as is are was were be been
-being do does did done have has had having i you he she it we they me him her us them my your his its our
-their this that these those there here what which who whom whose when where why how can could should would
-will shall may might must not no yes so than then too very just also any all each every some such only own
-same other into over under again further once more most much many few both either neither get got please
-tell know want need like one""".split())
+STOP = frozenset("""
+a an the and or but if of to in on at for from by with without about as is are was were be been
+being do does did done have has had having i you he she it we they me him her us them my your his
+its our their this that these those there here what which who whom whose when where why how can
+could should would will shall may might must not no yes so than then too very just also any all each
+every some such only own same other into over under again further once more most much many few both
+either neither get got please tell know want need like one
+""".split())
 ZH_STOP_CHARS = set("的了吗呢是在和与或有我你他她它们这那什么怎哪吧啊及之对为被把会要可以如何请能多少几")
 
 

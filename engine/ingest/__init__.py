@@ -18,7 +18,15 @@ from pathlib import Path
 
 from engine.errors import IngestError, QuarryError
 from engine.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
-from engine.ingest.loaders import LOADERS, SUPPORTED, TABLE_SUFFIXES, Block, Loaded, record_text, table_relation
+from engine.ingest.loaders import (
+    LOADERS,
+    SUPPORTED,
+    TABLE_SUFFIXES,
+    Block,
+    Loaded,
+    record_text,
+    table_relation,
+)
 from engine.ingest.text import language
 
 CHECKPOINT_SECONDS = 10.0
@@ -66,10 +74,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
         if path.is_dir():
             folders.append(path)
             for found in sorted(path.rglob("*")):
-                if found.is_file() and not any(p in SKIP_DIRS or p.startswith(".") for p in
-                                               found.relative_to(path).parts):
-                    if found.suffix.lower() in SUPPORTED:
-                        files.append(found)
+                hidden = any(p in SKIP_DIRS or p.startswith(".") for p in found.relative_to(path).parts)
+                if found.is_file() and not hidden and found.suffix.lower() in SUPPORTED:
+                    files.append(found)
         elif path.is_file():
             files.append(path)
         else:

@@ -1,4 +1,3 @@
-import pytest
 
 from engine.llm import GenerationParams, RunStats
 

@@ -1,6 +1,13 @@
 from engine.citations import Source, check
 from engine.llm import GenerationParams
-from engine.rag import RELEVANCE_BAR, SOURCE_BUDGET_TOKENS, Ask, format_source, select_sources, standalone_question
+from engine.rag import (
+    RELEVANCE_BAR,
+    SOURCE_BUDGET_TOKENS,
+    Ask,
+    format_source,
+    select_sources,
+    standalone_question,
+)
 from engine.search import Hit
 
 GREEDY = GenerationParams(max_tokens=64, temperature=0)
