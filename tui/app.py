@@ -37,10 +37,12 @@ class QuarryApp(App):
     BINDINGS = actions.bindings("app")
     COMMANDS = App.COMMANDS | {QuarryCommands}
 
-    def __init__(self, workspace_path: Path | None = None, warm_models: bool = True) -> None:
+    def __init__(self, workspace_path: Path | None = None, warm_models: bool = True,
+                 cursor_blink: bool = True) -> None:
         super().__init__()
         from engine.settings import Settings
 
+        self.cursor_blink = cursor_blink  # off in snapshot tests, so every picture is the same
         self.workspace_path = workspace_path
         self.workspace = None
         self.settings = Settings()
@@ -71,6 +73,9 @@ class QuarryApp(App):
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
         self.sub_title = "opening workspace…"
+        if not self.cursor_blink:
+            for field in self.query("Input, TextArea"):
+                field.cursor_blink = False
         self.query_one("#prompt").focus()
         self.open_workspace()
 

@@ -185,14 +185,17 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
         raise QuarryError(f"the encoder or chunk settings changed; {pending} chunks would be re-embedded."
                           " Run again with --reembed to do it")
     if pending:
-        for doc in store.documents():
-            with store.transaction():
+        with store.transaction():
+            for doc in store.documents():
                 store.delete_document(doc.id)
-                store.bump_generation()
+            store.bump_generation()
     store.set_state("chunking", chunking_signature(ws.encoder_id))
     files, folders = discover(paths)
     encoder = ws.encoder()
     searcher = ws.searcher()
+    if pending:
+        with searcher.lock:
+            searcher.sync()  # an already open searcher still holds the deleted vectors
     yield IngestEvent("start", files_total=len(files))
     seen = {str(f) for f in files}
     last_checkpoint = time.perf_counter()

@@ -87,6 +87,7 @@ class Store:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self._local = threading.local()
+        self._cursor_lock = threading.Lock()
         try:
             self._conn = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
@@ -103,7 +104,8 @@ class Store:
         """Gives this thread's cursor: a DuckDB connection must not be shared between threads."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            cursor = self._local.cursor = self._conn.cursor()
+            with self._cursor_lock:
+                cursor = self._local.cursor = self._conn.cursor()
         return cursor
 
     def close(self) -> None:

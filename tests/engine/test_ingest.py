@@ -202,3 +202,22 @@ def test_searcher_detects_generation_mismatch(demo_workspace):
     with demo_workspace.store.transaction():
         demo_workspace.store.bump_generation()
     assert set(Searcher(demo_workspace).rebuilt) == {"vector", "keyword"}
+
+
+def test_changed_chunk_settings_say_how_much_will_be_reembedded(encoder, tmp_path):
+    from engine.errors import QuarryError
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\nAlpha text about budgets.")
+    with Workspace(tmp_path / "ws") as ws:
+        run_ingest(ws, folder)
+        chunks = ws.store.chunk_count()
+        ws.store.set_state("chunking", "other-encoder:100:10")
+        with pytest.raises(QuarryError, match=f"{chunks} chunks would be re-embedded.*--reembed"):
+            run_ingest(ws, folder)
+        assert ws.store.chunk_count() == chunks
+        summary = IngestSummary()
+        list(ingest_paths(ws, [folder], reembed=True, summary=summary))
+        assert summary.chunks_embedded == chunks
+        assert_consistent(ws)

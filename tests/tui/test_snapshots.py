@@ -19,7 +19,7 @@ def snapshot_workspace(demo_workspace):
 
 
 def _app(root):
-    return QuarryApp(root, warm_models=False)
+    return QuarryApp(root, warm_models=False, cursor_blink=False)
 
 
 def _before(*keys):

@@ -112,9 +112,10 @@ def docs(remove_id: int | None, workspace: Path | None, as_json: bool) -> None:
 @click.option("--mode", type=click.Choice(["vector", "keyword", "hybrid"]), default="hybrid", show_default=True)
 @click.option("--type", "doctype", help="Only documents of this type (pdf, md, csv, ...).")
 @click.option("--path", "path_glob", help="Only documents whose path matches this glob, e.g. '*policies*'.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only documents modified on or after this date.")
 @workspace_option
 @json_option
-def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | None,
+def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | None, since,
            workspace: Path | None, as_json: bool) -> None:
     """Search the library: vector, keyword or hybrid (default).
 
@@ -122,12 +123,12 @@ def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | 
     Examples:
       quarry search "return window for opened electronics"
       quarry search "退货政策" --mode keyword --json
-      quarry search "warranty" --type pdf --path '*products*'
+      quarry search "warranty" --type pdf --path '*products*' --since 2026-01-01
     """
     from engine.search import Filters
 
     with open_workspace(workspace) as ws:
-        result = ws.searcher().search(query, k, mode, Filters(doctype, path_glob))
+        result = ws.searcher().search(query, k, mode, Filters(doctype, path_glob, since))
     if as_json:
         emit_json({"query": query, "mode": mode, "weights": result.weights, "timings_ms": result.timings_ms,
                    "hits": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "score": h.score,

@@ -64,6 +64,29 @@ def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | N
 
 
 @cli.command()
+@click.argument("chat_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@workspace_option
+def export(chat_id: int, out: Path | None, workspace: Path | None) -> None:
+    """Export a chat to Markdown, with its citations and stats.
+
+    \b
+    Examples:
+      quarry export 3 > pricing-chat.md
+      quarry export 3 --out pricing-chat.md
+    """
+    from engine.chat import export_markdown
+
+    with open_workspace(workspace) as ws:
+        text = export_markdown(ws.store, chat_id)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@cli.command()
 @workspace_option
 @json_option
 def chats(workspace: Path | None, as_json: bool) -> None:

@@ -198,6 +198,9 @@ class ChatPane(Vertical):
         box = self.query_one(f"#{message.box_id}", MessageBox)
         record = result.record() if hasattr(result, "record") else None
         box.finish(result.text, result.stats.to_dict() if result.stats else None, record)
+        if getattr(result, "trimmed_turns", 0):
+            self.notify(f"{result.trimmed_turns} earlier message(s) did not fit the model's context and were "
+                        "left out of this answer", severity="warning", timeout=6)
         new_chat = self.chat_id != result.chat_id
         self.chat_id = result.chat_id
         if new_chat:
