@@ -137,7 +137,7 @@ class Ask:
     """One document question; `stream()` yields answer text, then `answer` holds the checked result."""
 
     def __init__(self, workspace, question: str, chat_id: int | None = None, model_id: str | None = None,
-                 k: int = 5, mode: str = "hybrid") -> None:
+                 k: int = 3, mode: str = "hybrid") -> None:
         self.ws = workspace
         self.question = question.strip()
         self.chat_id = chat_id

@@ -23,8 +23,9 @@ class Settings:
     """Sampling temperature; 0 is greedy (deterministic)."""
     max_tokens: int = 384
     """Most tokens an answer may have."""
-    top_k_sources: int = 5
-    """How many retrieved passages a document answer may cite."""
+    top_k_sources: int = 3
+    """How many retrieved passages a document answer may cite (3 measured better than 5 for SmolLM2:
+    more answers right and half the time to first token)."""
     search_mode: str = "hybrid"
     """vector | keyword | hybrid."""
     theme: str = "textual-dark"
