@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -80,6 +84,23 @@ def tmp_models_dir(tmp_path, monkeypatch) -> Path:
     target.mkdir()
     monkeypatch.setenv("QUARRY_MODELS_DIR", str(target))
     return target
+
+
+@contextlib.contextmanager
+def workspace_held_elsewhere(root: Path):
+    """Keeps a workspace open for writing in another process while the block runs."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from engine.workspace import Workspace
+        ws = Workspace({str(root)!r})
+        print("open", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=quarry_env())
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        yield
+    finally:
+        holder.communicate("\n", timeout=30)
 
 
 def quarry_env(**extra: str) -> dict[str, str]:

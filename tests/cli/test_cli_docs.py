@@ -75,3 +75,14 @@ def test_missing_path_is_one_line(tmp_path, encoder):
     result = run("ingest", tmp_path / "nope", "-w", tmp_path / "ws")
     assert result.exit_code == 1 and "no such file or folder" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_workspace_open_elsewhere_is_one_line(tmp_path):
+    from engine.workspace import Workspace
+    from tests.conftest import workspace_held_elsewhere
+
+    Workspace(tmp_path).close()
+    with workspace_held_elsewhere(tmp_path):
+        result = run("docs", "-w", tmp_path)
+    assert result.exit_code == 1 and "open in another Quarry process" in result.output
+    assert len(result.output.strip().splitlines()) == 1

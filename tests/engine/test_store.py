@@ -1,13 +1,9 @@
-import subprocess
-import sys
-import textwrap
-
 import pytest
 
 from engine.errors import WorkspaceBusy, WorkspaceError
 from engine.store import DB_NAME
 from engine.workspace import Workspace
-from tests.conftest import quarry_env
+from tests.conftest import workspace_held_elsewhere
 
 
 def test_migrates_an_empty_folder(tmp_path):
@@ -33,19 +29,8 @@ def test_chats_survive_reopen(tmp_path):
 
 
 def test_second_writer_gets_a_clear_error(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys, time
-        from engine.workspace import Workspace
-        ws = Workspace({str(tmp_path)!r})
-        print("open", flush=True)
-        sys.stdin.readline()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=quarry_env())
-    try:
-        assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(WorkspaceBusy, match="open in another Quarry process"):
-            Workspace(tmp_path)
-    finally:
-        holder.communicate("\n", timeout=30)
+    with workspace_held_elsewhere(tmp_path), pytest.raises(WorkspaceBusy, match="open in another Quarry process"):
+        Workspace(tmp_path)
 
 
 def test_a_file_is_not_a_workspace(tmp_path):

@@ -1,12 +1,9 @@
-import subprocess
-import sys
-import textwrap
 import tomllib
 
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Label, TabbedContent
 
-from tests.conftest import quarry_env
+from tests.conftest import workspace_held_elsewhere
 from tests.tui.helpers import ready, wait_for
 from tui.app import QuarryApp
 from tui.widgets.dialogs import HelpScreen
@@ -98,19 +95,9 @@ async def test_busy_workspace_is_a_notification_not_a_crash(tmp_path):
     from engine.workspace import Workspace
 
     Workspace(tmp_path).close()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys
-        from engine.workspace import Workspace
-        ws = Workspace({str(tmp_path)!r})
-        print("open", flush=True)
-        sys.stdin.readline()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=quarry_env())
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with workspace_held_elsewhere(tmp_path):
         app = QuarryApp(tmp_path, warm_models=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.sub_title == "no workspace", timeout=10)
             messages = [n.message for n in app._notifications]
             assert any("open in another Quarry process" in m for m in messages)
-    finally:
-        holder.communicate("\n", timeout=30)
