@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -23,7 +23,8 @@ CANDIDATES = 8
 SOURCE_BUDGET_TOKENS = 1200  # sources beyond this cost TTFT on 2 cores without helping a small model
 
 SYSTEM = (
-    "You answer questions using only the numbered sources below. Cite the source of each fact like [1]. "
+    "You answer questions using only the numbered sources given with each question. "
+    "Cite the source of each fact like [1]. "
     "If the sources do not contain the answer, say that the documents do not say. Be brief. "
     "Answer in the language of the question."
 )
@@ -65,13 +66,12 @@ class Answer:
                 "sentences": [asdict(s) for s in self.sentences]}
 
 
-def standalone_question(question: str, history: list[dict]) -> str:
+def standalone_question(question: str, previous: list[str]) -> str:
     """Gives the question to search with: a follow-up borrows the words of the previous question.
 
     A 135M model cannot reliably rewrite questions, so the rewrite is lexical: a short question or
     one that points back ("it", "that", "what about") is searched together with the last question.
     """
-    previous = [m["content"] for m in history if m["role"] == "user"]
     if not previous:
         return question
     short = len(content_terms(question)) <= 3
@@ -172,10 +172,11 @@ class Ask:
                 pending = None
         return turns, questions
 
-    def retrieve(self) -> tuple[Answer, list[Hit], list[float]]:
+    def retrieve(self, questions: list[str] | None = None) -> tuple[Answer, list[Hit], list[float]]:
         """Gives the answer's frame, the candidate passages and their relevance."""
-        _, questions = self._history()
-        query = standalone_question(self.question, [{"role": "user", "content": q} for q in questions])
+        if questions is None:
+            _, questions = self._history()
+        query = standalone_question(self.question, questions)
         searcher = self.ws.searcher()
         result = searcher.search(query, max(CANDIDATES, self.k), self.mode)
         scores = relevance(searcher, query, result.hits, result.query_vector)
@@ -183,14 +184,14 @@ class Ask:
 
     def stream(self, params: GenerationParams | None = None, cancel: CancelCheck | None = None) -> Iterator[str]:
         params = params or GenerationParams(temperature=0.0)
-        answer, hits, scores = self.retrieve()
+        history, questions = self._history()
+        answer, hits, scores = self.retrieve(questions)
         answer.relevance = max(scores, default=0.0)
         store = self.ws.store
         if self.chat_id is None:
             from engine.chat import title_from
 
             self.chat_id = store.create_chat(title_from(self.question), self.model_id, mode="docs")
-        history, _ = self._history()
         store.add_message(self.chat_id, "user", self.question)
         answer.chat_id = self.chat_id
         if answer.relevance < RELEVANCE_BAR:
@@ -201,11 +202,12 @@ class Ask:
             self._store(answer)
             yield REFUSAL
             return
+        # Once the best passage clears the bar, passages a little below it still help the answer.
         relevant = [h for h, s in zip(hits, scores) if s >= RELEVANCE_BAR * 0.8][: self.k]
         model = llm.get(self.model_id)
         answer.sources = select_sources(model, relevant, SOURCE_BUDGET_TOKENS)
         tokens = self._fit(model, answer.sources, history, params.max_tokens)
-        params.max_tokens = min(params.max_tokens, model.n_ctx - len(tokens) - 1)
+        params = replace(params, max_tokens=min(params.max_tokens, model.n_ctx - len(tokens) - 1))
         stats = RunStats(self.model_id, load_ms=model.load_ms)
         pieces = []
         try:
@@ -231,8 +233,7 @@ class Ask:
 
     def _quote_instead(self, answer: Answer) -> None:
         """When none of the model's sentences is supported, show the best passage, quoted and cited."""
-        ranked = sorted(answer.sources, key=lambda s: s.number)
-        quote = best_quote(answer.search_query, ranked, self.ws.encoder())
+        quote = best_quote(answer.search_query, answer.sources, self.ws.encoder())
         if quote is None:
             return
         answer.citations = [quote]

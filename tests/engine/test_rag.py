@@ -110,6 +110,6 @@ def test_follow_up_uses_history_and_is_stored(demo_workspace, chat_model):
 
 
 def test_standalone_question_leaves_a_complete_question_alone():
-    history = [{"role": "user", "content": "What is the travel per diem?"}]
+    history = ["What is the travel per diem?"]
     assert standalone_question("Who approves expenses over $1,000 at Corvid?", history).startswith("Who")
     assert standalone_question("and abroad?", history) == "What is the travel per diem? and abroad?"
