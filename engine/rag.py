@@ -29,6 +29,7 @@ SYSTEM = (
     "Answer in the language of the question."
 )
 REFUSAL = "Your documents do not answer this question."
+EMPTY_LIBRARY = "There are no documents in this workspace yet: add some (`quarry ingest PATH`, or f2 in the app)."
 _FOLLOW_UP = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|he|she|and|also|what about|how about)\b"
                         r"|^(and|or|but|what about|how about)|它|这个|那个|他们|那么|呢", re.IGNORECASE)
 
@@ -196,11 +197,11 @@ class Ask:
         answer.chat_id = self.chat_id
         if answer.relevance < RELEVANCE_BAR:
             answer.refused = True
-            answer.text = REFUSAL
+            answer.text = REFUSAL if hits else EMPTY_LIBRARY
             answer.nearest = hits[:3]
             answer.stats = RunStats(self.model_id)
             self._store(answer)
-            yield REFUSAL
+            yield answer.text
             return
         # Once the best passage clears the bar, passages a little below it still help the answer.
         relevant = [h for h, s in zip(hits, scores) if s >= RELEVANCE_BAR * 0.8][: self.k]

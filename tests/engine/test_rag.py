@@ -113,3 +113,11 @@ def test_standalone_question_leaves_a_complete_question_alone():
     history = ["What is the travel per diem?"]
     assert standalone_question("Who approves expenses over $1,000 at Corvid?", history).startswith("Who")
     assert standalone_question("and abroad?", history) == "What is the travel per diem? and abroad?"
+
+
+def test_empty_library_says_how_to_add_documents(tmp_path, encoder):
+    from engine.workspace import Workspace
+
+    with Workspace(tmp_path) as ws:
+        answer = Ask(ws, "What is the refund window?").run(GREEDY)
+    assert answer.refused and "no documents in this workspace" in answer.text

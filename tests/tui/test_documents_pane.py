@@ -74,3 +74,24 @@ async def test_remove_document_after_confirm(demo_workspace):
         await pilot.press("y")
         await wait_for(pilot, lambda: table.row_count == before - 1, timeout=30)
         assert len(app.workspace.store.documents()) == before - 1
+
+
+async def test_escape_cancels_an_ingest_between_files(demo_workspace, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(60):
+        body = " ".join(f"Line {j} of note {i}." for j in range(200))
+        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\n{body}")
+    app = QuarryApp(demo_workspace.root, warm_models=False)
+    demo_workspace.close()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f2", "ctrl+n")
+        await pilot.press(*str(folder), "enter")
+        pane = app.query_one("#documents-pane")
+        await wait_for(pilot, lambda: pane.files_reported >= 2, timeout=60)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
+        added = [d for d in app.workspace.store.documents() if "/many/" in d.path]
+        assert 2 <= len(added) < 60
+        assert any(n.message.startswith("Cancelled:") for n in app._notifications)
