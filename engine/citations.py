@@ -12,6 +12,7 @@ import numpy as np
 from engine.ingest.chunking import sentences as split_sentences
 from engine.lexical import content_terms, coverage
 
+UNSUPPORTED_MARK = "⚠"
 SUPPORT_BAR = 0.5  # calibrated by bench/rag.py on planted true and false sentences
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -165,8 +166,9 @@ def check(answer: str, sources: list[Source], encoder,
             new_numbers.append(renumber[n])
         support = max((scores[n][0] for n in chosen), default=scores[best_number][0] if best_number else 0.0)
         checks.append(SentenceCheck(body, new_numbers, round(support, 3), bool(chosen), note))
-        marks = "".join(f"[{n}]" for n in new_numbers)
-        rewritten.append(f"{_before_end(body)}{' ' + marks if marks else ''}{_end(body)}")
+        # An unsupported sentence keeps its place but carries a mark, so no front can pass it off as sourced.
+        marks = "".join(f"[{n}]" for n in new_numbers) if new_numbers else UNSUPPORTED_MARK
+        rewritten.append(f"{_before_end(body)} {marks}{_end(body)}")
     return " ".join(rewritten).strip(), citations, checks
 
 

@@ -20,6 +20,7 @@ from engine.search import Hit
 # bench/rag.py on the retrieval bench's answerable and unanswerable questions.
 RELEVANCE_BAR = 0.41
 CANDIDATES = 8
+MAX_CARRIED = 300  # characters of earlier searches a follow-up carries, so chains stay focused
 SOURCE_BUDGET_TOKENS = 1200  # sources beyond this cost TTFT on 2 cores without helping a small model
 
 SYSTEM = (
@@ -68,17 +69,21 @@ class Answer:
 
 
 def standalone_question(question: str, previous: list[str]) -> str:
-    """Gives the question to search with: a follow-up borrows the words of the previous question.
+    """Gives the question to search with: a follow-up borrows the words of the previous search.
 
     A 135M model cannot reliably rewrite questions, so the rewrite is lexical: a short question or
     one that points back ("it", "that", "what about") is searched together with the last question.
     """
     if not previous:
         return question
-    short = len(content_terms(question)) <= 3
-    if short or _FOLLOW_UP.search(question):
-        return f"{previous[-1]} {question}"
+    if len(content_terms(question)) <= 3 or points_back(question):
+        return f"{previous[-1][-MAX_CARRIED:]} {question}"
     return question
+
+
+def points_back(question: str) -> bool:
+    """Tells whether a question refers to an earlier one ("and abroad?", "what about it")."""
+    return bool(_FOLLOW_UP.search(question))
 
 
 def relevance(searcher, query: str, hits: list[Hit], query_vector=None) -> list[float]:
@@ -89,16 +94,10 @@ def relevance(searcher, query: str, hits: list[Hit], query_vector=None) -> list[
     """
     if not hits:
         return []
-    missing = [h.chunk_id for h in hits if h.vector_score is None]
-    cosines = {}
-    if missing:
-        qv = query_vector if query_vector is not None else searcher.ws.encoder().encode([query])[0]
-        cosines = searcher.vector_scores(qv, missing)
-    out = []
-    for h in hits:
-        cos = h.vector_score if h.vector_score is not None else cosines.get(h.chunk_id, 0.0)
-        out.append(0.5 * max(cos, 0.0) + 0.5 * coverage(query, f"{h.title} {h.heading or ''} {h.text}"))
-    return out
+    qv = query_vector if query_vector is not None else searcher.ws.encoder().encode([query])[0]
+    cosines = searcher.vector_scores(qv, [h.chunk_id for h in hits])
+    return [0.5 * max(cosines.get(h.chunk_id, 0.0), 0.0)
+            + 0.5 * coverage(query, f"{h.title} {h.heading or ''} {h.text}") for h in hits]
 
 
 def select_sources(model: llm.LLM, hits: list[Hit], budget: int) -> list[Source]:
@@ -148,8 +147,8 @@ class Ask:
         self.answer: Answer | None = None
 
     def _history(self) -> tuple[list[dict], list[str]]:
-        """Gives the chat's earlier turns as the model saw them (sources and raw answers), and the
-        earlier questions in plain words."""
+        """Gives the chat's earlier turns as the model saw them (sources and raw answers), and what each
+        earlier turn searched for (a follow-up's search already carries the question it follows)."""
         if self.chat_id is None:
             return [], []
         store = self.ws.store
@@ -169,7 +168,8 @@ class Ask:
                     content = pending
                 turns += [{"role": "user", "content": content},
                           {"role": "assistant", "content": record.get("raw_text", m.content)}]
-                questions.append(pending)
+                if not record.get("refused"):
+                    questions.append((m.stats or {}).get("search_query", pending))
                 pending = None
         return turns, questions
 
@@ -188,6 +188,11 @@ class Ask:
         history, questions = self._history()
         answer, hits, scores = self.retrieve(questions)
         answer.relevance = max(scores, default=0.0)
+        if answer.search_query != self.question and not points_back(self.question):
+            # A short question is searched with the previous one, but unless it points back its own
+            # words must be about the documents, or "S-Tab" after a returns question would borrow them.
+            own = max(relevance(self.ws.searcher(), self.question, hits), default=0.0)
+            answer.relevance = min(answer.relevance, 2 * own)
         store = self.ws.store
         if self.chat_id is None:
             from engine.chat import title_from
@@ -233,13 +238,13 @@ class Ask:
             history = history[2:]
 
     def _quote_instead(self, answer: Answer) -> None:
-        """When none of the model's sentences is supported, show the best passage, quoted and cited."""
+        """When none of the model's sentences is supported, answer with the best passage, quoted and
+        cited; the model's words stay in the record (raw text, unsupported sentences), not in the answer."""
         quote = best_quote(answer.search_query, answer.sources, self.ws.encoder())
         if quote is None:
             return
         answer.citations = [quote]
-        lead = answer.text + "\n\n" if answer.text else ""
-        answer.text = f"{lead}From your documents: “{quote.span_text}” [1]"
+        answer.text = f"From your documents: “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:
         stats = (answer.stats.to_dict() if answer.stats else {}) | {"relevance": answer.relevance,

@@ -53,7 +53,7 @@ def test_planted_unsupported_sentence_is_flagged(encoder):
         _sources(), encoder)
     flagged = [c for c in checks if not c.supported]
     assert [c.text for c in flagged] == ["The CEO owns a yacht called Breeze."]
-    assert flagged[0].note == "dropped" and "Breeze." in text and "Breeze [1]" not in text
+    assert flagged[0].note == "dropped" and "Breeze ⚠." in text and "Breeze [1]" not in text
 
 
 def test_wrong_citation_is_moved_to_the_supporting_source(encoder):
@@ -107,6 +107,14 @@ def test_follow_up_uses_history_and_is_stored(demo_workspace, chat_model):
     # the system prompt and the whole first turn (its sources included) come from the KV cache
     first_prompt = first.stats.prompt_tokens + first.stats.completion_tokens
     assert follow.stats.cached_tokens >= first.stats.prompt_tokens and follow.stats.cached_tokens <= first_prompt
+
+
+def test_short_unrelated_follow_up_does_not_borrow_the_previous_topic(demo_workspace, chat_model):
+    first = Ask(demo_workspace, "What is the hotel cap per night in New York?").run(GREEDY)
+    stray = Ask(demo_workspace, "S-Tab", chat_id=first.chat_id).run(GREEDY)
+    assert "hotel cap" in stray.search_query and stray.refused
+    follow = Ask(demo_workspace, "and for London?", chat_id=first.chat_id).run(GREEDY)
+    assert not follow.refused and "S-Tab" not in follow.search_query
 
 
 def test_standalone_question_leaves_a_complete_question_alone():
