@@ -56,11 +56,11 @@ class VectorIndex:
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, dimension: int,
-              exact_limit: int = EXACT_LIMIT, seed: int = 1234) -> VectorIndex:
-        """Gives an index over the vectors: exact below `exact_limit`, IVF-Flat above."""
+              exact_limit: int | None = None, seed: int = 1234) -> VectorIndex:
+        """Gives an index over the vectors: exact below `exact_limit` (EXACT_LIMIT), IVF-Flat above."""
         faiss = _faiss()
         n = len(ids)
-        if n < exact_limit:
+        if n < (EXACT_LIMIT if exact_limit is None else exact_limit):
             built = cls.empty(dimension)
             built.add(ids, vectors)
             return built

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
+from engine import index as vector_index
 from engine.errors import SearchError
 from engine.index import VectorIndex
 from engine.ingest.text import cjk_ratio
@@ -79,9 +80,13 @@ def trust_weights(query: str, vector_hits: list[tuple[int, float]],
         return {"vector": 1.0, "keyword": 0.0}
     if not vector_hits:
         return {"vector": 0.0, "keyword": 1.0}
+    # A query half Chinese or more keeps a tenth of the vector weight (MiniLM recall@5 on Chinese
+    # paragraphs: 0.27 against jieba BM25's 0.99, field notes).
     zh = cjk_ratio(query)
     vector = 1.0 - 0.9 * min(1.0, zh / 0.5)
     keyword = 1.0
+    # Margins are scaled by what a confident top hit shows on the demo questions: a cosine 0.08 above
+    # the mean of the next nine, a BM25 score a quarter above its tail. Clipped so neither side vanishes.
     vs = [s for _, s in vector_hits[:10]]
     if len(vs) > 1:
         vector *= float(np.clip((vs[0] - np.mean(vs[1:])) / 0.08, 0.25, 1.5))
@@ -128,7 +133,7 @@ class Searcher:
         rebuilt = []
         loaded = VectorIndex.load(self.vectors_dir)
         count = self.store.chunk_count()
-        wants_ivf = count >= self._exact_limit()
+        wants_ivf = count >= vector_index.EXACT_LIMIT
         if (loaded is None or loaded[1].get("generation") != generation
                 or loaded[1].get("encoder") != self.ws.encoder_id or (loaded[0].kind == "ivf") != wants_ivf):
             self.vectors = self._rebuild_vectors(generation)
@@ -145,11 +150,6 @@ class Searcher:
             rebuilt.append("keyword")
         self.rebuilt = rebuilt
         return rebuilt
-
-    def _exact_limit(self) -> int:
-        from engine import index
-
-        return index.EXACT_LIMIT
 
     def _rebuild_vectors(self, generation: int) -> VectorIndex:
         ids, vecs = [], []
@@ -189,7 +189,7 @@ class Searcher:
         """Saves both indexes tagged with the current DuckDB generation."""
         with self.lock:
             generation = self.store.chunk_generation()
-            if self.vectors.kind == "flat" and len(self.vectors) >= self._exact_limit():
+            if self.vectors.kind == "flat" and len(self.vectors) >= vector_index.EXACT_LIMIT:
                 self.vectors = self._rebuild_vectors(generation)
             else:
                 self.vectors.save(self.vectors_dir, generation, self.ws.encoder_id)
