@@ -39,6 +39,7 @@ def test_ingest_twice_reports_no_encoding_work(tmp_path, encoder):
 def test_index_info_and_docs(demo_workspace_dir):
     info = json.loads(run("index", "info", "--json", "-w", demo_workspace_dir).stdout)
     assert info["vector_index"]["kind"] == "flat" and info["keyword_documents"] == info["chunks"] > 500
+    assert info["encoder_provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
     docs = json.loads(run("docs", "--json", "-w", demo_workspace_dir).stdout)
     assert len(docs) >= 40
 

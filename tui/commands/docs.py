@@ -163,12 +163,14 @@ def index_info(workspace: Path | None, as_json: bool) -> None:
         info = searcher.vectors.info()
         data = {"vector_index": info.__dict__, "keyword_documents": searcher.keywords.count(),
                 "chunks": ws.store.chunk_count(), "generation": ws.store.chunk_generation(),
-                "encoder": ws.encoder_id, "rebuilt_on_open": searcher.rebuilt}
+                "encoder": ws.encoder_id, "encoder_provider": ws.encoder().info.provider,
+                "rebuilt_on_open": searcher.rebuilt}
     if as_json:
         emit_json(data)
         return
     kind = "exact (flat inner product)" if info.kind == "flat" else f"IVF, {info.nlist} lists, nprobe {info.nprobe}"
-    click.echo(f"vector index   {kind}; {info.vectors} vectors of {info.dimension} dims ({data['encoder']})")
+    click.echo(f"vector index   {kind}; {info.vectors} vectors of {info.dimension} dims")
+    click.echo(f"encoder        {data['encoder']} on {data['encoder_provider']}")
     click.echo(f"keyword index  tantivy; {data['keyword_documents']} chunks")
     click.echo(f"DuckDB         {data['chunks']} chunks; generation {data['generation']}"
                + (f"; rebuilt on open: {', '.join(searcher.rebuilt)}" if searcher.rebuilt else ""))
