@@ -193,18 +193,12 @@ class Ask:
             # words must be about the documents, or "S-Tab" after a returns question would borrow them.
             own = max(relevance(self.ws.searcher(), self.question, hits), default=0.0)
             answer.relevance = min(answer.relevance, 2 * own)
-        store = self.ws.store
-        if self.chat_id is None:
-            from engine.chat import title_from
-
-            self.chat_id = store.create_chat(title_from(self.question), self.model_id, mode="docs")
-        store.add_message(self.chat_id, "user", self.question)
-        answer.chat_id = self.chat_id
         if answer.relevance < RELEVANCE_BAR:
             answer.refused = True
             answer.text = REFUSAL if hits else EMPTY_LIBRARY
             answer.nearest = hits[:3]
             answer.stats = RunStats(self.model_id)
+            self._open_turn(answer)
             self._store(answer)
             yield answer.text
             return
@@ -220,7 +214,10 @@ class Ask:
             for piece in model.stream_tokens(tokens, params, cancel, stats):
                 pieces.append(piece)
                 yield piece
+                # The question is stored once the first token is out: a DuckDB commit is ~10 ms of TTFT.
+                self._open_turn(answer)
         finally:
+            self._open_turn(answer)
             answer.stats = stats
             answer.raw_text = "".join(pieces).strip()
             answer.text, answer.citations, answer.sentences = check(
@@ -228,6 +225,18 @@ class Ask:
             if not answer.citations and stats.stop_reason != "cancelled":
                 self._quote_instead(answer)
             self._store(answer)
+
+    def _open_turn(self, answer: Answer) -> None:
+        """Stores the question (and creates the chat) once per ask."""
+        if answer.chat_id is not None:
+            return
+        store = self.ws.store
+        if self.chat_id is None:
+            from engine.chat import title_from
+
+            self.chat_id = store.create_chat(title_from(self.question), self.model_id, mode="docs")
+        store.add_message(self.chat_id, "user", self.question)
+        answer.chat_id = self.chat_id
 
     def _fit(self, model: llm.LLM, sources: list[Source], history: list[dict], reserve: int) -> list[int]:
         """Gives the prompt tokens, dropping the oldest turns until prompt and answer fit the context."""
