@@ -65,6 +65,9 @@ class Encoder:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # Spinning worker threads fight llama.cpp's for the cores: measured, a query encoded right after
+        # a decode took 23.6 ms with spinning and 11.5 ms without (8 ms either way when idle).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         ort.set_default_logger_severity(3)
         try:
             self.session = ort.InferenceSession(
