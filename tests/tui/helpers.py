@@ -28,3 +28,12 @@ async def ask(pilot, text: str) -> None:
     await pilot.press("enter")
     await wait_for(pilot, lambda: chat.completed > done, timeout=120)
     await pilot.pause(0.1)
+
+
+def app_on(workspace, **kwargs):
+    """Gives a QuarryApp on a test workspace, closing the test's own handle so the app can open it."""
+    from tui.app import QuarryApp
+
+    root = workspace.root
+    workspace.close()
+    return QuarryApp(root, **kwargs)

@@ -1,6 +1,6 @@
 from textual.widgets import ListView
 
-from tests.tui.helpers import ask, ready, wait_for
+from tests.tui.helpers import app_on, ask, ready, wait_for
 from tui.app import QuarryApp
 from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
@@ -11,8 +11,7 @@ def answers(app) -> list[MessageBox]:
 
 
 async def test_question_streams_a_cited_answer_and_opens_the_chunk(demo_workspace, chat_model):
-    app = QuarryApp(demo_workspace.root)
-    demo_workspace.close()
+    app = app_on(demo_workspace)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await ask(pilot, "What is the return window for opened electronics?")
@@ -53,8 +52,7 @@ async def test_plain_chat_mode_and_history_survive_restart(demo_workspace, chat_
 
 
 async def test_escape_stops_generation(demo_workspace, chat_model):
-    app = QuarryApp(demo_workspace.root)
-    demo_workspace.close()
+    app = app_on(demo_workspace)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.settings.max_tokens = 400
@@ -71,8 +69,7 @@ async def test_escape_stops_generation(demo_workspace, chat_model):
 
 
 async def test_refusal_shows_nearest_passages(demo_workspace):
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await ask(pilot, "What is the parental leave policy?")
@@ -82,8 +79,7 @@ async def test_refusal_shows_nearest_passages(demo_workspace):
 
 
 async def test_new_rename_delete_copy_and_export(demo_workspace, chat_model):
-    app = QuarryApp(demo_workspace.root)
-    demo_workspace.close()
+    app = app_on(demo_workspace)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await ask(pilot, "How long must passwords be?")

@@ -1,14 +1,12 @@
 from textual.widgets import DataTable
 
-from tests.tui.helpers import ready, wait_for
-from tui.app import QuarryApp
+from tests.tui.helpers import app_on, ready, wait_for
 from tui.widgets.dialogs import ConfirmScreen
 
 
 async def test_library_lists_documents(demo_workspace):
     count = len(demo_workspace.store.documents())
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2")
@@ -21,8 +19,7 @@ async def test_add_folder_with_progress_and_errors(demo_workspace, tmp_path):
     (folder / "memo.md").write_text("# Memo\nThe zebra project budget is 12,000 dollars.")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 nope")
     before = len(demo_workspace.store.documents())
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
@@ -38,8 +35,7 @@ async def test_add_folder_with_progress_and_errors(demo_workspace, tmp_path):
 
 
 async def test_missing_path_is_a_notification(demo_workspace):
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
@@ -48,8 +44,7 @@ async def test_missing_path_is_a_notification(demo_workspace):
 
 
 async def test_live_search_shows_hits_and_preview(demo_workspace):
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+f")
@@ -62,8 +57,7 @@ async def test_live_search_shows_hits_and_preview(demo_workspace):
 
 async def test_remove_document_after_confirm(demo_workspace):
     before = len(demo_workspace.store.documents())
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2")
@@ -82,8 +76,7 @@ async def test_escape_cancels_an_ingest_between_files(demo_workspace, tmp_path):
     for i in range(60):
         body = " ".join(f"Line {j} of note {i}." for j in range(200))
         (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\n{body}")
-    app = QuarryApp(demo_workspace.root, warm_models=False)
-    demo_workspace.close()
+    app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
