@@ -39,8 +39,12 @@ def emit_json(data) -> None:
 
 
 def open_workspace(path: Path | None, create: bool = True):
+    """Opens the command's --workspace, else the one given before the command (`quarry -w DIR ask`)."""
     from engine.workspace import Workspace
 
+    if path is None:
+        ctx = click.get_current_context(silent=True)
+        path = (ctx.find_root().obj or {}).get("workspace") if ctx else None
     return Workspace(path, create=create)
 
 

@@ -87,3 +87,8 @@ def test_workspace_open_elsewhere_is_one_line(tmp_path):
         result = run("docs", "-w", tmp_path)
     assert result.exit_code == 1 and "open in another Quarry process" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_workspace_given_before_the_command_is_used(demo_workspace_dir):
+    docs = json.loads(run("-w", demo_workspace_dir, "docs", "--json").stdout)
+    assert len(docs) >= 40
