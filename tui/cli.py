@@ -26,7 +26,7 @@ class QuarryGroup(click.Group):
 
 def workspace_option(fn: Callable) -> Callable:
     return click.option("--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
-                        envvar="QUARRY_WORKSPACE", default=None,
+                        default=None,
                         help="Workspace folder (default: the user data dir; env QUARRY_WORKSPACE).")(fn)
 
 
