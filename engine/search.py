@@ -185,6 +185,12 @@ class Searcher:
             self.vectors.add(added_ids, added_vectors)
             self.keywords.add(zip(added_ids, added_texts))
 
+    def remove(self, ids: list[int]) -> None:
+        """Removes deleted chunks from both indexes in memory (saved at the next checkpoint)."""
+        with self.lock:
+            self.vectors.remove(ids)
+            self.keywords.remove(ids)
+
     def checkpoint(self) -> None:
         """Saves both indexes tagged with the current DuckDB generation."""
         with self.lock:

@@ -210,7 +210,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
                 with store.transaction():
                     removed = store.delete_document(doc_id)
                     store.bump_generation()
-                searcher.apply(removed, [], encoder.encode([]), [])
+                searcher.remove(removed)
                 summary.removed += 1
                 yield IngestEvent("removed", path, done, len(files), message="file is gone")
     for path in files:
@@ -229,7 +229,9 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             pieces = chunk_blocks(loaded.blocks, offsets, records=records)
             if not pieces:
                 raise IngestError(f"{path}: no text to index")
-        except IngestError as exc:
+        except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
+            if not isinstance(exc, IngestError):
+                exc = IngestError(f"{path}: could not be read ({type(exc).__name__}: {_first_line(exc)[:100]})")
             _record_failure(store, key, path, digest, existing, str(exc))
             summary.failed += 1
             summary.errors.append(str(exc))
@@ -301,6 +303,6 @@ def remove_document(ws, document_id: int) -> int:
         removed = store.delete_document(document_id)
         store.bump_generation()
     searcher = ws.searcher()
-    searcher.apply(removed, [], ws.encoder().encode([]), [])
+    searcher.remove(removed)
     searcher.checkpoint()
     return len(removed)

@@ -221,3 +221,23 @@ def test_changed_chunk_settings_say_how_much_will_be_reembedded(encoder, tmp_pat
         list(ingest_paths(ws, [folder], reembed=True, summary=summary))
         assert summary.chunks_embedded == chunks
         assert_consistent(ws)
+
+
+def test_a_parser_crash_is_one_line_and_the_rest_ingests(encoder, tmp_path, monkeypatch):
+    """A fake loader: no real file is known to crash pypdf or python-docx with an unexpected error type."""
+    from engine.ingest import loaders
+
+    def crash(path):
+        raise RecursionError("maximum recursion depth exceeded while parsing")
+
+    monkeypatch.setitem(loaders.LOADERS, ".docx", crash)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "weird.docx").write_bytes(b"PK")
+    (folder / "fine.md").write_text("# Fine\nThe fine file mentions quokkas.")
+    with Workspace(tmp_path / "ws") as ws:
+        summary, events = run_ingest(ws, folder)
+        failed = [e.message for e in events if e.kind == "failed"]
+        assert failed == [f"{folder / 'weird.docx'}: could not be read (RecursionError: maximum recursion depth "
+                          "exceeded while parsing)"]
+        assert summary.ingested == 1 and summary.failed == 1
