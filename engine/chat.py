@@ -58,18 +58,20 @@ class Turn:
         params = params or GenerationParams()
         store = self.workspace.store
         model = llm.get(self.model_id)
+        history = [] if self.chat_id is None else [
+            {"role": m.role, "content": m.content} for m in store.messages(self.chat_id)
+            if m.role in ("user", "assistant")]
+        history.append({"role": "user", "content": self.prompt})
+        kept, dropped = fit_history(model, self.system, history, params.max_tokens)
+        tokens = model.prompt_tokens(model.render([{"role": "system", "content": self.system}, *kept]))
+        model.ensure_fits(len(tokens))  # before anything is stored: a prompt too long leaves no trace
         if self.chat_id is None:
             self.chat_id = store.create_chat(title_from(self.prompt), self.model_id)
-        history = [{"role": m.role, "content": m.content} for m in store.messages(self.chat_id)
-                   if m.role in ("user", "assistant")]
-        history.append({"role": "user", "content": self.prompt})
         store.add_message(self.chat_id, "user", self.prompt)
-        kept, dropped = fit_history(model, self.system, history, params.max_tokens)
         stats = RunStats(self.model_id, load_ms=model.load_ms)
         pieces: list[str] = []
         try:
-            for piece in model.stream_chat([{"role": "system", "content": self.system}, *kept],
-                                           params, cancel, stats):
+            for piece in model.stream_tokens(tokens, params, cancel, stats):
                 pieces.append(piece)
                 yield piece
         finally:

@@ -81,14 +81,6 @@ class Encoder:
         self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,
                                 self.max_seq_length)
 
-    def token_count(self, text: str) -> int:
-        """Gives how many encoder tokens a text has (untruncated), for chunking."""
-        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
-
-    def tokenize_offsets(self, text: str) -> list[tuple[int, int]]:
-        """Gives the character span of each encoder token of a text."""
-        return self.tokenizer.encode(text, add_special_tokens=False).offsets
-
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(list(texts))
         width = max(len(e.ids) for e in encodings)

@@ -37,5 +37,5 @@ class SearchError(QuarryError):
     """A search request that cannot be answered as asked."""
 
 
-class GenerationCancelled(QuarryError):
-    """Generation was stopped by the user."""
+class ContextOverflow(QuarryError):
+    """A prompt longer than the model's context window."""

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from engine import catalog
 from engine.catalog import GGUF_MAGIC
-from engine.errors import ModelCorrupt
+from engine.errors import ContextOverflow, ModelCorrupt
 
 CancelCheck = Callable[[], bool]
 
@@ -131,6 +131,12 @@ class LLM:
         """Gives the model's tokens for a text, special tokens parsed."""
         return self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
+    def ensure_fits(self, prompt_tokens: int) -> None:
+        """Raises ContextOverflow unless a prompt of this many tokens leaves room to answer."""
+        if prompt_tokens + 1 > self.n_ctx:
+            raise ContextOverflow(f"the prompt has {prompt_tokens} tokens, more than the "
+                                  f"{self.n_ctx}-token context of model '{self.model_id}'; shorten it")
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
@@ -206,9 +212,7 @@ class LLM:
         lib = self._lib
         with self._lock:
             started = time.perf_counter()
-            if len(prompt_tokens) + 1 > self.n_ctx:
-                raise ModelCorrupt(f"prompt of {len(prompt_tokens)} tokens exceeds the context of "
-                                   f"{self.n_ctx} tokens of model '{self.model_id}'")
+            self.ensure_fits(len(prompt_tokens))
             budget = min(params.max_tokens, self.n_ctx - len(prompt_tokens))
             keep = 0
             limit = min(len(self._cached), len(prompt_tokens) - 1)

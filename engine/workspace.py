@@ -13,7 +13,7 @@ from engine.store import DB_NAME, Store
 class Workspace:
     """Owns a workspace's store and, lazily, its encoder and search indexes."""
 
-    def __init__(self, root: Path | None = None, create: bool = True, read_only: bool = False) -> None:
+    def __init__(self, root: Path | None = None, create: bool = True) -> None:
         self.root = Path(root or locations.default_workspace()).expanduser().resolve()
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"{self.root}: not a folder; give a folder to --workspace")
@@ -21,7 +21,7 @@ class Workspace:
             raise WorkspaceError(f"{self.root}: no Quarry workspace here; run `quarry init {self.root}`")
         self.root.mkdir(parents=True, exist_ok=True)
         self.indexes_dir.mkdir(exist_ok=True)
-        self.store = Store(self.root / DB_NAME, read_only=read_only)
+        self.store = Store(self.root / DB_NAME)
         self._lock = threading.RLock()
         self._encoder = None
         self._search = None

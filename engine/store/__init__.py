@@ -84,20 +84,19 @@ def _busy_message(path: Path, exc: Exception) -> str:
 class Store:
     """The workspace's DuckDB file; the only code that writes SQL."""
 
-    def __init__(self, path: Path, read_only: bool = False) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self._cursor_lock = threading.Lock()
         try:
-            self._conn = duckdb.connect(str(path), read_only=read_only)
+            self._conn = duckdb.connect(str(path))
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceBusy(_busy_message(path, exc)) from None
             raise WorkspaceError(f"{path}: cannot open the workspace database ({exc})") from None
         except duckdb.Error as exc:
             raise WorkspaceError(f"{path}: not a Quarry workspace database ({exc})") from None
-        if not read_only:
-            self.migrate()
+        self.migrate()
 
     @property
     def db(self) -> duckdb.DuckDBPyConnection:

@@ -50,3 +50,12 @@ def test_help_has_examples():
     for command in (["chat"], ["models", "pull"], ["init"]):
         out = CliRunner().invoke(cli, [*command, "--help"]).output
         assert "Example" in out
+
+
+def test_prompt_longer_than_the_context_is_one_line(tmp_path, chat_model):
+    huge = "word " * 6000
+    result = CliRunner().invoke(cli, ["chat", "-w", str(tmp_path), huge])
+    assert result.exit_code == 1 and "more than the 4096-token context" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    listed = json.loads(CliRunner().invoke(cli, ["chats", "--json", "-w", str(tmp_path)]).stdout)
+    assert listed == []
