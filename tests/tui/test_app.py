@@ -101,3 +101,5 @@ async def test_busy_workspace_is_a_notification_not_a_crash(tmp_path):
             await wait_for(pilot, lambda: app.sub_title == "no workspace", timeout=10)
             messages = [n.message for n in app._notifications]
             assert any("open in another Quarry process" in m for m in messages)
+            await pilot.press(*"hello", "enter")
+            assert any("workspace is not open" in n.message for n in app._notifications)

@@ -140,6 +140,9 @@ class ChatPane(Vertical):
     # -- asking -------------------------------------------------------------------------------
     @on(PromptInput.Submitted)
     async def submit(self, event: PromptInput.Submitted) -> None:
+        if self.workspace is None:
+            self.notify("The workspace is not open (see the message above)", severity="warning")
+            return
         if self._generating:
             self.notify("Still answering — press esc to stop first", severity="warning")
             return

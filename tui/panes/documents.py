@@ -88,6 +88,9 @@ class DocumentsPane(Vertical):
         raw = event.value.strip()
         if not raw:
             return
+        if self.workspace is None:
+            self.notify("The workspace is not open (see the message above)", severity="warning")
+            return
         path = Path(raw).expanduser()
         if not path.exists():
             self.notify(f"{path}: no such file or folder", severity="error")
@@ -182,7 +185,7 @@ class DocumentsPane(Vertical):
         if self._search_timer is not None:
             self._search_timer.stop()
         text = event.value.strip()
-        if text:
+        if text and self.workspace is not None:
             self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.search(text))
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
