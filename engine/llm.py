@@ -257,8 +257,6 @@ class LLM:
                     elif piece:
                         yield piece
                     self._decode([token])
-                else:
-                    pass
                 if stops and stats.stop_reason != "stop" and len(text) > emitted:
                     yield text[emitted:]
             finally:
