@@ -203,6 +203,24 @@ class LLM:
                 raise RuntimeError(f"llama_decode failed with code {rc}")
             self._cached.extend(part)
 
+    def _reuse_prefix(self, tokens: list[int]) -> int:
+        """Keeps the longest cached prefix of `tokens` (leaving one to decode) and gives its length."""
+        keep = 0
+        limit = min(len(self._cached), len(tokens) - 1)
+        while keep < limit and self._cached[keep] == tokens[keep]:
+            keep += 1
+        self._forget_from(keep)
+        return keep
+
+    def prefill(self, tokens: list[int]) -> int:
+        """Decodes a prompt prefix into the KV cache ahead of time (a system prompt at start-up), so the
+        first real prompt that starts with it pays only for the rest; gives how many tokens it decoded."""
+        with self._lock:
+            self.ensure_fits(len(tokens))
+            keep = self._reuse_prefix(tokens + [-1])  # the sentinel lets a fully cached prefix be kept whole
+            self._decode(tokens[keep:])
+            return len(tokens) - keep
+
     def stream_tokens(self, prompt_tokens: list[int], params: GenerationParams | None = None,
                       cancel: CancelCheck | None = None, stats: RunStats | None = None) -> Iterator[str]:
         """Yields text pieces of the answer to already tokenized prompt; fills `stats` as it goes."""
@@ -214,11 +232,7 @@ class LLM:
             started = time.perf_counter()
             self.ensure_fits(len(prompt_tokens))
             budget = min(params.max_tokens, self.n_ctx - len(prompt_tokens))
-            keep = 0
-            limit = min(len(self._cached), len(prompt_tokens) - 1)
-            while keep < limit and self._cached[keep] == prompt_tokens[keep]:
-                keep += 1
-            self._forget_from(keep)
+            keep = self._reuse_prefix(prompt_tokens)
             stats.prompt_tokens, stats.cached_tokens = len(prompt_tokens), keep
             self._decode(prompt_tokens[keep:])
             sampler = self._sampler(params)

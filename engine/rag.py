@@ -129,6 +129,13 @@ def user_turn(sources: list[Source], question: str) -> str:
     return f"Sources:\n{block}\nQuestion: {question}"
 
 
+def warm(model: llm.LLM) -> int:
+    """Decodes the document-answer system prompt into the model's KV cache (done once at start-up, so
+    the first question does not pay for it); gives the tokens decoded."""
+    rendered = model.render([{"role": "system", "content": SYSTEM}, {"role": "user", "content": ""}])
+    return model.prefill(model.prompt_tokens(rendered))
+
+
 def build_messages(sources: list[Source], history: list[dict], question: str) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, *history, {"role": "user", "content": user_turn(sources, question)}]
 

@@ -96,7 +96,10 @@ class QuarryApp(App):
             from engine import llm
 
             searcher = self.workspace.searcher()
+            from engine import rag
+
             model = llm.get(self.settings.model)
+            rag.warm(model)
             rebuilt = f"; rebuilt {', '.join(searcher.rebuilt)} index" if searcher.rebuilt else ""
             self.post_message(ModelsWarm(f"{model.model_id} ready{rebuilt}"))
         except QuarryError as exc:

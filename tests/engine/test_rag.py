@@ -129,3 +129,12 @@ def test_empty_library_says_how_to_add_documents(tmp_path, encoder):
     with Workspace(tmp_path) as ws:
         answer = Ask(ws, "What is the refund window?").run(GREEDY)
     assert answer.refused and "no documents in this workspace" in answer.text
+
+
+def test_warm_start_caches_the_system_prompt(demo_workspace, chat_model):
+    from engine.rag import warm
+
+    chat_model._forget_from(0)
+    decoded = warm(chat_model)
+    answer = Ask(demo_workspace, "How long must passwords be?").run(GREEDY)
+    assert decoded > 20 and answer.stats.cached_tokens >= decoded - 8
