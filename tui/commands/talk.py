@@ -105,6 +105,17 @@ def chats(workspace: Path | None, as_json: bool) -> None:
         click.echo(f"{c.id:5}  {c.mode:5} {c.model or '-':14} {c.title}")
 
 
+def _erase(streamed: str) -> None:
+    """Moves the cursor back over text streamed to the terminal and clears it (wide characters count 2)."""
+    import shutil
+
+    from rich.cells import cell_len
+
+    width = max(shutil.get_terminal_size().columns, 1)
+    rows = sum(max(1, -(-cell_len(line) // width)) for line in streamed.split("\n"))
+    click.echo(f"\r\x1b[{rows - 1}A\x1b[J" if rows > 1 else "\r\x1b[J", nl=False, err=True)
+
+
 def _answer_json(answer) -> dict:
     data = {"question": answer.question, "search_query": answer.search_query, "answer": answer.text,
             "refused": answer.refused, "relevance": round(answer.relevance, 3),
@@ -142,18 +153,21 @@ def ask(question, chat_id, model_id, k, max_tokens, workspace: Path | None, as_j
     text = _prompt_text(question)
     conf = settings.load()
     params = conf.generation(max_tokens=max_tokens, temperature=0.0)
+    live = not as_json and sys.stderr.isatty()
+    streamed = ""
     with open_workspace(workspace) as ws:
         job = Ask(ws, text, chat_id=chat_id, model_id=model_id or conf.model, k=k or conf.top_k_sources,
                   mode=conf.search_mode)
         for piece in job.stream(params):
-            if not as_json and sys.stderr.isatty():
-                click.echo(piece, nl=False, err=True)
+            if live:
+                streamed += piece
+                click.echo(click.style(piece, dim=True), nl=False, err=True)
         answer = job.answer
     if as_json:
         emit_json(_answer_json(answer))
         return
-    if sys.stderr.isatty():
-        click.echo("\n", err=True)
+    if live:
+        _erase(streamed)  # the checked answer below replaces the raw stream
     click.echo(answer.text)
     if answer.refused and answer.nearest:
         click.echo("\nNearest passages:")
