@@ -85,6 +85,7 @@ async def test_new_rename_delete_copy_and_export(demo_workspace, chat_model):
         await ask(pilot, "How long must passwords be?")
         await pilot.press("ctrl+t")
         assert app.clipboard == answers(app)[-1].text
+        assert any("characters)" in n.message for n in app._notifications)
         await pilot.press("ctrl+g")
         chat_id = app.query_one("#chat-pane").chat_id
         exported = app.workspace.root / "exports" / f"chat-{chat_id}.md"

@@ -248,8 +248,9 @@ class ChatPane(Vertical):
         if box is None:
             self.notify("No answer to copy yet", severity="warning")
             return
-        self.app.copy_to_clipboard(box.text)
-        self.notify(f"Copied the answer ({len(box.text)} characters)")
+        from tui.clipboard import copy
+
+        self.notify(copy(self.app, box.text))
 
     def action_export(self) -> None:
         if self.chat_id is None:
