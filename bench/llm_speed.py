@@ -61,8 +61,7 @@ def encoder_rows(n_texts: int) -> list[dict]:
         enc = Encoder()
         for path in discover([locations.demo_corpus()])[0]:
             loaded, records = load(path, ws.store)
-            pieces = chunk_blocks(loaded.blocks, lambda t: [e.offsets for e in enc.tokenizer.encode_batch(
-                t, add_special_tokens=False)], records=records)
+            pieces = chunk_blocks(loaded.blocks, enc.token_offsets, records=records)
             texts.extend(p.text for p in pieces)
     texts = (texts * (n_texts // len(texts) + 1))[:n_texts]
     source = catalog.get("minilm-l6").folder / "source"

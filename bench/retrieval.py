@@ -59,9 +59,7 @@ def ingest_throughput(corpus: Path, tmp: Path) -> dict:
         pages = chunks = 0
         for path in files:
             loaded, records = load(path, ws.store)
-            pieces = chunk_blocks(loaded.blocks, lambda texts: [
-                e.offsets for e in encoder.tokenizer.encode_batch(texts, add_special_tokens=False)],
-                records=records)
+            pieces = chunk_blocks(loaded.blocks, encoder.token_offsets, records=records)
             pages += loaded.pages or 1
             chunks += len(pieces)
         load_s = time.perf_counter() - t0

@@ -61,6 +61,10 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_seq_length)
         self.tokenizer.no_padding()
+        # Chunking must see every token of a long sentence; the encoding tokenizer cuts at max_seq_length.
+        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -80,6 +84,10 @@ class Encoder:
         self.dimension = int(config.get("dimension") or self.session.get_outputs()[0].shape[-1])
         self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,
                                 self.max_seq_length)
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Gives the character span of every encoder token of each text, untruncated (for chunking)."""
+        return [e.offsets for e in self._counter.encode_batch(texts, add_special_tokens=False)]
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(list(texts))

@@ -201,9 +201,6 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     last_checkpoint = time.perf_counter()
     done = 0
 
-    def offsets(texts: list[str]) -> list[list[tuple[int, int]]]:
-        return [e.offsets for e in encoder.tokenizer.encode_batch(texts, add_special_tokens=False)]
-
     for folder in folders:
         for doc_id, path in store.document_paths_under(str(folder) + "/"):
             if path not in seen:
@@ -226,7 +223,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             continue
         try:
             loaded, records = load(path, store)
-            pieces = chunk_blocks(loaded.blocks, offsets, records=records)
+            pieces = chunk_blocks(loaded.blocks, encoder.token_offsets, records=records)
             if not pieces:
                 raise IngestError(f"{path}: no text to index")
         except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
