@@ -35,7 +35,7 @@ def jieba():
 def zh_terms(text: str) -> list[str]:
     """Gives the jieba search-mode words of the Chinese parts of a text, lowercased."""
     words = jieba().cut_for_search(text)
-    return [w.lower() for w in words if w.strip() and has_cjk(w) or w.strip().isalnum()]
+    return [w.lower() for w in words if has_cjk(w) or w.strip().isalnum()]
 
 
 def _schema():

@@ -13,12 +13,10 @@ from engine.store import DB_NAME, Store
 class Workspace:
     """Owns a workspace's store and, lazily, its encoder and search indexes."""
 
-    def __init__(self, root: Path | None = None, create: bool = True) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root or locations.default_workspace()).expanduser().resolve()
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"{self.root}: not a folder; give a folder to --workspace")
-        if not create and not (self.root / DB_NAME).exists():
-            raise WorkspaceError(f"{self.root}: no Quarry workspace here; run `quarry init {self.root}`")
         self.root.mkdir(parents=True, exist_ok=True)
         self.indexes_dir.mkdir(exist_ok=True)
         self.store = Store(self.root / DB_NAME)

@@ -38,14 +38,14 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
 
 
-def open_workspace(path: Path | None, create: bool = True):
+def open_workspace(path: Path | None):
     """Opens the command's --workspace, else the one given before the command (`quarry -w DIR ask`)."""
     from engine.workspace import Workspace
 
     if path is None:
         ctx = click.get_current_context(silent=True)
         path = (ctx.find_root().obj or {}).get("workspace") if ctx else None
-    return Workspace(path, create=create)
+    return Workspace(path)
 
 
 @click.group(cls=QuarryGroup, invoke_without_command=True,
