@@ -14,7 +14,9 @@ from tui import actions
 from tui.messages import ModelsWarm, WorkspaceFailed, WorkspaceReady
 from tui.panes.chat import ChatPane
 from tui.panes.documents import DocumentsPane
-from tui.panes.planned import PlannedPane
+from tui.panes.classify import ClassifyPane
+from tui.panes.compare import ComparePane
+from tui.panes.recommend import RecommendPane
 
 
 class QuarryCommands(Provider):
@@ -55,9 +57,12 @@ class QuarryApp(App):
                 yield ChatPane(id="chat-pane")
             with TabPane("Documents", id="documents"):
                 yield DocumentsPane(id="documents-pane")
-            for name in ("classify", "recommend", "compare"):
-                with TabPane(name.capitalize(), id=name):
-                    yield PlannedPane(name)
+            with TabPane("Classify", id="classify"):
+                yield ClassifyPane(id="classify-pane")
+            with TabPane("Recommend", id="recommend"):
+                yield RecommendPane(id="recommend-pane")
+            with TabPane("Compare", id="compare"):
+                yield ComparePane(id="compare-pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,7 +144,8 @@ class QuarryApp(App):
         if target:
             self.query_one(target).focus()
         else:
-            self.query_one(f"#{pane}", TabPane).query_one(PlannedPane).focus()
+            widget = self.query_one(f"#{pane}-pane")
+            getattr(widget, "focus_first", widget.focus)()
 
     async def run_scoped(self, action: actions.Action) -> None:
         """Runs an action from the palette, switching to its pane first."""

@@ -1,75 +1,27 @@
-"""DuckDB store of a workspace: schema, migrations and every SQL statement Quarry runs."""
+"""DuckDB store of a workspace: the connection, migrations, the one writer discipline, and the SQL of each
+feature mixed in from its own module (documents, chats, jobs, labels, recommendations, comparisons)."""
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from engine.errors import WorkspaceBusy, WorkspaceError
+from engine.store.chats import Chat, ChatsSQL, Message
+from engine.store.comparisons import ComparisonsSQL
+from engine.store.documents import ChunkRow, Document, DocumentsSQL
+from engine.store.jobs import JobsSQL
+from engine.store.labels import LabelsSQL
 from engine.store.migrations import MIGRATIONS
+from engine.store.recommendations import RecommendationsSQL
 
 DB_NAME = "quarry.duckdb"
 
-
-@dataclass
-class Document:
-    """One ingested file (or one table file) as the library shows it."""
-
-    id: int
-    path: str
-    title: str
-    doctype: str
-    sha256: str
-    pages: int | None
-    chunks: int
-    status: str
-    error: str | None
-    ingested_at: datetime | None
-    lang: str | None = None
-
-
-@dataclass
-class ChunkRow:
-    """One chunk of a document, as stored."""
-
-    id: int
-    document_id: int
-    ord: int
-    page: int | None
-    heading: str | None
-    text: str
-    tokens: int | None
-    lang: str | None
-    path: str = ""
-    doctype: str = ""
-    title: str = ""
-
-
-@dataclass
-class Chat:
-    id: int
-    title: str
-    model: str | None
-    mode: str
-    updated_at: datetime | None = None
-
-
-@dataclass
-class Message:
-    id: int
-    chat_id: int
-    role: str
-    content: str
-    stats: dict | None
-    citations: list | None
-    created_at: datetime | None = None
+__all__ = ["DB_NAME", "Chat", "ChunkRow", "Document", "Message", "Store"]
 
 
 def _busy_message(path: Path, exc: Exception) -> str:
@@ -81,13 +33,18 @@ def _busy_message(path: Path, exc: Exception) -> str:
             "close it or use another --workspace")
 
 
-class Store:
-    """The workspace's DuckDB file; the only code that writes SQL."""
+class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, ComparisonsSQL):
+    """The workspace's DuckDB file; the only code that writes SQL.
+
+    Writes go through `writing()`: one lock per process covers the transaction *and* whatever the caller
+    does inside it (an index update), so two threads never conflict on a row and no checkpoint can fall
+    between a commit and the index apply that matches it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self._cursor_lock = threading.Lock()
+        self.write_lock = threading.RLock()
         try:
             self._conn = duckdb.connect(str(path))
         except duckdb.IOException as exc:
@@ -117,10 +74,10 @@ class Store:
                         " applied_at TIMESTAMP DEFAULT current_timestamp)")
         done = {row[0] for row in self.db.execute("SELECT id FROM _migrations").fetchall()}
         applied = []
-        for number, migration in enumerate(MIGRATIONS, start=1):
+        for number, migration in MIGRATIONS:
             if number in done:
                 continue
-            with self.transaction():
+            with self.writing():
                 migration(self.db)
                 self.db.execute("INSERT INTO _migrations (id, name) VALUES (?, ?)",
                                 [number, migration.__name__])
@@ -132,13 +89,29 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        """One transaction under the process's write lock (the same as `writing()`)."""
+        with self.writing():
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Holds the process's write lock and one transaction; nested calls join the outer one."""
+        with self.write_lock:
+            depth = getattr(self._local, "depth", 0)
+            self._local.depth = depth + 1
+            try:
+                if depth:
+                    yield
+                    return
+                self.db.execute("BEGIN TRANSACTION")
+                try:
+                    yield
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.db.execute("COMMIT")
+            finally:
+                self._local.depth = depth
 
     # -- state --------------------------------------------------------------------------------
     def get_state(self, key: str, default: str | None = None) -> str | None:
@@ -146,192 +119,15 @@ class Store:
         return row[0] if row else default
 
     def set_state(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", [key, value])
+        with self.writing():
+            self.db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", [key, value])
 
     def chunk_generation(self) -> int:
         """Gives the counter bumped by every change to chunks; indexes record the value they match."""
         return int(self.get_state("chunk_generation", "0"))
 
     def bump_generation(self) -> int:
-        value = self.chunk_generation() + 1
-        self.set_state("chunk_generation", str(value))
+        with self.writing():
+            value = self.chunk_generation() + 1
+            self.set_state("chunk_generation", str(value))
         return value
-
-    # -- documents ----------------------------------------------------------------------------
-    def document_by_path(self, path: str) -> tuple[int, str, str] | None:
-        """Gives (id, sha256, status) of the document stored for a path."""
-        return self.db.execute("SELECT id, sha256, status FROM documents WHERE path = ?",
-                               [path]).fetchone()
-
-    def documents(self) -> list[Document]:
-        rows = self.db.execute("""
-            SELECT d.id, d.path, d.title, d.doctype, d.sha256, d.pages, count(c.id), d.status, d.error,
-                   d.ingested_at, d.lang
-            FROM documents d LEFT JOIN chunks c ON c.document_id = d.id
-            GROUP BY ALL ORDER BY d.path""").fetchall()
-        return [Document(*row) for row in rows]
-
-    def document_paths_under(self, prefix: str) -> list[tuple[int, str]]:
-        return self.db.execute("SELECT id, path FROM documents WHERE starts_with(path, ?)",
-                               [prefix]).fetchall()
-
-    def chunk_ids_of(self, document_id: int) -> list[int]:
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM chunks WHERE document_id = ? ORDER BY id", [document_id]).fetchall()]
-
-    def delete_document(self, document_id: int) -> list[int]:
-        """Deletes a document, its chunks and its tables; gives the removed chunk ids."""
-        ids = self.chunk_ids_of(document_id)
-        self.db.execute("DELETE FROM chunks WHERE document_id = ?", [document_id])
-        for (name,) in self.db.execute("SELECT name FROM data_tables WHERE document_id = ?",
-                                       [document_id]).fetchall():
-            self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
-        self.db.execute("DELETE FROM data_tables WHERE document_id = ?", [document_id])
-        self.db.execute("DELETE FROM documents WHERE id = ?", [document_id])
-        return ids
-
-    def insert_document(self, path: str, title: str, doctype: str, sha256: str, size: int,
-                        pages: int | None, lang: str | None, meta: dict, status: str,
-                        error: str | None, modified_at: datetime | None) -> int:
-        return self.db.execute("""
-            INSERT INTO documents (path, title, doctype, sha256, size_bytes, pages, lang, meta, status,
-                                   error, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [path, title, doctype, sha256, size, pages, lang, json.dumps(meta), status, error,
-             modified_at]).fetchone()[0]
-
-    def insert_chunks(self, document_id: int, chunks: Iterable[tuple]) -> list[int]:
-        """Inserts (ord, page, heading, text, tokens, lang, vector bytes) rows; gives their ids."""
-        rows = list(chunks)
-        if not rows:
-            return []
-        first = self.db.execute(f"SELECT nextval('chunk_ids') FROM range({len(rows)})").fetchall()
-        ids = [r[0] for r in first]
-        self.db.executemany(
-            "INSERT INTO chunks (id, document_id, ord, page, heading, text, tokens, lang, vector)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[cid, document_id, *row] for cid, row in zip(ids, rows)])
-        return ids
-
-    def iter_vectors(self, batch: int = 8192) -> Iterator[list[tuple[int, bytes]]]:
-        """Yields (chunk id, float32 vector bytes) in id order, a batch at a time."""
-        last = 0
-        while True:
-            rows = self.db.execute("SELECT id, vector FROM chunks WHERE id > ? AND vector IS NOT NULL"
-                                   " ORDER BY id LIMIT ?", [last, batch]).fetchall()
-            if not rows:
-                return
-            yield rows
-            last = rows[-1][0]
-
-    def vectors_by_ids(self, ids: list[int]) -> dict[int, bytes]:
-        if not ids:
-            return {}
-        rows = self.db.execute("SELECT id, vector FROM chunks WHERE id IN (SELECT unnest(?::BIGINT[]))",
-                               [list(ids)]).fetchall()
-        return dict(rows)
-
-    def register_table(self, name: str, document_id: int, source: str, relation_sql: str,
-                       params: list) -> int:
-        self.db.execute(f'CREATE OR REPLACE TABLE "{name}" AS {relation_sql}', params)
-        rows = self.db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-        self.db.execute("INSERT OR REPLACE INTO data_tables VALUES (?, ?, ?, ?)",
-                        [name, document_id, source, rows])
-        return rows
-
-    def read_table_rows(self, relation_sql: str, params: list) -> tuple[list[str], list[tuple]]:
-        rel = self.db.execute(relation_sql, params)
-        columns = [d[0] for d in rel.description]
-        return columns, rel.fetchall()
-
-    # -- chunks -------------------------------------------------------------------------------
-    def all_chunk_ids(self) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id").fetchall()]
-
-    def chunk_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-
-    def iter_chunks(self, batch: int = 2048) -> Iterator[list[ChunkRow]]:
-        """Yields every chunk with its document's path and type, in id order, a batch at a time."""
-        last = 0
-        while True:
-            rows = self._chunk_query("c.id > ? ORDER BY c.id LIMIT ?", [last, batch])
-            if not rows:
-                return
-            yield rows
-            last = rows[-1].id
-
-    def chunks_by_ids(self, ids: list[int]) -> dict[int, ChunkRow]:
-        if not ids:
-            return {}
-        rows = self._chunk_query("c.id IN (SELECT unnest(?::BIGINT[]))", [list(ids)])
-        return {r.id: r for r in rows}
-
-    def _chunk_query(self, where: str, params: list) -> list[ChunkRow]:
-        rows = self.db.execute(f"""
-            SELECT c.id, c.document_id, c.ord, c.page, c.heading, c.text, c.tokens, c.lang,
-                   d.path, d.doctype, d.title
-            FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}""", params).fetchall()
-        return [ChunkRow(*r) for r in rows]
-
-    def filter_chunk_ids(self, ids: list[int] | None, doctype: str | None, path_glob: str | None,
-                         since: datetime | None) -> set[int]:
-        """Gives the chunk ids (among `ids`, or all) whose document matches the filters."""
-        clauses, params = ["TRUE"], []
-        if ids is not None:
-            clauses.append("c.id IN (SELECT unnest(?::BIGINT[]))")
-            params.append(list(ids))
-        if doctype:
-            clauses.append("d.doctype = ?")
-            params.append(doctype)
-        if path_glob:
-            clauses.append("(d.path GLOB ? OR d.title GLOB ?)")
-            params += [path_glob, path_glob]
-        if since:
-            clauses.append("coalesce(d.modified_at, d.ingested_at) >= ?")
-            params.append(since)
-        rows = self.db.execute(
-            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE "
-            + " AND ".join(clauses), params).fetchall()
-        return {r[0] for r in rows}
-
-    # -- chats --------------------------------------------------------------------------------
-    def create_chat(self, title: str, model: str | None, mode: str = "chat") -> int:
-        return self.db.execute("INSERT INTO chats (title, model, mode) VALUES (?, ?, ?) RETURNING id",
-                               [title, model, mode]).fetchone()[0]
-
-    def chats(self) -> list[Chat]:
-        rows = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats"
-                               " ORDER BY updated_at DESC, id DESC").fetchall()
-        return [Chat(*r) for r in rows]
-
-    def chat(self, chat_id: int) -> Chat | None:
-        row = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats WHERE id = ?",
-                              [chat_id]).fetchone()
-        return Chat(*row) if row else None
-
-    def rename_chat(self, chat_id: int, title: str) -> None:
-        self.db.execute("UPDATE chats SET title = ?, updated_at = current_timestamp WHERE id = ?",
-                        [title, chat_id])
-
-    def delete_chat(self, chat_id: int) -> None:
-        with self.transaction():
-            self.db.execute("DELETE FROM messages WHERE chat_id = ?", [chat_id])
-            self.db.execute("DELETE FROM chats WHERE id = ?", [chat_id])
-
-    def add_message(self, chat_id: int, role: str, content: str, stats: dict | None = None,
-                    citations: list | None = None) -> int:
-        with self.transaction():
-            mid = self.db.execute(
-                "INSERT INTO messages (chat_id, role, content, stats, citations) VALUES (?, ?, ?, ?, ?)"
-                " RETURNING id",
-                [chat_id, role, content, json.dumps(stats) if stats is not None else None,
-                 json.dumps(citations) if citations is not None else None]).fetchone()[0]
-            self.db.execute("UPDATE chats SET updated_at = current_timestamp WHERE id = ?", [chat_id])
-        return mid
-
-    def messages(self, chat_id: int) -> list[Message]:
-        rows = self.db.execute("SELECT id, chat_id, role, content, stats, citations, created_at"
-                               " FROM messages WHERE chat_id = ? ORDER BY id", [chat_id]).fetchall()
-        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None,
-                        json.loads(r[5]) if r[5] else None, r[6]) for r in rows]

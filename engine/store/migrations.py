@@ -1,10 +1,15 @@
-"""Numbered schema migrations, each applied once and recorded in `_migrations`."""
+"""Numbered schema migrations, each applied once and recorded in `_migrations`.
+
+Each feature's migrations live in its own module under engine/store/; this list fixes their numbers.
+Numbers are handed out here once and never reused or reordered."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import duckdb
+
+from engine.store import comparisons, jobs, labels, recommendations
 
 
 def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
@@ -69,4 +74,15 @@ def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [m001_initial]
+def m002_integrity(db: duckdb.DuckDBPyConnection) -> None:
+    """Hardening: foreign keys and constraints on existing tables (issue 13)."""
+
+
+MIGRATIONS: list[tuple[int, Callable[[duckdb.DuckDBPyConnection], None]]] = [
+    (1, m001_initial),
+    (2, m002_integrity),
+    (3, jobs.m003_jobs),
+    (4, labels.m004_labels),
+    (5, recommendations.m005_recommendations),
+    (6, comparisons.m006_comparisons),
+]

@@ -1,0 +1,76 @@
+"""Chats and their messages: schema and SQL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+
+@dataclass
+class Chat:
+    id: int
+    title: str
+    model: str | None
+    mode: str
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Message:
+    id: int
+    chat_id: int
+    role: str
+    content: str
+    stats: dict | None
+    citations: list | None
+    created_at: datetime | None = None
+
+
+class ChatsSQL:
+    """Store methods for chats and messages (mixed into `Store`)."""
+
+    db: duckdb.DuckDBPyConnection
+
+    # -- chats --------------------------------------------------------------------------------
+    def create_chat(self, title: str, model: str | None, mode: str = "chat") -> int:
+        return self.db.execute("INSERT INTO chats (title, model, mode) VALUES (?, ?, ?) RETURNING id",
+                               [title, model, mode]).fetchone()[0]
+
+    def chats(self) -> list[Chat]:
+        rows = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats"
+                               " ORDER BY updated_at DESC, id DESC").fetchall()
+        return [Chat(*r) for r in rows]
+
+    def chat(self, chat_id: int) -> Chat | None:
+        row = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats WHERE id = ?",
+                              [chat_id]).fetchone()
+        return Chat(*row) if row else None
+
+    def rename_chat(self, chat_id: int, title: str) -> None:
+        self.db.execute("UPDATE chats SET title = ?, updated_at = current_timestamp WHERE id = ?",
+                        [title, chat_id])
+
+    def delete_chat(self, chat_id: int) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM messages WHERE chat_id = ?", [chat_id])
+            self.db.execute("DELETE FROM chats WHERE id = ?", [chat_id])
+
+    def add_message(self, chat_id: int, role: str, content: str, stats: dict | None = None,
+                    citations: list | None = None) -> int:
+        with self.transaction():
+            mid = self.db.execute(
+                "INSERT INTO messages (chat_id, role, content, stats, citations) VALUES (?, ?, ?, ?, ?)"
+                " RETURNING id",
+                [chat_id, role, content, json.dumps(stats) if stats is not None else None,
+                 json.dumps(citations) if citations is not None else None]).fetchone()[0]
+            self.db.execute("UPDATE chats SET updated_at = current_timestamp WHERE id = ?", [chat_id])
+        return mid
+
+    def messages(self, chat_id: int) -> list[Message]:
+        rows = self.db.execute("SELECT id, chat_id, role, content, stats, citations, created_at"
+                               " FROM messages WHERE chat_id = ? ORDER BY id", [chat_id]).fetchall()
+        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None,
+                        json.loads(r[5]) if r[5] else None, r[6]) for r in rows]

@@ -1,0 +1,189 @@
+"""Documents, their chunks and the tables read from table files: schema and SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+
+@dataclass
+class Document:
+    """One ingested file (or one table file) as the library shows it."""
+
+    id: int
+    path: str
+    title: str
+    doctype: str
+    sha256: str
+    pages: int | None
+    chunks: int
+    status: str
+    error: str | None
+    ingested_at: datetime | None
+    lang: str | None = None
+
+
+@dataclass
+class ChunkRow:
+    """One chunk of a document, as stored."""
+
+    id: int
+    document_id: int
+    ord: int
+    page: int | None
+    heading: str | None
+    text: str
+    tokens: int | None
+    lang: str | None
+    path: str = ""
+    doctype: str = ""
+    title: str = ""
+
+
+class DocumentsSQL:
+    """Store methods for documents, chunks and data tables (mixed into `Store`)."""
+
+    db: duckdb.DuckDBPyConnection
+
+    # -- documents ----------------------------------------------------------------------------
+    def document_by_path(self, path: str) -> tuple[int, str, str] | None:
+        """Gives (id, sha256, status) of the document stored for a path."""
+        return self.db.execute("SELECT id, sha256, status FROM documents WHERE path = ?",
+                               [path]).fetchone()
+
+    def documents(self) -> list[Document]:
+        rows = self.db.execute("""
+            SELECT d.id, d.path, d.title, d.doctype, d.sha256, d.pages, count(c.id), d.status, d.error,
+                   d.ingested_at, d.lang
+            FROM documents d LEFT JOIN chunks c ON c.document_id = d.id
+            GROUP BY ALL ORDER BY d.path""").fetchall()
+        return [Document(*row) for row in rows]
+
+    def document_paths_under(self, prefix: str) -> list[tuple[int, str]]:
+        return self.db.execute("SELECT id, path FROM documents WHERE starts_with(path, ?)",
+                               [prefix]).fetchall()
+
+    def chunk_ids_of(self, document_id: int) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM chunks WHERE document_id = ? ORDER BY id", [document_id]).fetchall()]
+
+    def delete_document(self, document_id: int) -> list[int]:
+        """Deletes a document, its chunks and its tables; gives the removed chunk ids."""
+        ids = self.chunk_ids_of(document_id)
+        self.db.execute("DELETE FROM chunks WHERE document_id = ?", [document_id])
+        for (name,) in self.db.execute("SELECT name FROM data_tables WHERE document_id = ?",
+                                       [document_id]).fetchall():
+            self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
+        self.db.execute("DELETE FROM data_tables WHERE document_id = ?", [document_id])
+        self.db.execute("DELETE FROM documents WHERE id = ?", [document_id])
+        return ids
+
+    def insert_document(self, path: str, title: str, doctype: str, sha256: str, size: int,
+                        pages: int | None, lang: str | None, meta: dict, status: str,
+                        error: str | None, modified_at: datetime | None) -> int:
+        return self.db.execute("""
+            INSERT INTO documents (path, title, doctype, sha256, size_bytes, pages, lang, meta, status,
+                                   error, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [path, title, doctype, sha256, size, pages, lang, json.dumps(meta), status, error,
+             modified_at]).fetchone()[0]
+
+    def insert_chunks(self, document_id: int, chunks: Iterable[tuple]) -> list[int]:
+        """Inserts (ord, page, heading, text, tokens, lang, vector bytes) rows; gives their ids."""
+        rows = list(chunks)
+        if not rows:
+            return []
+        first = self.db.execute(f"SELECT nextval('chunk_ids') FROM range({len(rows)})").fetchall()
+        ids = [r[0] for r in first]
+        self.db.executemany(
+            "INSERT INTO chunks (id, document_id, ord, page, heading, text, tokens, lang, vector)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[cid, document_id, *row] for cid, row in zip(ids, rows)])
+        return ids
+
+    def iter_vectors(self, batch: int = 8192) -> Iterator[list[tuple[int, bytes]]]:
+        """Yields (chunk id, float32 vector bytes) in id order, a batch at a time."""
+        last = 0
+        while True:
+            rows = self.db.execute("SELECT id, vector FROM chunks WHERE id > ? AND vector IS NOT NULL"
+                                   " ORDER BY id LIMIT ?", [last, batch]).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def vectors_by_ids(self, ids: list[int]) -> dict[int, bytes]:
+        if not ids:
+            return {}
+        rows = self.db.execute("SELECT id, vector FROM chunks WHERE id IN (SELECT unnest(?::BIGINT[]))",
+                               [list(ids)]).fetchall()
+        return dict(rows)
+
+    def register_table(self, name: str, document_id: int, source: str, relation_sql: str,
+                       params: list) -> int:
+        self.db.execute(f'CREATE OR REPLACE TABLE "{name}" AS {relation_sql}', params)
+        rows = self.db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        self.db.execute("INSERT OR REPLACE INTO data_tables VALUES (?, ?, ?, ?)",
+                        [name, document_id, source, rows])
+        return rows
+
+    def read_table_rows(self, relation_sql: str, params: list) -> tuple[list[str], list[tuple]]:
+        rel = self.db.execute(relation_sql, params)
+        columns = [d[0] for d in rel.description]
+        return columns, rel.fetchall()
+
+    # -- chunks -------------------------------------------------------------------------------
+    def all_chunk_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id").fetchall()]
+
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def iter_chunks(self, batch: int = 2048) -> Iterator[list[ChunkRow]]:
+        """Yields every chunk with its document's path and type, in id order, a batch at a time."""
+        last = 0
+        while True:
+            rows = self._chunk_query("c.id > ? ORDER BY c.id LIMIT ?", [last, batch])
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].id
+
+    def chunks_by_ids(self, ids: list[int]) -> dict[int, ChunkRow]:
+        if not ids:
+            return {}
+        rows = self._chunk_query("c.id IN (SELECT unnest(?::BIGINT[]))", [list(ids)])
+        return {r.id: r for r in rows}
+
+    def _chunk_query(self, where: str, params: list) -> list[ChunkRow]:
+        rows = self.db.execute(f"""
+            SELECT c.id, c.document_id, c.ord, c.page, c.heading, c.text, c.tokens, c.lang,
+                   d.path, d.doctype, d.title
+            FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}""", params).fetchall()
+        return [ChunkRow(*r) for r in rows]
+
+    def filter_chunk_ids(self, ids: list[int] | None, doctype: str | None, path_glob: str | None,
+                         since: datetime | None) -> set[int]:
+        """Gives the chunk ids (among `ids`, or all) whose document matches the filters."""
+        clauses, params = ["TRUE"], []
+        if ids is not None:
+            clauses.append("c.id IN (SELECT unnest(?::BIGINT[]))")
+            params.append(list(ids))
+        if doctype:
+            clauses.append("d.doctype = ?")
+            params.append(doctype)
+        if path_glob:
+            clauses.append("(d.path GLOB ? OR d.title GLOB ?)")
+            params += [path_glob, path_glob]
+        if since:
+            clauses.append("coalesce(d.modified_at, d.ingested_at) >= ?")
+            params.append(since)
+        rows = self.db.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE "
+            + " AND ".join(clauses), params).fetchall()
+        return {r[0] for r in rows}
+
