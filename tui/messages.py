@@ -69,3 +69,36 @@ class SearchFinished(Message):
         self.query = query
         self.hits = hits
         self.elapsed_ms = elapsed_ms
+
+
+class JobProgressed(Message):
+    """A job reported progress (engine.jobs.Progress)."""
+
+    def __init__(self, progress: object) -> None:
+        super().__init__()
+        self.progress = progress
+        self.job_id = progress.job_id
+        self.kind = progress.kind
+
+
+class JobFinished(Message):
+    """A job ended: done, or cancelled with what it committed kept (`run` is engine.jobs.JobRun)."""
+
+    def __init__(self, run: object) -> None:
+        super().__init__()
+        self.run = run
+        self.job_id = run.id
+        self.kind = run.kind
+        self.result = run.result
+        self.cancelled = run.status == "cancelled"
+
+
+class JobFailed(Message):
+    """A job failed: a QuarryError's one line, or a bug's type and message (`bug` is True)."""
+
+    def __init__(self, kind: str, error: str, job_id: int | None = None, bug: bool = False) -> None:
+        super().__init__()
+        self.kind = kind
+        self.error = error
+        self.job_id = job_id
+        self.bug = bug
