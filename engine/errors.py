@@ -39,3 +39,15 @@ class SearchError(QuarryError):
 
 class ContextOverflow(QuarryError):
     """A prompt longer than the model's context window."""
+
+
+class SettingsError(QuarryError, ValueError):
+    """A settings file or override with an unknown key, a wrong type or a value out of range."""
+
+
+class TooLarge(IngestError):
+    """A file over one of the ingest limits (the message names the limit and how to raise it)."""
+
+
+class RecommendError(QuarryError):
+    """A recommendation request or import that cannot be done as asked (unknown item, bad mapping, no data)."""

@@ -1,16 +1,33 @@
-"""User settings: one typed object, saved as TOML in the user's config dir."""
+"""User settings: one typed object, validated, saved as TOML in the user's config dir.
+
+Every front reads the same `Settings`; a wrong type or a value out of range, in the file or in a
+`QUARRY_<KEY>` environment override, is one error naming the key and where it came from. A field's
+`metadata` gives its range (`lo`, `hi`) or its `choices`; a field without them is checked for type only.
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
+import typing
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import tomli_w
 
 from engine import catalog, locations
-from engine.errors import QuarryError
+from engine.errors import SettingsError
 from engine.llm import GenerationParams
+
+SEARCH_MODES = ("vector", "keyword", "hybrid")
+
+
+def rule(default, lo=None, hi=None, choices=None, factory=None):
+    """Gives a dataclass field with its default and the range or choices its value must keep to."""
+    meta = {"lo": lo, "hi": hi, "choices": choices}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -19,19 +36,39 @@ class Settings:
 
     model: str = catalog.DEFAULTS["llm"]
     """Chat model id from the catalog."""
-    temperature: float = 0.2
+    temperature: float = rule(0.2, lo=0.0, hi=2.0)
     """Sampling temperature; 0 is greedy (deterministic)."""
-    max_tokens: int = 384
+    max_tokens: int = rule(384, lo=1, hi=32768)
     """Most tokens an answer may have."""
-    top_k_sources: int = 3
+    top_k_sources: int = rule(3, lo=1, hi=50)
     """How many retrieved passages a document answer may cite (3 measured better than 5 for SmolLM2:
     more answers right and half the time to first token)."""
-    search_mode: str = "hybrid"
+    search_mode: str = rule("hybrid", choices=SEARCH_MODES)
     """vector | keyword | hybrid."""
     theme: str = "textual-dark"
     """Textual theme name."""
-    keys: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = rule(None, factory=dict)
     """Key overrides by action id, e.g. {"chat.new" = "ctrl+t"} (see `?` in the app for the ids)."""
+    extractive: bool = False
+    """Answer document questions with the documents' own sentences, quoted and cited, even in a
+    language the chat model reads (questions in other languages always get them)."""
+
+    # -- ingest limits: a file over one is refused with a line naming the limit ------------------
+    max_file_mb: int = rule(64, lo=1, hi=1_000_000)
+    """Largest file ingest reads, in MB (a file over it is refused before it is read)."""
+    max_text_mb: int = rule(32, lo=1, hi=1_000_000)
+    """Most text one file may yield, in MB of characters (checked once it is parsed, before chunking)."""
+    max_unpacked_mb: int = rule(256, lo=1, hi=1_000_000)
+    """Most bytes a .docx or .xlsx may unpack to, in MB, checked before it is parsed."""
+    max_unpack_ratio: int = rule(100, lo=2, hi=100_000)
+    """Most a .docx or .xlsx member may expand over its compressed size (zip bombs go far beyond)."""
+
+    model_memory_mb: int = rule(0, lo=0, hi=16_777_216)
+    """Memory budget for loaded models (weights and KV caches), in MB; past it the least recently used
+    model slot is released. 0: a quarter of the machine's RAM."""
+
+    def __post_init__(self) -> None:
+        validate(self, "settings")
 
     def generation(self, max_tokens: int | None = None, temperature: float | None = None) -> GenerationParams:
         """Gives generation params from these settings, with per-call overrides."""
@@ -40,21 +77,102 @@ class Settings:
             temperature=temperature if temperature is not None else self.temperature)
 
 
-def load() -> Settings:
-    """Gives the saved settings (defaults for anything missing); a broken file is an error naming it."""
-    path = locations.config_file()
-    if not path.exists():
-        return Settings()
+def _types() -> dict[str, object]:
+    return typing.get_type_hints(Settings)
+
+
+def _kind(tp) -> type:
+    return typing.get_origin(tp) or tp
+
+
+def _describe(tp, meta: dict) -> str:
+    kind = _kind(tp)
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    name = {int: "an integer", float: "a number", str: "a string", dict: "a table", bool: "true or false"}.get(
+        kind, kind.__name__)
+    if meta.get("lo") is not None and meta.get("hi") is not None:
+        return f"{name} from {meta['lo']} to {meta['hi']}"
+    return name
+
+
+def check_value(key: str, value, where: str):
+    """Gives `value` as the key's type when it has that type and range; else raises SettingsError."""
+    spec = {f.name: f for f in fields(Settings)}.get(key)
+    if spec is None:
+        known = ", ".join(f.name for f in fields(Settings))
+        raise SettingsError(f"{where}: unknown setting '{key}' (known: {known}); fix or remove it")
+    tp = _types()[key]
+    kind = _kind(tp)
+    meta = dict(spec.metadata)
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if ok and kind is float and value != value:  # NaN
+        ok = False
+    if ok and kind is dict:
+        ok = all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    if ok and meta.get("choices") and value not in meta["choices"]:
+        ok = False
+    if ok and meta.get("lo") is not None and not (meta["lo"] <= value <= meta["hi"]):
+        ok = False
+    if not ok:
+        raise SettingsError(f"{where}: {key} = {value!r} is not valid; it must be {_describe(tp, meta)}")
+    return value
+
+
+def validate(settings: Settings, where: str) -> None:
+    """Checks every field of a settings object; the error names the key and `where` it came from."""
+    for f in fields(Settings):
+        setattr(settings, f.name, check_value(f.name, getattr(settings, f.name), where))
+
+
+def _from_env(tp, raw: str):
+    kind = _kind(tp)
+    if kind is bool:
+        return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
+            raw.strip().lower(), raw)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise QuarryError(f"{path}: not valid TOML ({exc}); fix or delete it") from None
-    known = {f.name: f.type for f in fields(Settings)}
-    values = {k: v for k, v in raw.items() if k in known}
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError:
+        return raw  # check_value names it
+    return raw
+
+
+def env_name(key: str) -> str:
+    return f"QUARRY_{key.upper()}"
+
+
+def load(path: Path | None = None) -> Settings:
+    """Gives the saved settings (defaults for anything missing), with QUARRY_<KEY> environment overrides.
+
+    A file that is not TOML, an unknown key, a wrong type or a value out of range raises SettingsError
+    naming the key and the file."""
+    path = path or locations.config_file()
+    raw: dict = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete it") from None
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot be read ({exc.strerror}); fix its permissions") from None
+    values = {key: check_value(key, value, str(path)) for key, value in raw.items()}
+    types = _types()
+    for f in fields(Settings):
+        env = os.environ.get(env_name(f.name))
+        if env is not None and _kind(types[f.name]) is not dict:
+            values[f.name] = check_value(f.name, _from_env(types[f.name], env),
+                                         f"environment variable {env_name(f.name)}")
     return Settings(**values)
 
 
 def save(settings: Settings) -> None:
+    """Writes the settings to the config file atomically (validated first)."""
+    validate(settings, "settings")
     path = locations.config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

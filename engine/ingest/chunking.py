@@ -12,6 +12,10 @@ CHUNK_TOKENS = 200  # all-MiniLM-L6-v2 reads 256 tokens; leave room for the titl
 OVERLAP_TOKENS = 40
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])|\n+")
+# A "sentence" longer than this is cut (at a space where there is one) before it is tokenized, and
+# sentences are tokenized a batch at a time: memory stays bounded on a 10 MB single line.
+MAX_SENTENCE_CHARS = 4000
+COUNT_BATCH = 512
 
 
 @dataclass
@@ -25,8 +29,24 @@ class Piece:
 
 
 def sentences(text: str) -> list[str]:
-    """Gives the sentences (and lines) of a text."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    """Gives the sentences (and lines) of a text; one past MAX_SENTENCE_CHARS comes in pieces."""
+    out = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip() if sentence else ""
+        while len(sentence) > MAX_SENTENCE_CHARS:
+            cut = sentence.rfind(" ", MAX_SENTENCE_CHARS // 2, MAX_SENTENCE_CHARS)
+            cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+            out.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            out.append(sentence)
+    return out
+
+
+def _batched_offsets(count_batch, texts: list[str]):
+    """Yields each text's token offsets, tokenizing COUNT_BATCH texts at a time."""
+    for start in range(0, len(texts), COUNT_BATCH):
+        yield from count_batch(texts[start : start + COUNT_BATCH])
 
 
 def _split_long(sentence: str, offsets: list[tuple[int, int]], size: int) -> list[tuple[str, int]]:
@@ -46,7 +66,7 @@ def chunk_blocks(blocks: Sequence[Block], count_batch: Callable[[list[str]], lis
     encoder's own tokens. Records (table rows) stay one chunk each.
     """
     if records:
-        offsets = count_batch([b.text for b in blocks])
+        offsets = _batched_offsets(count_batch, [b.text for b in blocks])
         return [Piece(b.text, b.page, b.heading, len(o)) for b, o in zip(blocks, offsets) if b.text]
     pieces: list[Piece] = []
     groups: list[tuple[int | None, str | None, list[str]]] = []
@@ -57,7 +77,7 @@ def chunk_blocks(blocks: Sequence[Block], count_batch: Callable[[list[str]], lis
         else:
             groups.append((block.page, block.heading, sents))
     flat = [s for _, _, sents in groups for s in sents]
-    all_offsets = iter(count_batch(flat)) if flat else iter(())
+    all_offsets = _batched_offsets(count_batch, flat)
     for page, heading, sents in groups:
         units: list[tuple[str, int]] = []
         for sentence in sents:

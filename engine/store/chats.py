@@ -54,9 +54,22 @@ class ChatsSQL:
                         [title, chat_id])
 
     def delete_chat(self, chat_id: int) -> None:
-        with self.transaction():
+        """Deletes a chat and its messages. Two commits, messages first: DuckDB checks a foreign key
+        against committed rows, so a chat cannot go in the transaction that deletes its messages (a
+        crash between them leaves an empty chat, never a message without its chat). Not for use
+        inside another `writing()` block."""
+        with self.writing():
             self.db.execute("DELETE FROM messages WHERE chat_id = ?", [chat_id])
+        with self.writing():
             self.db.execute("DELETE FROM chats WHERE id = ?", [chat_id])
+
+    def delete_messages_from(self, chat_id: int, message_id: int) -> int:
+        """Deletes a chat's messages from `message_id` on (to regenerate or edit the last turn); gives how many."""
+        with self.writing():
+            n = self.db.execute("SELECT count(*) FROM messages WHERE chat_id = ? AND id >= ?",
+                                [chat_id, message_id]).fetchone()[0]
+            self.db.execute("DELETE FROM messages WHERE chat_id = ? AND id >= ?", [chat_id, message_id])
+        return n
 
     def add_message(self, chat_id: int, role: str, content: str, stats: dict | None = None,
                     citations: list | None = None) -> int:

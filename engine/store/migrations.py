@@ -75,7 +75,34 @@ def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
 
 
 def m002_integrity(db: duckdb.DuckDBPyConnection) -> None:
-    """Hardening: foreign keys and constraints on existing tables (issue 13)."""
+    """Hardening (issue 13): every message belongs to a chat that exists (a foreign key).
+
+    DuckDB cannot add a foreign key to a table, so `messages` is rebuilt with one, keeping every row.
+    Messages stored under a chat id that does not exist (an old `--chat N` bug) move to a new chat
+    titled "Recovered messages", so no one's text is lost or shown in another chat."""
+    orphans = [r[0] for r in db.execute(
+        "SELECT DISTINCT chat_id FROM messages WHERE chat_id NOT IN (SELECT id FROM chats) ORDER BY 1").fetchall()]
+    for old in orphans:
+        new = db.execute("INSERT INTO chats (title, mode) VALUES (?, 'chat') RETURNING id",
+                         [f"Recovered messages (chat {old})"]).fetchone()[0]
+        db.execute("UPDATE messages SET chat_id = ? WHERE chat_id = ?", [new, old])
+    db.execute("""
+        CREATE TEMP TABLE messages_kept AS SELECT * FROM messages;
+        DROP INDEX IF EXISTS messages_chat;
+        DROP TABLE messages;
+        CREATE TABLE messages (
+            id BIGINT PRIMARY KEY DEFAULT nextval('message_ids'),
+            chat_id BIGINT NOT NULL REFERENCES chats(id),
+            role VARCHAR NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            content VARCHAR NOT NULL,
+            stats JSON,
+            citations JSON,
+            created_at TIMESTAMP DEFAULT current_timestamp
+        );
+        INSERT INTO messages SELECT id, chat_id, role, content, stats, citations, created_at FROM messages_kept;
+        DROP TABLE messages_kept;
+        CREATE INDEX messages_chat ON messages(chat_id);
+    """)
 
 
 MIGRATIONS: list[tuple[int, Callable[[duckdb.DuckDBPyConnection], None]]] = [

@@ -1,0 +1,25 @@
+"""Fixtures of the reliability suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def open_tmp() -> Path:
+    """A temporary folder another user can reach (pytest's own is private to root), for permission faults."""
+    folder = Path(tempfile.mkdtemp(prefix="quarry-reliability-"))
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def config(isolated_user_dirs) -> Path:
+    """The test's own config file path (QUARRY_CONFIG points at it)."""
+    return Path(os.environ["QUARRY_CONFIG"])
