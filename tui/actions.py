@@ -17,16 +17,21 @@ class Action:
     key: str
     action: str
     description: str
-    scope: str  # app | chat | documents
+    scope: str  # app | chat | documents | prompt | answer | list | others' panes
     show: bool = True
+    priority: bool = False  # wins over the focused widget's own key (e.g. the prompt's f6)
+    in_help: bool = True
+    palette: bool = True  # offered by the command palette (keys that only make sense in place are not)
 
 
 ACTIONS: list[Action] = [
-    Action("app.chat", "f1", "show_pane('chat')", "Chat", "app"),
-    Action("app.documents", "f2", "show_pane('documents')", "Documents", "app"),
-    Action("app.classify", "f3", "show_pane('classify')", "Classify", "app"),
-    Action("app.recommend", "f4", "show_pane('recommend')", "Recommend", "app"),
-    Action("app.compare", "f5", "show_pane('compare')", "Compare", "app"),
+    # Pane keys stay out of the footer (the tabs name the panes; help and README give the keys), so that
+    # at 120 columns the footer still shows settings and help.
+    Action("app.chat", "f1", "show_pane('chat')", "Chat", "app", show=False),
+    Action("app.documents", "f2", "show_pane('documents')", "Documents", "app", show=False),
+    Action("app.classify", "f3", "show_pane('classify')", "Classify", "app", show=False),
+    Action("app.recommend", "f4", "show_pane('recommend')", "Recommend", "app", show=False),
+    Action("app.compare", "f5", "show_pane('compare')", "Compare", "app", show=False),
     Action("app.settings", "f8", "settings", "Settings", "app"),
     Action("app.theme", "f9", "toggle_theme", "Light/dark", "app"),
     Action("app.help", "question_mark,f12", "help", "Keys", "app"),
@@ -34,7 +39,7 @@ ACTIONS: list[Action] = [
     Action("chat.new", "ctrl+n", "new_chat", "New chat", "chat"),
     Action("chat.mode", "ctrl+o", "toggle_mode", "Docs/Chat", "chat"),
     Action("chat.stop", "escape", "stop", "Stop", "chat"),
-    Action("chat.copy", "ctrl+t", "copy_answer", "Copy answer", "chat"),
+    Action("chat.copy", "ctrl+t", "copy_answer", "Copy", "chat"),
     Action("chat.export", "ctrl+g", "export", "Export", "chat"),
     Action("chat.rename", "ctrl+r", "rename_chat", "Rename", "chat", show=False),
     Action("chat.delete", "delete", "delete_chat", "Delete chat", "chat", show=False),
@@ -43,15 +48,62 @@ ACTIONS: list[Action] = [
     Action("documents.search", "ctrl+f", "focus_search", "Search", "documents"),
     Action("documents.cancel", "escape", "cancel_ingest", "Cancel ingest", "documents", show=False),
     Action("documents.remove", "delete", "remove_document", "Remove doc", "documents"),
+    Action("recommend.search", "ctrl+f", "focus_search", "Search", "recommend"),
+    Action("recommend.method", "ctrl+o", "next_method", "Method", "recommend"),
+    Action("recommend.evaluate", "ctrl+r", "evaluate", "Evaluate", "recommend"),
+    Action("recommend.view", "ctrl+t", "toggle_view", "Results/Eval", "recommend"),
+    Action("recommend.import_demo", "ctrl+b", "import_demo", "Import demo", "recommend", show=False),
+    Action("recommend.cancel", "escape", "cancel", "Cancel eval", "recommend", show=False),
+    Action("classify.text", "ctrl+f", "focus_text", "Text", "classify"),
+    Action("classify.new_set", "ctrl+n", "new_set", "New label set", "classify"),
+    Action("classify.example", "ctrl+l", "add_example", "Add example", "classify"),
+    Action("classify.batch", "ctrl+b", "focus_batch", "Batch", "classify"),
+    Action("classify.evaluate", "ctrl+r", "evaluate", "Evaluate", "classify"),
+    Action("classify.cancel", "escape", "cancel_batch", "Cancel batch", "classify", show=False),
+    Action("compare.pick", "ctrl+n", "pick_models", "Pick models", "compare"),
+    Action("compare.docs", "ctrl+o", "toggle_docs", "Docs/Plain", "compare"),
+    Action("compare.blind", "ctrl+b", "toggle_blind", "Blind on/off", "compare"),
+    Action("compare.leaderboard", "ctrl+l", "leaderboard", "Leaderboard", "compare"),
+    Action("compare.rerun", "ctrl+r", "rerun", "Run again", "compare", show=False),
+    Action("compare.stop", "escape", "stop", "Stop", "compare", show=False),
+    # Compare: keys on the answers after a blind round (the prompt keeps its letters)
+    Action("verdict.a", "a", "vote('a')", "A is better", "verdict"),
+    Action("verdict.b", "b", "vote('b')", "B is better", "verdict"),
+    Action("verdict.tie", "t", "vote('tie')", "Tie", "verdict"),
+    Action("verdict.both_bad", "x", "vote('both_bad')", "Both bad", "verdict"),
+    Action("verdict.reveal", "r", "reveal", "Reveal names", "verdict"),
+    # Chat: the prompt, the answers, and every list
+    Action("chat.sources", "f6", "focus_sources", "Sources", "chat", priority=True),
+    Action("prompt.history_back", "up", "history(-1)", "Earlier prompt", "prompt", show=False, palette=False),
+    Action("prompt.history_forward", "down", "history(1)", "Later prompt", "prompt", show=False, palette=False),
+    Action("prompt.page_up", "pageup", "page(-1)", "Scroll chat up", "prompt", show=False, palette=False),
+    Action("prompt.page_down", "pagedown", "page(1)", "Scroll chat down", "prompt", show=False, palette=False),
+    Action("answer.regenerate", "r", "regenerate", "Regenerate", "answer"),
+    Action("answer.edit", "e", "edit_last", "Edit question", "answer"),
+    Action("answer.previous", "left_square_bracket", "step_answer(-1)", "Prev answer", "answer", palette=False),
+    Action("answer.next", "right_square_bracket", "step_answer(1)", "Next answer", "answer", palette=False),
+    *[Action(f"answer.cite_{n}", str(n), f"open_citation({n})", "Open citation 1…9", "answer", show=False,
+             in_help=n == 1, palette=False) for n in range(1, 10)],
+    Action("answer.back", "escape", "back_to_prompt", "Back to prompt", "answer", show=False, palette=False),
+    Action("list.down", "j", "cursor_down", "Down", "list", show=False, palette=False),
+    Action("list.up", "k", "cursor_up", "Up", "list", show=False, palette=False),
+    Action("list.first", "g", "first", "First", "list", show=False, palette=False),
+    Action("list.last", "G", "last", "Last", "list", show=False, palette=False),
 ]
+
+# Actions that live on a widget inside a pane run on that pane from the command palette.
+PANE_OF_SCOPE = {"prompt": "chat", "answer": "chat", "verdict": "compare"}
 
 
 def bindings(scope: str) -> list[Binding]:
     """Gives the Textual bindings of one scope, each with its id so a keymap can remap it."""
-    return [Binding(a.key, a.action, a.description, show=a.show, id=a.id) for a in ACTIONS if a.scope == scope]
+    return [Binding(a.key, a.action, a.description, show=a.show, id=a.id, priority=a.priority)
+            for a in ACTIONS if a.scope == scope]
 
 
 def key_label(key: str) -> str:
     """Gives how a key is shown to people."""
     first = key.split(",")[0]
-    return {"question_mark": "?", "escape": "esc", "delete": "del"}.get(first, first)
+    labels = {"question_mark": "?", "escape": "esc", "delete": "del", "left_square_bracket": "[",
+              "right_square_bracket": "]", "1": "1…9", "up": "↑", "down": "↓"}
+    return labels.get(first, first)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,17 +14,20 @@ from textual.widgets import Label, ListItem, ListView, Static
 from tui import actions
 from tui.messages import AnswerFailed, AnswerFinished, AnswerStreamed
 from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
+from tui.widgets.lists import KeyedListView
 from tui.widgets.message_box import CitationList, MessageBox
 from tui.widgets.prompt_input import PromptInput
 
 STREAM_INTERVAL = 0.04  # repaint at most ~25 times a second while tokens arrive
+HISTORY_CHATS = 20  # the prompt history is seeded from the user's questions in this many recent chats
 MODES = {"docs": "Document Q&A: answers only from your documents, cited",
          "chat": "Plain chat with the model"}
+WAITING = {"docs": "searching your documents and reading…", "chat": "thinking…"}
 
 
 class ChatItem(ListItem):
     def __init__(self, chat) -> None:
-        super().__init__(Label(chat.title, classes="chat-title"), Label(chat.mode, classes="chat-mode"))
+        super().__init__(Label(Text(chat.title), classes="chat-title"), Label(Text(chat.mode), classes="chat-mode"))
         self.chat = chat
 
 
@@ -43,7 +47,7 @@ class ChatPane(Vertical):
         with Horizontal():
             with Vertical(id="chat-sidebar"):
                 yield Label("Conversations", classes="section")
-                yield ListView(id="chat-list")
+                yield KeyedListView(id="chat-list")
                 yield Static("ctrl+n new · ctrl+r rename\ndel delete (in this list)", classes="hint")
             with Vertical(id="chat-main"):
                 yield Static(self._mode_line(), id="chat-mode-line")
@@ -51,25 +55,43 @@ class ChatPane(Vertical):
                                             id="chat-empty"), id="chat-log")
                 yield PromptInput(id="prompt")
 
-    def _mode_line(self) -> str:
-        return f"{MODES[self.mode]} (ctrl+o)"
+    def on_mount(self) -> None:
+        prompt = self.query_one("#prompt", PromptInput)
+        prompt.border_subtitle = "enter send · ctrl+j new line · ↑ history · f6 sources · ? keys"
+
+    def _mode_line(self) -> Text:
+        return Text(f"{MODES[self.mode]} (ctrl+o)")
 
     @property
     def workspace(self):
         return self.app.workspace
 
     def workspace_ready(self) -> None:
-        self.refresh_chats()
-
-    def refresh_chats(self, select: int | None = None) -> None:
         chats = self.workspace.store.chats()
+        prompt = self.query_one("#prompt", PromptInput)
+        for chat in reversed(chats[:HISTORY_CHATS]):
+            for m in self.workspace.store.messages(chat.id):
+                if m.role == "user":
+                    prompt.remember(m.content)
+        self.refresh_chats(select=chats[0].id if chats else None, chats=chats)
+        if chats:  # open the last chat, as it was left
+            self.call_later(self.load_chat, chats[0].id, chats[0].mode)
+
+    def refresh_chats(self, select: int | None = None, chats: list | None = None, index: int | None = None) -> None:
+        """Refills the list; highlights the chat `select`, else the row `index` (clamped)."""
+        chats = self.workspace.store.chats() if chats is None else chats
         listing = self.query_one("#chat-list", ListView)
         listing.clear()
         listing.extend(ChatItem(c) for c in chats)
+        if not chats:
+            return
         if select is not None:
             for i, c in enumerate(chats):
                 if c.id == select:
                     listing.index = i
+                    return
+        if index is not None:
+            listing.index = min(max(index, 0), len(chats) - 1)
 
     # -- conversations ------------------------------------------------------------------------
     @on(ListView.Selected, "#chat-list")
@@ -89,21 +111,34 @@ class ChatPane(Vertical):
             return
         boxes = [MessageBox(m.role, m.content, m.stats, m.citations) for m in self.workspace.store.messages(chat_id)]
         await log.mount_all(boxes)
+        self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        """Scrolls the conversation to its last line once the layout includes what was just mounted."""
+        log = self.query_one("#chat-log", VerticalScroll)
         log.scroll_end(animate=False)
+        self.call_after_refresh(log.scroll_end, animate=False)
 
     async def action_new_chat(self) -> None:
         await self.load_chat(None)
+        self.query_one("#chat-list", ListView).index = None
         self.query_one("#prompt", PromptInput).focus()
 
-    def _selected_chat(self):
+    def _target_chat(self):
+        """Gives the chat a rename or delete acts on: the highlighted one when the list has focus,
+        otherwise the open one."""
         listing = self.query_one("#chat-list", ListView)
         item = listing.highlighted_child
+        if listing.has_focus and isinstance(item, ChatItem):
+            return item.chat
+        if self.chat_id is not None:
+            return self.workspace.store.chat(self.chat_id)
         return item.chat if isinstance(item, ChatItem) else None
 
     def action_rename_chat(self) -> None:
-        chat = self._selected_chat()
+        chat = self._target_chat() if self.workspace is not None else None
         if chat is None:
-            self.notify("Select a chat in the list first", severity="warning")
+            self.notify("Open or select a chat first", severity="warning")
             return
 
         def done(title: str | None) -> None:
@@ -114,18 +149,22 @@ class ChatPane(Vertical):
         self.app.push_screen(RenameScreen(chat.title), done)
 
     def action_delete_chat(self) -> None:
-        chat = self._selected_chat()
+        chat = self._target_chat() if self.workspace is not None else None
         if chat is None:
-            self.notify("Select a chat in the list first", severity="warning")
+            self.notify("Open or select a chat first", severity="warning")
             return
+        listing = self.query_one("#chat-list", ListView)
+        position = listing.index or 0
 
         async def done(yes: bool | None) -> None:
-            if yes:
-                self.workspace.store.delete_chat(chat.id)
-                if self.chat_id == chat.id:
-                    await self.load_chat(None)
-                self.refresh_chats()
-                self.notify(f"Deleted “{chat.title}”")
+            if not yes:
+                return
+            self.workspace.store.delete_chat(chat.id)
+            if self.chat_id == chat.id:
+                await self.load_chat(None)
+            self.refresh_chats(index=position)
+            listing.focus()
+            self.notify(f"Deleted “{chat.title}”")
 
         self.app.push_screen(ConfirmScreen(f"Delete the chat “{chat.title}”?"), done)
 
@@ -147,16 +186,22 @@ class ChatPane(Vertical):
             self.notify("Still answering — press esc to stop first", severity="warning")
             return
         event.prompt.clear()
+        await self.ask(event.text)
+
+    async def ask(self, text: str) -> None:
+        """Shows the question and an answer box waiting for its first token, and starts the answer."""
         log = self.query_one("#chat-log", VerticalScroll)
         for empty in log.query("#chat-empty"):
             await empty.remove()
         self._box_seq += 1
         box_id = f"answer-{self._box_seq}"
-        await log.mount_all([MessageBox("user", event.text), MessageBox("assistant", "", id=box_id)])
-        log.scroll_end(animate=False)
+        await log.mount_all([MessageBox("user", text),
+                             MessageBox("assistant", "", id=box_id, waiting=WAITING[self.mode])])
+        self._scroll_to_end()
         self._generating = True
+        self.refresh_bindings()
         self._cancel.clear()
-        self.generate(event.text, box_id, self.chat_id, self.mode)
+        self.generate(text, box_id, self.chat_id, self.mode)
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def generate(self, text: str, box_id: str, chat_id: int | None, mode: str) -> None:
@@ -194,13 +239,10 @@ class ChatPane(Vertical):
             log.scroll_end(animate=False)
 
     @on(AnswerFinished)
-    def finished(self, message: AnswerFinished) -> None:
-        self._generating = False
-        self.completed += 1
+    async def finished(self, message: AnswerFinished) -> None:
         result = message.result
         box = self.query_one(f"#{message.box_id}", MessageBox)
         record = result.record() if hasattr(result, "record") else None
-        box.finish(result.text, result.stats.to_dict() if result.stats else None, record)
         if getattr(result, "trimmed_turns", 0):
             self.notify(f"{result.trimmed_turns} earlier message(s) did not fit the model's context and were "
                         "left out of this answer", severity="warning", timeout=6)
@@ -208,21 +250,98 @@ class ChatPane(Vertical):
         self.chat_id = result.chat_id
         if new_chat:
             self.refresh_chats(select=result.chat_id)
-        log = self.query_one("#chat-log", VerticalScroll)
-        log.scroll_end(animate=False)
+        await box.finish(result.text, result.stats.to_dict() if result.stats else None, record)
+        # The view ends on the stats, citations and ⚠ line, which were just mounted below the answer.
+        self._scroll_to_end()
+        self._generating = False
+        self.refresh_bindings()
+        self.completed += 1
 
     @on(AnswerFailed)
-    def failed(self, message: AnswerFailed) -> None:
-        self._generating = False
-        self.completed += 1
+    async def failed(self, message: AnswerFailed) -> None:
         box = self.query_one(f"#{message.box_id}", MessageBox)
-        box.finish(f"_{message.error}_", None, None)
+        await box.finish(f"_{message.error}_", None, None)
         self.notify(message.error, severity="error", timeout=8)
+        self._scroll_to_end()
+        self._generating = False
+        self.refresh_bindings()
+        self.completed += 1
 
     def action_stop(self) -> None:
         if self._generating:
             self._cancel.set()
             self.notify("Stopped", timeout=2)
+
+    # -- answers: sources, regenerate, edit ---------------------------------------------------
+    def _answers(self) -> list[MessageBox]:
+        return [b for b in self.query(MessageBox) if b.role == "assistant"]
+
+    def action_focus_sources(self) -> None:
+        """Focuses the last answer's citations (or the answer itself when it has none)."""
+        answers = self._answers()
+        if not answers:
+            self.notify("No answer yet", severity="warning", timeout=3)
+            return
+        self._focus_answer(answers[-1])
+
+    def _focus_answer(self, box: MessageBox) -> None:
+        citations = box.query(CitationList)
+        target = citations.first() if citations else box
+        target.focus()
+        if isinstance(target, CitationList) and target.highlighted is None:
+            target.highlighted = 0
+        box.scroll_visible(animate=False)
+
+    @on(MessageBox.Requested)
+    async def answer_requested(self, message: MessageBox.Requested) -> None:
+        message.stop()
+        if message.action == "step":
+            answers = self._answers()
+            i = answers.index(message.box) + message.step if message.box in answers else len(answers) - 1
+            if 0 <= i < len(answers):
+                self._focus_answer(answers[i])
+        elif message.action == "prompt":
+            self.query_one("#prompt", PromptInput).focus()
+        elif message.action in ("regenerate", "edit"):
+            await self.redo_last_turn(edit=message.action == "edit")
+
+    def action_regenerate(self) -> None:
+        self.run_worker(self.redo_last_turn(edit=False), exclusive=False)
+
+    def action_edit_last(self) -> None:
+        self.run_worker(self.redo_last_turn(edit=True), exclusive=False)
+
+    async def redo_last_turn(self, edit: bool) -> None:
+        """Removes the open chat's last question and answer; asks it again, or puts it in the prompt."""
+        if self._generating:
+            self.notify("Still answering — press esc to stop first", severity="warning")
+            return
+        if self.workspace is None or self.chat_id is None:
+            self.notify("Open a chat first", severity="warning")
+            return
+        store = self.workspace.store
+        last = next((m for m in reversed(store.messages(self.chat_id)) if m.role == "user"), None)
+        if last is None:
+            self.notify("This chat has no question yet", severity="warning")
+            return
+        store.delete_messages_from(self.chat_id, last.id)
+        await self.load_chat(self.chat_id)
+        prompt = self.query_one("#prompt", PromptInput)
+        prompt.focus()
+        if edit:
+            prompt.load_text(last.content)
+            prompt.move_cursor(prompt.document.end)
+            self.notify("Edit the question and press enter", timeout=3)
+            return
+        await self.ask(last.content)
+
+    @on(PromptInput.Paged)
+    def page_log(self, message: PromptInput.Paged) -> None:
+        log = self.query_one("#chat-log", VerticalScroll)
+        if message.direction < 0:
+            log.scroll_page_up(animate=False)
+        else:
+            log.scroll_page_down(animate=False)
 
     # -- citations, copy, export --------------------------------------------------------------
     @on(CitationList.Opened)
@@ -260,3 +379,9 @@ class ChatPane(Vertical):
 
         path = export_chat(self.workspace, self.chat_id)
         self.notify(f"Exported to {path}")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Shows Stop in the footer only while an answer is being written."""
+        if action == "stop":
+            return self._generating
+        return True

@@ -26,9 +26,9 @@ class ChunkScreen(ModalScreen[None]):
             body.stylize("bold reverse", self.span[0], self.span[1])
         where = self.path + (f" — page {self.page}" if self.page else "")
         with Vertical(id="chunk-dialog", classes="dialog"):
-            yield Label(where, id="chunk-where")
+            yield Label(Text(where), id="chunk-where")
             if self.heading:
-                yield Label(self.heading, classes="hint")
+                yield Label(Text(self.heading), classes="hint")
             with VerticalScroll():
                 yield Static(body, id="chunk-text")
             yield Label("esc to close", classes="hint")
@@ -43,7 +43,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question)
+            yield Label(Text(self.question), id="confirm-question")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no")
