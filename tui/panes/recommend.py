@@ -1,10 +1,321 @@
-"""The Recommend pane (being built: its issue replaces this placeholder)."""
+"""The Recommend pane: pick a user (searchable) for recommendations with reasons beside their history, an
+item for similar items, or type a request; run the evaluation and read its table."""
 
 from __future__ import annotations
 
-from tui.panes.planned import PlannedPane
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, DataTable, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from tui import actions
+from tui.messages import JobFailed, JobFinished
+from tui.widgets.job_progress import JobProgress
+
+SEARCH_DELAY = 0.25
+METHODS = ["hybrid", "sequence", "cooccur", "als", "content", "popular", "popular_category"]
+EMPTY_HINT = ("No catalog or interactions in this workspace yet. Import your own with "
+              "`quarry recommend import --items FILE --interactions FILE`, or the demo store with "
+              "`quarry recommend import --demo` (ctrl+b here).")
 
 
-class RecommendPane(PlannedPane):
+class RecommendPane(Vertical):
+    """User → recommendations with reasons beside their history; item → similar items; text → matches."""
+
+    BINDINGS = actions.bindings("recommend")
+    DEFAULT_CSS = """
+    #rec-top { height: 3; }
+    #rec-input { width: 1fr; }
+    #rec-method { width: 24; }
+    #rec-main { height: 1fr; }
+    #rec-side { width: 26%; min-width: 20; max-width: 34; border-right: solid $primary-background; }
+    #rec-list { height: 1fr; border: none; }
+    #rec-views { width: 1fr; }
+    #rec-results, #rec-eval { height: 1fr; }
+    #rec-heading, #rec-eval-note { height: auto; padding: 0 1; }
+    #rec-history { height: 1fr; min-height: 4; border: round $primary-background; }
+    #rec-table { height: 2fr; min-height: 6; border: round $primary-background; }
+    #rec-eval-table { height: 1fr; border: round $primary-background; }
+    """
+
+    class Answered(Message):
+        """A request finished: `result` is engine.recommend.Recommendations."""
+
+        def __init__(self, subject: str, kind: str, result, history: list | None) -> None:
+            super().__init__()
+            self.subject = subject
+            self.kind = kind  # user | item | query
+            self.result = result
+            self.history = history
+
+    class Failed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    class Listed(Message):
+        """Users and items matching the search box."""
+
+        def __init__(self, text: str, users: list, items: list, counts: tuple[int, int, int]) -> None:
+            super().__init__()
+            self.text = text
+            self.users = users
+            self.items = items
+            self.counts = counts
+
     def __init__(self, **kwargs) -> None:
-        super().__init__("recommend", **kwargs)
+        super().__init__(**kwargs)
+        self._timer = None
+        self._last: tuple[str, str] | None = None  # (kind, subject) of the shown answer
+        self.answers = 0  # answers shown, for tests that wait on them
+        self.evaluations = 0
+        self.counts = (0, 0, 0)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="rec-top"):
+            yield Input(placeholder="User or item id, or a request: u0042 · SD-001 · a quiet chair under 200",
+                        id="rec-input")
+            yield Select([(m, m) for m in METHODS], value="hybrid", allow_blank=False, id="rec-method")
+        yield JobProgress(id="rec-progress")
+        with Horizontal(id="rec-main"):
+            with Vertical(id="rec-side"):
+                yield Label("Users and items", classes="section")
+                yield OptionList(id="rec-list")
+            with ContentSwitcher(initial="rec-results", id="rec-views"):
+                with Vertical(id="rec-results"):
+                    yield Static(EMPTY_HINT, id="rec-heading", markup=False)
+                    yield DataTable(id="rec-history", cursor_type="row", zebra_stripes=True)
+                    yield DataTable(id="rec-table", cursor_type="row", zebra_stripes=True)
+                with Vertical(id="rec-eval"):
+                    yield Static("No evaluation yet: ctrl+r runs one (leave-last-out by time).", id="rec-eval-note",
+                                 markup=False)
+                    yield DataTable(id="rec-eval-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        history = self.query_one("#rec-history", DataTable)
+        history.add_columns("When", "Event", "Item", "Title")
+        history.border_title = "History"
+        table = self.query_one("#rec-table", DataTable)
+        table.add_columns("#", "Item", "Title", "Price", "Score", "Reason")
+        table.border_title = "Recommendations"
+        ev = self.query_one("#rec-eval-table", DataTable)
+        ev.add_columns("Method", "HR@10", "NDCG@10", "MAP@10", "Coverage", "Novelty", "Fit s")
+
+    @property
+    def workspace(self):
+        return self.app.workspace
+
+    def focus_first(self) -> None:
+        self.query_one("#rec-input", Input).focus()
+
+    def workspace_ready(self) -> None:
+        self.search("")
+        self.show_last_run()
+
+    # -- searching users and items ------------------------------------------------------------
+    @on(Input.Changed, "#rec-input")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DELAY, lambda: self.search(event.value))
+
+    @work(thread=True, exclusive=True, group="rec-list", exit_on_error=False)
+    def search(self, text: str) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        text = text.strip()
+        words = text.split()
+        probe = words[0] if len(words) == 1 else ""
+        users = ws.store.rec_find_users(probe, limit=100) if probe or not text else []
+        items = ws.store.rec_find_items(probe, limit=100) if probe else []
+        self.post_message(self.Listed(text, users, items, ws.store.rec_counts()))
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        self.counts = message.counts
+        options = [Option(Text(f"{u} · {n} events"), id=f"user:{u}") for u, n, _ in message.users]
+        options += [Option(Text(f"{i} · {title}"), id=f"item:{i}") for i, title, _, _ in message.items]
+        listing = self.query_one("#rec-list", OptionList)
+        listing.clear_options()
+        listing.add_options(options)
+        items, users, events = message.counts
+        side = self.query_one("#rec-side")
+        side.border_title = f"{users:,} users · {items:,} items"
+        if events and self._last is None:
+            self.query_one("#rec-heading", Static).update(Text(
+                f"{events:,} interactions of {users:,} users on {items:,} items. Pick a user or an item, or type "
+                "a request and press enter."))
+        elif not events:
+            self.query_one("#rec-heading", Static).update(Text(EMPTY_HINT))
+
+    @on(OptionList.OptionSelected, "#rec-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        kind, _, subject = (event.option.id or "").partition(":")
+        self.ask(kind, subject)
+
+    @on(Input.Submitted, "#rec-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        listing = self.query_one("#rec-list", OptionList)
+        exact = [o.id for o in listing._options if o.id in (f"user:{text}", f"item:{text}")]
+        if exact:
+            kind, _, subject = exact[0].partition(":")
+            self.ask(kind, subject)
+        else:
+            self.ask("query", text)
+
+    @on(Select.Changed, "#rec-method")
+    def _method_changed(self) -> None:
+        if self._last is not None and self._last[0] != "query":
+            self.ask(*self._last)
+
+    # -- asking ---------------------------------------------------------------------------------
+    def ask(self, kind: str, subject: str) -> None:
+        """Asks the engine for a user's recommendations, an item's neighbours or a request's matches."""
+        if self.workspace is None:
+            self.notify("The workspace is still opening; try again in a moment", severity="warning")
+            return
+        self._last = (kind, subject)
+        self.query_one("#rec-views", ContentSwitcher).current = "rec-results"
+        self.query_one("#rec-heading", Static).update(Text(f"{subject}: working … (the first request fits "
+                                                           "the methods)"))
+        self._answer(kind, subject, str(self.query_one("#rec-method", Select).value))
+
+    @work(thread=True, exclusive=True, group="rec-answer", exit_on_error=False)
+    def _answer(self, kind: str, subject: str, method: str) -> None:
+        from engine import recommend as rec
+        from engine.errors import QuarryError
+
+        ws = self.workspace
+        try:
+            engine = rec.recommender(ws)
+            history = None
+            if kind == "user":
+                result = engine.for_user(subject, method, 10)
+                history = ws.store.rec_user_history(subject, limit=30)
+            elif kind == "item":
+                result = engine.similar(subject, method, 10)
+            else:
+                result = engine.query(subject, 10)
+        except QuarryError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Answered(subject, kind, result, history))
+
+    @on(Answered)
+    def _answered(self, message: Answered) -> None:
+        result = message.result
+        what = {"user": "for user", "item": "like item", "query": "for the request"}[message.kind]
+        heading = Text(f"{result.method} {what} {message.subject}")
+        if result.note:
+            heading.append(f" — {result.note}", style="bold")
+        if not result.items:
+            heading.append(" — nothing passes the filters")
+        self.query_one("#rec-heading", Static).update(heading)
+        history = self.query_one("#rec-history", DataTable)
+        history.clear()
+        history.display = message.kind == "user"
+        for item_id, title, event, when in message.history or []:
+            history.add_row(when.strftime("%Y-%m-%d %H:%M"), event, Text(item_id), Text(title))
+        history.border_title = f"History of {message.subject} (newest first)" if message.kind == "user" else ""
+        table = self.query_one("#rec-table", DataTable)
+        table.clear()
+        for r in result.items:
+            table.add_row(str(r.rank), Text(r.item_id), Text(r.title), "" if r.price is None else f"{r.price:.2f}",
+                          f"{r.score:.3f}", Text(r.reason), key=r.item_id)
+        self.answers += 1
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.query_one("#rec-heading", Static).update(Text(message.error))
+        self.notify(message.error, severity="error", timeout=8, markup=False)
+        self.answers += 1
+
+    @on(DataTable.RowSelected, "#rec-table")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.ask("item", event.row_key.value)
+
+    # -- evaluation -------------------------------------------------------------------------------
+    def action_evaluate(self) -> None:
+        from engine import jobs
+
+        ws = self.workspace
+        if ws is None:
+            return
+        self.query_one("#rec-views", ContentSwitcher).current = "rec-eval"
+        self.query_one("#rec-progress", JobProgress).start(
+            lambda cancel: jobs.start(ws, "recommend_eval", {"k": 10}, cancel), "Evaluating …", "recommend_eval")
+
+    def action_cancel(self) -> None:
+        self.query_one("#rec-progress", JobProgress).cancel()
+
+    def action_toggle_view(self) -> None:
+        switcher = self.query_one("#rec-views", ContentSwitcher)
+        switcher.current = "rec-eval" if switcher.current == "rec-results" else "rec-results"
+
+    def action_focus_search(self) -> None:
+        self.focus_first()
+
+    def action_next_method(self) -> None:
+        select = self.query_one("#rec-method", Select)
+        select.value = METHODS[(METHODS.index(str(select.value)) + 1) % len(METHODS)]
+
+    def action_import_demo(self) -> None:
+        self._import_demo()
+
+    @work(thread=True, exclusive=True, group="rec-import", exit_on_error=False)
+    def _import_demo(self) -> None:
+        from engine import recommend as rec
+        from engine.errors import QuarryError
+
+        ws = self.workspace
+        if ws is None:
+            return
+        try:
+            items, interactions = rec.demo_files()
+            reports = rec.import_data(ws, interactions, items)
+        except QuarryError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.app.call_from_thread(self.notify, "; ".join(r.line() for r in reports), markup=False)
+        self.app.call_from_thread(self.search, self.query_one("#rec-input", Input).value)
+
+    @on(JobFinished)
+    def _job_finished(self, message: JobFinished) -> None:
+        if message.kind != "recommend_eval":
+            return
+        self.evaluations += 1
+        if message.cancelled or message.result is None:
+            self.notify("Evaluation cancelled; nothing stored")
+            return
+        self.show_last_run()
+
+    @on(JobFailed)
+    def _job_failed(self, message: JobFailed) -> None:
+        if message.kind == "recommend_eval":
+            self.evaluations += 1
+
+    def show_last_run(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        runs = ws.store.rec_runs(limit=1)
+        if not runs:
+            return
+        run = runs[0]
+        table = self.query_one("#rec-eval-table", DataTable)
+        table.clear()
+        for r in run["results"].get("rows", []):
+            table.add_row(r["method"], f"{r['hr']:.3f}", f"{r['ndcg']:.3f}", f"{r['map']:.3f}", f"{r['coverage']:.2f}",
+                          f"{r['novelty']:.2f}", f"{r['fit_s']:.2f}")
+        weights = ", ".join(f"{n} {w:g}" for n, w in (run["params"].get("weights") or {}).items())
+        self.query_one("#rec-eval-note", Static).update(Text(
+            f"Run {run['id']} on {run['source']}: {run['users']:,} test users, {run['events']:,} interactions; "
+            f"each user's last step is the test, the one before tunes the hybrid ({weights})."))

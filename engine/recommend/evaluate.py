@@ -1,0 +1,236 @@
+"""Leave-last-out evaluation by time: each user's last step is the test, the one before it validation
+(for tuning the hybrid's weights). HR@k, NDCG@k, MAP@k, catalog coverage and novelty per method."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from engine.errors import RecommendError
+from engine.recommend.base import Method
+from engine.recommend.data import Dataset, Interactions
+from engine.recommend.hybrid import DEFAULT_WEIGHTS, Hybrid, blend, scaled
+
+BATCH = 512
+TUNE_USERS = 2000
+GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+@dataclass
+class MethodScore:
+    method: str
+    hr: float
+    ndcg: float
+    map: float
+    coverage: float
+    novelty: float
+    fit_s: float
+    users: int
+
+
+@dataclass
+class EvalResult:
+    """One evaluation run: a row per method, the hybrid's tuned weights and what was measured on."""
+
+    rows: list[MethodScore]
+    weights: dict[str, float]
+    users: int
+    events: int
+    items: int
+    k: int
+    seconds: float
+    run_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Step:
+    """Progress of an evaluation: done out of total, and what is happening."""
+
+    done: int
+    total: int
+    message: str
+
+
+def build_methods(vectors: np.ndarray | None, names: tuple[str, ...] | None = None) -> dict[str, Method]:
+    """Gives fresh instances of the methods (content only when item vectors are given)."""
+    from engine.recommend.collaborative import ALS, CoOccurrence
+    from engine.recommend.content import Content
+    from engine.recommend.popularity import Popular, PopularInCategory
+    from engine.recommend.sequence import Sequence
+
+    methods: dict[str, Method] = {"popular": Popular(), "popular_category": PopularInCategory()}
+    if vectors is not None:
+        methods["content"] = Content(vectors)
+    methods.update(als=ALS(), cooccur=CoOccurrence(), sequence=Sequence())
+    if names:
+        methods = {n: m for n, m in methods.items() if n in names}
+    return methods
+
+
+def fit_all(methods: dict[str, Method], data: Interactions, catalog, cancelled: Callable[[], bool]
+            ) -> Iterator[tuple[str, float]]:
+    """Fits each method, yielding (name, seconds) as each finishes."""
+    from engine.recommend.collaborative import Cancelled
+
+    for name, method in methods.items():
+        if cancelled():
+            return
+        start = time.perf_counter()
+        try:
+            method.fit(data, catalog, cancelled)
+        except Cancelled:
+            return
+        yield name, time.perf_counter() - start
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Gives the indexes of each row's k best scores, best first."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, 1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, 1)
+
+
+def _mask_bought(scores: np.ndarray, bought: sparse.csr_matrix, users: np.ndarray) -> np.ndarray:
+    rows = bought[users].tocoo()
+    scores[rows.row, rows.col] = -np.inf
+    return scores
+
+
+def _tiebreak(pop: np.ndarray) -> np.ndarray:
+    """Gives a tiny popularity term: items a method has no evidence for fall back to the popular ones."""
+    top = pop.max(initial=0.0)
+    return (pop / top * 1e-6 if top > 0 else pop).astype(np.float32)
+
+
+def tune_weights(hybrid: Hybrid, users: np.ndarray, targets: np.ndarray, bought: sparse.csr_matrix,
+                 tiebreak: np.ndarray, k: int, cancelled: Callable[[], bool]) -> tuple[dict[str, float], float]:
+    """Gives the blend weights with the best NDCG@k on the validation users (coordinate ascent on a grid)."""
+    names = list(hybrid.weights)
+    parts = {n: [] for n in names}
+    for lo in range(0, len(users), BATCH):
+        batch = users[lo:lo + BATCH]
+        for n in names:
+            parts[n].append(scaled(hybrid.components[n].scores(batch)))
+    parts = {n: np.concatenate(v) for n, v in parts.items()}
+    rows = np.arange(len(users))
+    banned = bought[users].tocoo()
+
+    def ndcg(weights: dict[str, float]) -> float:
+        combined = blend(parts, weights)
+        if combined is None:
+            return -1.0
+        combined = combined + tiebreak
+        combined[banned.row, banned.col] = -np.inf
+        target = combined[rows, targets]
+        rank = (combined > target[:, None]).sum(1)
+        gains = np.where((rank < k) & np.isfinite(target), 1.0 / np.log2(rank + 2), 0.0)
+        return float(gains.mean())
+
+    weights = {n: 1.0 for n in names}
+    best = ndcg(weights)
+    for _ in range(2):
+        for n in names:
+            if cancelled():
+                return weights, best
+            for value in GRID:
+                trial = dict(weights, **{n: value})
+                score = ndcg(trial)
+                if score > best + 1e-9:
+                    best, weights = score, trial
+    return weights, best
+
+
+def evaluate(dataset: Dataset, vectors: np.ndarray | None, k: int = 10, weights: dict[str, float] | None = None,
+             max_users: int | None = None, cancelled: Callable[[], bool] = lambda: False,
+             seed: int = 7) -> Iterator[Step]:
+    """Runs the evaluation, yielding progress; returns an `EvalResult` (the generator's return value)."""
+    if k < 1:
+        raise RecommendError(f"k = {k}: give a positive number of items to recommend (e.g. --k 10)")
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    catalog = dataset.catalog
+    total_steps = 4
+    notes: list[str] = []
+
+    # 1. validation: fit on all but the last two steps, tune the hybrid on the step before the last.
+    train, val_users, val_items = dataset.split(2)
+    if len(val_users) == 0 and weights is None:
+        notes.append("too few users with 4+ steps to tune the hybrid; default weights used")
+    tuned = dict(weights) if weights else None
+    if tuned is None and len(val_users):
+        yield Step(0, total_steps, f"fitting on {len(train):,} events for validation")
+        methods = build_methods(vectors)
+        for name, _ in fit_all(methods, train, catalog, cancelled):
+            yield Step(0, total_steps, f"validation: fitted {name}")
+        if cancelled():
+            return None
+        components = {n: m for n, m in methods.items() if n in DEFAULT_WEIGHTS}
+        hybrid = Hybrid(components, {n: 1.0 for n in components})
+        pick = rng.permutation(len(val_users))[:TUNE_USERS]
+        yield Step(1, total_steps, f"tuning hybrid weights on {len(pick):,} validation users")
+        tuned, _ = tune_weights(hybrid, val_users[pick], val_items[pick], train.bought_matrix(),
+                                _tiebreak(methods["popular"].pop), k, cancelled)
+    tuned = tuned or {n: w for n, w in DEFAULT_WEIGHTS.items() if vectors is not None or n != "content"}
+
+    # 2. test: refit on everything but the last step.
+    train, test_users, test_items = dataset.split(1)
+    if len(test_users) == 0:
+        raise RecommendError("no user has 3 or more interactions; leave-last-out needs a history, a validation "
+                             "step and a test step per user: import more interactions")
+    if max_users and len(test_users) > max_users:
+        pick = np.sort(rng.permutation(len(test_users))[:max_users])
+        test_users, test_items = test_users[pick], test_items[pick]
+    yield Step(2, total_steps, f"fitting on {len(train):,} events for the test")
+    methods = build_methods(vectors)
+    fit_s: dict[str, float] = {}
+    for name, seconds in fit_all(methods, train, catalog, cancelled):
+        fit_s[name] = seconds
+        yield Step(2, total_steps, f"test: fitted {name} in {seconds:.1f} s")
+    if cancelled():
+        return None
+    hybrid = Hybrid({n: m for n, m in methods.items() if n in DEFAULT_WEIGHTS}, tuned)
+    fit_s["hybrid"] = sum(fit_s.get(n, 0.0) for n, w in hybrid.weights.items() if w)
+    tiebreak = _tiebreak(methods["popular"].pop)
+    bought = train.bought_matrix()
+    counts = train.item_counts()
+    information = -np.log2(np.clip(counts, 1, None) / max(train.n_users, 1))
+    names = [*methods, "hybrid"]
+    gains = {n: np.zeros(len(test_users)) for n in names}
+    precision = {n: np.zeros(len(test_users)) for n in names}
+    seen = {n: np.zeros(train.n_items, bool) for n in names}
+    novelty = {n: 0.0 for n in names}
+    for lo in range(0, len(test_users), BATCH):
+        if cancelled():
+            return None
+        batch, targets = test_users[lo:lo + BATCH], test_items[lo:lo + BATCH]
+        raw = {n: m.scores(batch) for n, m in methods.items()}
+        raw["hybrid"] = blend({n: scaled(raw[n]) for n, w in hybrid.weights.items() if w}, hybrid.weights)
+        for n in names:
+            scores = _mask_bought(raw[n] + tiebreak, bought, batch)
+            top = top_k(scores, k)
+            hit = top == targets[:, None]
+            rank = np.where(hit.any(1), hit.argmax(1), -1)
+            found = rank >= 0
+            gains[n][lo:lo + BATCH][found] = 1.0 / np.log2(rank[found] + 2)
+            precision[n][lo:lo + BATCH][found] = 1.0 / (rank[found] + 1)  # AP@k with one relevant item
+            seen[n][top.ravel()] = True
+            novelty[n] += float(information[top].sum())
+        done = min(lo + BATCH, len(test_users))
+        yield Step(3, total_steps, f"scored {done:,} of {len(test_users):,} test users")
+    n_users = len(test_users)
+    n_catalog = int(catalog.in_catalog.sum()) or train.n_items
+    rows = [MethodScore(n, float((gains[n] > 0).mean()), float(gains[n].mean()), float(precision[n].mean()),
+                        float(seen[n].sum() / n_catalog), novelty[n] / (n_users * k), fit_s.get(n, 0.0), n_users)
+            for n in names]
+    yield Step(4, total_steps, "done")
+    return EvalResult(rows, tuned, n_users, len(dataset.data), len(catalog), k,
+                      time.perf_counter() - started, notes=notes)

@@ -1,0 +1,100 @@
+"""`quarry recommend`, `quarry recommend import`, `quarry recommend eval` on the demo store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from tui.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory, encoder):
+    """A workspace with the demo store imported and evaluated once (the run the hybrid uses)."""
+    root = tmp_path_factory.mktemp("rec-ws")
+    result = run("recommend", "import", "--demo", "--json", "-w", root)
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.stdout)
+    assert reports[0]["rows"] >= 300 and reports[1]["users"] >= 1000 and reports[1]["rows"] >= 30000
+    return root
+
+
+@pytest.fixture
+def store_ws(store_dir, tmp_path):
+    target = tmp_path / "ws"
+    shutil.copytree(store_dir, target)
+    return target
+
+
+def test_user_recommendations_with_reasons(store_dir):
+    result = run("recommend", "--user", "u0042", "--json", "-w", store_dir)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["method"] == "hybrid" and len(doc["items"]) == 10
+    assert all(item["reason"] for item in doc["items"])
+    human = run("recommend", "--user", "u0042", "--method", "sequence", "--k", "3", "-w", store_dir)
+    assert human.exit_code == 0 and "often bought after" in human.stdout
+    assert len(human.stdout.strip().splitlines()) == 4  # header + 3
+
+
+def test_item_and_query(store_dir):
+    similar = json.loads(run("recommend", "--item", "SD-001", "--json", "-w", store_dir).stdout)
+    assert similar["items"] and all(i["item_id"] != "SD-001" for i in similar["items"])
+    query = json.loads(run("recommend", "--query", "a quiet office chair under 200", "--json", "-w",
+                           store_dir).stdout)
+    assert query["filters"]["price_max"] == 200
+    assert query["items"] and all(i["price"] <= 200 for i in query["items"])
+    assert "office chair" in query["items"][0]["title"]
+    chinese = json.loads(run("recommend", "--query", "办公椅 300元以下", "--json", "-w", store_dir).stdout)
+    assert chinese["filters"]["price_max"] == 300 and "office chair" in chinese["items"][0]["title"]
+
+
+def test_new_user_unknown_item_bad_k(store_dir):
+    new = run("recommend", "--user", "nobody", "-w", store_dir)
+    assert new.exit_code == 0 and new.stdout.startswith("new user 'nobody' — popular items")
+    unknown = run("recommend", "--item", "NOPE-1", "-w", store_dir)
+    assert unknown.exit_code == 1
+    assert "unknown item 'NOPE-1'; `quarry recommend --query TEXT` searches the catalog" in unknown.output
+    for k in ("0", "-2"):
+        bad = run("recommend", "--user", "u0042", "--k", k, "-w", store_dir)
+        assert bad.exit_code == 1 and f"--k {k}: give a positive number" in bad.output
+    neither = run("recommend", "-w", store_dir)
+    assert neither.exit_code == 2 and "give one of --user USER, --item ITEM or --query TEXT" in neither.output
+
+
+def test_eval_prints_every_method_and_stores_the_run(store_ws):
+    result = run("recommend", "eval", "--max-users", "400", "--json", "-w", store_ws)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    methods = {r["method"]: r for r in doc["rows"]}
+    assert set(methods) == {"popular", "popular_category", "content", "als", "cooccur", "sequence", "hybrid"}
+    assert doc["users"] == 400 and doc["run_id"] == 1
+    # the demo's sequences are real: what came next beats who the user is
+    assert methods["sequence"]["hr"] > methods["popular"]["hr"]
+    human = run("recommend", "eval", "--max-users", "200", "--no-content", "-w", store_ws)
+    assert human.exit_code == 0 and "HR@10" in human.stdout and "sequence" in human.stdout
+
+
+def test_eval_on_files_with_a_mapping(tmp_path, store_dir):
+    log = tmp_path / "log.csv"
+    rows = ["who,what,when"] + [f"c{u},P{(u + s) % 7},2026-05-{s + 1:02d} 10:00" for u in range(30) for s in range(5)]
+    log.write_text("\n".join(rows) + "\n")
+    result = run("recommend", "eval", "--interactions", log, "--user-col", "who", "--item-col", "what",
+                 "--time-col", "when", "--no-content", "--json", "-w", tmp_path / "ws")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["users"] == 30
+    bad = run("recommend", "eval", "--interactions", log, "--user-col", "nobody", "-w", tmp_path / "ws")
+    assert bad.exit_code == 1 and "no column 'nobody' for --user-col; its columns are: who, what, when" in bad.output
+
+
+def test_help_has_examples():
+    for args in (["recommend"], ["recommend", "import"], ["recommend", "eval"]):
+        text = run(*args, "--help").stdout
+        assert "Examples:" in text and "quarry recommend" in text
