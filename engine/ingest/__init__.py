@@ -9,6 +9,7 @@ and rebuilt from DuckDB's stored vectors if a crash left them behind.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,21 +17,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from engine import jobs
 from engine.errors import IngestError, QuarryError
+from engine.ingest import walk
 from engine.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
 from engine.ingest.loaders import (
+    BIG_FILE_BYTES,
     LOADERS,
     SUPPORTED,
     TABLE_SUFFIXES,
     Block,
+    Limits,
     Loaded,
     record_text,
-    table_relation,
+    table_doctype,
 )
 from engine.ingest.text import language
+from engine.ingest.walk import display, safe_text
+from engine.store.documents import TableFile
 
 CHECKPOINT_SECONDS = 10.0
-SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "indexes"}
 
 
 @dataclass
@@ -67,30 +73,26 @@ class IngestSummary:
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Gives (supported files under the paths, folders given) in a stable order."""
-    files, folders = [], []
-    for path in paths:
-        path = Path(path).expanduser().resolve()
-        if path.is_dir():
-            folders.append(path)
-            for found in sorted(path.rglob("*")):
-                hidden = any(p in SKIP_DIRS or p.startswith(".") for p in found.relative_to(path).parts)
-                if found.is_file() and not hidden and found.suffix.lower() in SUPPORTED:
-                    files.append(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise QuarryError(f"{path}: no such file or folder")
-    return files, folders
+    """Gives (supported files under the paths, folders given) in a stable order (see walk.discover)."""
+    found = walk.discover(paths, SUPPORTED)
+    if found.gone:
+        raise QuarryError(f"{display(found.gone[0])}: no such file or folder")
+    return found.files, found.folders
 
 
-def _table_name(path: Path) -> str:
+def _table_name(path: Path, store, key: str) -> str:
+    """Gives the DuckDB table name for a table file: t_<stem>, or with its folder (then a number) when
+    another file already holds that name (two prices.csv in different folders)."""
     stem = re.sub(r"\W+", "_", path.stem.lower()).strip("_") or "table"
-    return f"t_{stem}"
+    folder = re.sub(r"\W+", "_", path.parent.name.lower()).strip("_")
+    names = [f"t_{stem}", *([f"t_{folder}_{stem}"] if folder else []), *(f"t_{stem}_{n}" for n in range(2, 10_000))]
+    return next(n for n in names if store.table_source(n) in (None, key))
 
 
-def load(path: Path, store) -> tuple[Loaded, bool]:
+def load(path: Path, store, limits: Limits | None = None) -> tuple[Loaded, bool]:
     """Gives a file's blocks and whether they are table records; raises IngestError naming the file."""
+    limits = limits or Limits()
+    limits.check(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         return load_table(path, store), True
@@ -100,35 +102,28 @@ def load(path: Path, store) -> tuple[Loaded, bool]:
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: empty file, nothing to ingest")
     loaded = loader(path)
+    limits.check_text(path, loaded)
     return loaded, loaded.doctype == "xlsx"
 
 
 def load_table(path: Path, store) -> Loaded:
     """Reads a csv/json/parquet file with DuckDB itself; each row becomes one record block."""
-    import duckdb
-
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: empty file, nothing to ingest")
-    doctype, sql = table_relation(path)
+    table = TableFile(str(path), table_doctype(path))
     warnings = []
-    params: list = [str(path)]
-    if doctype == "csv":
-        delimiter, ragged = csv_shape(path)
-        sql = "SELECT * FROM read_csv(?, header = true, sample_size = -1, delim = ?"
+    if table.doctype == "csv":
+        table.delimiter, ragged = csv_shape(path)
         # DuckDB's sniffer falls back to one text column on ragged rows; padding keeps every field.
-        sql += ", null_padding = true)" if ragged else ")"
-        params.append(delimiter)
+        table.null_padding = bool(ragged)
         if ragged:
             warnings.append(f"{path}: {ragged} rows have a different number of fields than the header;"
                             " missing fields were left empty")
-    try:
-        columns, rows = store.read_table_rows(sql, params)
-    except duckdb.Error as exc:
-        raise IngestError(f"{path}: not a readable {doctype} file ({_first_line(exc)})") from None
+    columns, rows = store.read_table_file(table)
     if not rows:
         raise IngestError(f"{path}: the table has no rows")
     blocks = [Block(record_text(columns, row), None, path.stem) for row in rows]
-    return Loaded(doctype, blocks, title=path.name, table_sql=sql, table_params=params, warnings=warnings)
+    return Loaded(doctype=table.doctype, blocks=blocks, title=path.name, table=table, warnings=warnings)
 
 
 def csv_shape(path: Path) -> tuple[str, int]:
@@ -174,7 +169,11 @@ def reembed_needed(ws) -> int:
 
 def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = None,
                  reembed: bool = False, summary: IngestSummary | None = None) -> Iterator[IngestEvent]:
-    """Ingests files and folders into the workspace, yielding progress after every file."""
+    """Ingests files and folders into the workspace, yielding progress after every file.
+
+    One writer: each file's DuckDB commit and the index update that matches it happen in one
+    `store.writing()` block, so a checkpoint (which takes the same lock) never tags the indexes with a
+    generation whose chunks they lack."""
     from engine.search import searchable_text
 
     summary = summary if summary is not None else IngestSummary()
@@ -184,61 +183,75 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     if pending and not reembed:
         raise QuarryError(f"the encoder or chunk settings changed; {pending} chunks would be re-embedded."
                           " Run again with --reembed to do it")
-    if pending:
-        with store.transaction():
-            for doc in store.documents():
-                store.delete_document(doc.id)
-            store.bump_generation()
-    store.set_state("chunking", chunking_signature(ws.encoder_id))
-    files, folders = discover(paths)
+    limits = Limits.from_settings()
+    found = walk.discover(paths, SUPPORTED)
+    files, folders = found.files, found.folders
+    gone = walk.stale_documents(store, found)  # documents under given paths that no longer exist
     encoder = ws.encoder()
-    searcher = ws.searcher()
+    searcher = ws.searcher()  # before any writing() block: opening it may rebuild from DuckDB
     if pending:
-        with searcher.lock:
-            searcher.sync()  # an already open searcher still holds the deleted vectors
+        with store.writing():
+            removed = [cid for doc in store.documents() for cid in store.delete_document(doc.id)]
+            store.bump_generation()
+            searcher.remove(removed)
+    store.set_state("chunking", chunking_signature(ws.encoder_id))
     yield IngestEvent("start", files_total=len(files))
-    seen = {str(f) for f in files}
+    for shown, problem in found.problems:  # unreadable folders, symlink loops: reported, the rest goes on
+        summary.failed += 1
+        summary.errors.append(problem)
+        yield _event("failed", shown, 0, len(files), 0, summary, started, problem)
+    seen = {display(f) for f in files}
     last_checkpoint = time.perf_counter()
     done = 0
 
-    for folder in folders:
-        for doc_id, path in store.document_paths_under(str(folder) + "/"):
-            if path not in seen:
-                with store.transaction():
-                    removed = store.delete_document(doc_id)
-                    store.bump_generation()
+    under = [row for folder in folders for row in store.document_paths_under(display(folder) + "/")]
+    for doc_id, path in under + gone:
+        if path not in seen:
+            with store.writing():
+                removed = store.delete_document(doc_id)
+                store.bump_generation()
                 searcher.remove(removed)
-                summary.removed += 1
-                yield IngestEvent("removed", path, done, len(files), message="file is gone")
+            summary.removed += 1
+            yield IngestEvent("removed", path, done, len(files), message="file is gone")
     for path in files:
         if cancel is not None and cancel():
             break
-        key = str(path)
-        digest = _sha256(path)
-        existing = store.document_by_path(key)
+        key = display(path)  # a name that is not UTF-8 is stored and shown with \xNN escapes
         done += 1
-        if existing and existing[1] == digest and existing[2] == "ready":
-            summary.skipped += 1
-            yield _event("skipped", key, done, len(files), 0, summary, started)
-            continue
+        existing, digest = None, ""
         try:
-            loaded, records = load(path, store)
+            digest = _sha256(path)
+            existing = store.document_by_path(key)
+            if existing and existing[1] == digest and existing[2] == "ready":
+                summary.skipped += 1
+                yield _event("skipped", key, done, len(files), 0, summary, started)
+                continue
+            if path.stat().st_size > BIG_FILE_BYTES:  # say what is happening before a long parse
+                yield _event("reading", key, done - 1, len(files), 0, summary, started,
+                             f"reading {key} ({path.stat().st_size / (1 << 20):.0f} MB)")
+            loaded, records = load(path, store, limits)
             pieces = chunk_blocks(loaded.blocks, encoder.token_offsets, records=records)
             if not pieces:
                 raise IngestError(f"{path}: no text to index")
         except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
-            if not isinstance(exc, IngestError):
+            if isinstance(exc, PermissionError):
+                exc = IngestError(f"{key}: cannot be read (permission denied); check its permissions")
+            elif isinstance(exc, FileNotFoundError):
+                exc = IngestError(f"{key}: the file disappeared while it was being ingested; run again")
+            elif isinstance(exc, OSError):
+                exc = IngestError(f"{key}: cannot be read ({exc.strerror or type(exc).__name__})")
+            elif not isinstance(exc, IngestError):
                 exc = IngestError(f"{path}: could not be read ({type(exc).__name__}: {_first_line(exc)[:100]})")
-            _record_failure(store, key, path, digest, existing, str(exc))
+            message = safe_text(str(exc))
+            _record_failure(store, key, path, digest, existing, message)
             summary.failed += 1
-            summary.errors.append(str(exc))
-            yield _event("failed", key, done, len(files), 0, summary, started, str(exc))
+            summary.errors.append(message)
+            yield _event("failed", key, done, len(files), 0, summary, started, message)
             continue
-        title = loaded.title or path.name
+        title = safe_text(loaded.title or path.name)
         texts = [searchable_text(title, p.heading, p.text) for p in pieces]
         vectors = encoder.encode(texts)
-        removed, ids = _store_document(store, key, path, digest, existing, loaded, title, pieces, vectors)
-        searcher.apply(removed, ids, vectors, texts)
+        _store_document(store, searcher, key, path, digest, existing, loaded, title, pieces, vectors, texts)
         summary.ingested += 1
         summary.chunks_embedded += len(pieces)
         summary.pages += loaded.pages or 1
@@ -246,7 +259,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             searcher.checkpoint()
             last_checkpoint = time.perf_counter()
         event = _event("ingested", key, done, len(files), len(pieces), summary, started)
-        event.warnings = loaded.warnings
+        event.warnings = [safe_text(w) for w in loaded.warnings]
         yield event
     searcher.checkpoint()
     summary.seconds = time.perf_counter() - started
@@ -263,23 +276,28 @@ def _record_failure(store, key, path, digest, existing, error) -> None:
     """Keeps a failed file visible in the library; a previous good version stays searchable."""
     if existing and existing[2] == "ready":
         return
-    with store.transaction():
+    try:
+        size, modified = path.stat().st_size, _mtime(path)
+    except OSError:
+        size, modified = None, None
+    with store.writing():
         if existing:
-            store.delete_document(existing[0])
-        store.insert_document(key, path.name, path.suffix.lower().lstrip(".") or "file", digest,
-                              path.stat().st_size, None, None, {}, "failed", error, _mtime(path))
+            store.delete_document(existing[0])  # a failed document has no chunks
+        store.insert_document(key, display(path.name), path.suffix.lower().lstrip(".") or "file", digest,
+                              size, None, None, {}, "failed", error, modified)
 
 
 def _mtime(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime)
 
 
-def _store_document(store, key, path, digest, existing, loaded: Loaded, title: str,
-                    pieces: list[Piece], vectors) -> tuple[list[int], list[int]]:
-    """Replaces a file's document and chunks in one transaction; gives (removed ids, new ids)."""
+def _store_document(store, searcher, key, path, digest, existing, loaded: Loaded, title: str,
+                    pieces: list[Piece], vectors, texts: list[str]) -> tuple[list[int], list[int]]:
+    """Replaces a file's document and chunks and applies the change to the indexes, under one writer
+    lock and one transaction; gives (removed ids, new ids)."""
     langs = [language(p.text) for p in pieces]
     doc_lang = max(set(langs), key=langs.count)
-    with store.transaction():
+    with store.writing():
         removed = store.delete_document(existing[0]) if existing else []
         doc_id = store.insert_document(key, title, loaded.doctype, digest, path.stat().st_size,
                                        loaded.pages, doc_lang, {"warnings": loaded.warnings}, "ready",
@@ -287,19 +305,54 @@ def _store_document(store, key, path, digest, existing, loaded: Loaded, title: s
         ids = store.insert_chunks(doc_id, (
             (i, p.page, p.heading, p.text, p.tokens, lang, vectors[i].tobytes())
             for i, (p, lang) in enumerate(zip(pieces, langs))))
-        if loaded.table_sql:
-            store.register_table(_table_name(path), doc_id, key, loaded.table_sql, loaded.table_params)
+        if loaded.table is not None:
+            store.register_table(_table_name(path, store, key), doc_id, loaded.table)
         store.bump_generation()
+        searcher.apply(removed, ids, vectors, texts)  # last: nothing but COMMIT can fail after it
     return removed, ids
 
 
 def remove_document(ws, document_id: int) -> int:
     """Removes a document from DuckDB and both indexes; gives how many chunks went with it."""
     store = ws.store
-    with store.transaction():
+    if all(d.id != document_id for d in store.documents()):
+        raise QuarryError(f"no document with id {document_id}; see `quarry docs` for the ids")
+    searcher = ws.searcher()
+    with store.writing():
         removed = store.delete_document(document_id)
         store.bump_generation()
-    searcher = ws.searcher()
-    searcher.remove(removed)
+        searcher.remove(removed)
     searcher.checkpoint()
     return len(removed)
+
+
+# -- ingest as a job ---------------------------------------------------------------------------
+
+
+def start_ingest(ws, paths: Iterable[Path], reembed: bool = False, cancel=None):
+    """Starts an ingest job (engine.jobs): gives its JobRun; resuming it skips files already committed."""
+    params = {"paths": [os.path.abspath(Path(p).expanduser()) for p in paths], "reembed": reembed}
+    return jobs.start(ws, "ingest", params, cancel)
+
+
+@jobs.register("ingest", unit="files")
+def ingest_job(ws, job: jobs.Job) -> Iterator[jobs.Progress]:
+    """The ingest job: ingest_paths with the job's params, its events as Progress; gives the summary."""
+    summary = IngestSummary()
+    paths = [Path(p) for p in job.params["paths"]]
+    for event in ingest_paths(ws, paths, cancel=job.cancelled, reembed=bool(job.params.get("reembed")),
+                              summary=summary):
+        name = Path(event.path).name if event.path else ""
+        data = {"event": event.kind, "path": event.path, "chunks": event.chunks,
+                "chunks_total": event.chunks_total, "chunks_per_s": event.chunks_per_s, "label": name,
+                "rate_text": f"{event.chunks_per_s:.0f} chunks/s"}
+        if event.kind == "failed":
+            data["error"] = event.message
+        if event.kind == "removed":
+            message = f"removed {name} (file is gone)"
+        elif event.kind == "done":
+            message = event.message
+        else:
+            message = f"{event.chunks_total} chunks · {event.chunks_per_s:.0f} chunks/s · {name}".rstrip(" ·")
+        yield job.progress(event.files_done, event.files_total, message, event.warnings, summary.failed, data)
+    return summary

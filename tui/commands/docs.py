@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -26,54 +25,33 @@ def ingest(paths: tuple[Path, ...], reembed: bool, workspace: Path | None, as_js
       quarry ingest ~/Documents/policies
       quarry ingest report.pdf prices.xlsx --json
     """
-    from engine.ingest import IngestSummary, ingest_paths
+    from engine.ingest import start_ingest
+    from tui.commands.progress import follow
 
-    summary = IngestSummary()
     with open_workspace(workspace) as ws:
-        events = ingest_paths(ws, paths, reembed=reembed, summary=summary)
-        if sys.stderr.isatty() and not as_json:
-            _ingest_with_bar(events)
-        else:
-            for event in events:
-                if event.kind in ("ingested", "failed", "removed") and not as_json:
-                    click.echo(_event_line(event), err=True)
-                elif event.kind == "failed":
-                    click.echo(f"error: {event.message}", err=True)
-                for warning in event.warnings:
-                    click.echo(f"warning: {warning}", err=True)
+        summary = follow(start_ingest(ws, paths, reembed=reembed), line=_ingest_line, quiet=as_json)
     if as_json:
         emit_json(summary.__dict__)
     else:
         click.echo(summary.line())
+    if summary.failed:
+        raise SystemExit(1)  # any file that failed makes the run fail (each was named on stderr)
 
 
-def _event_line(event) -> str:
-    where = f"[{event.files_done}/{event.files_total}]"
-    if event.kind == "failed":
-        return f"{where} error: {event.message}"
-    if event.kind == "removed":
-        return f"{where} removed {event.path}"
-    return f"{where} {event.path}: {event.chunks} chunks ({event.chunks_per_s:.0f} chunks/s)"
-
-
-def _ingest_with_bar(events) -> None:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("ingesting", total=None, rate="")
-        for event in events:
-            if event.kind == "start":
-                bar.update(task, total=event.files_total)
-            elif event.kind == "failed":
-                console.print(f"[red]error:[/] {event.message}", highlight=False)
-            for warning in event.warnings:
-                console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-            if event.kind in ("ingested", "skipped", "failed"):
-                bar.update(task, completed=event.files_done, rate=f"{event.chunks_per_s:.0f} chunks/s",
-                           description=Path(event.path).name[:30])
+def _ingest_line(progress) -> str | None:
+    """Gives the plain stderr line of one ingest progress: one per file ingested, failed or removed."""
+    event = progress.data.get("event")
+    where = f"[{progress.done}/{progress.total}]"
+    if event == "failed":
+        return f"{where} error: {progress.data['error']}"
+    if event == "removed":
+        return f"{where} removed {progress.data['path']}"
+    if event == "reading":
+        return f"{where} reading {progress.data['path']} (a big file: this can take a while)"
+    if event == "ingested":
+        return (f"{where} {progress.data['path']}: {progress.data['chunks']} chunks"
+                f" ({progress.data['chunks_per_s']:.0f} chunks/s)")
+    return None
 
 
 @cli.command()
