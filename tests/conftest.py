@@ -43,6 +43,16 @@ def chat_model():
 
 
 @pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server over SmolLM2 on loopback, with an API key (compare)."""
+    from tests.remote_server import llama_server as serve
+
+    require_models("smollm2-135m")
+    with serve(catalog.get("smollm2-135m").model_path, tmp_path_factory.mktemp("server") / "server.log") as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
 def encoder():
     """The real ONNX MiniLM encoder."""
     from engine.encode import Encoder
