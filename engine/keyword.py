@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.ingest.text import has_cjk
 
 _WORD = re.compile(r"[^\w]+", re.UNICODE)
+MAX_QUERY_WORDS = 256
 # Particles and function words that jieba keeps as tokens but that carry no topic.
 ZH_STOP = frozenset(
     "的 了 吗 呢 是 在 和 与 或 有 我 你 他 她 它 们 这 那"
@@ -109,7 +110,12 @@ class KeywordIndex:
         """Gives the tantivy query for a user's words, or None when no word is searchable."""
         tantivy = self.tantivy
         parts = []
-        latin = " ".join(w for w in _WORD.split(text) if w and not has_cjk(w))
+        # User text is never query syntax: punctuation is gone with the split, and words are lowercased
+        # so AND / OR / NOT (operators only in capitals) are plain words.
+        words = [w.lower() for w in _WORD.split(text) if w and not has_cjk(w)]
+        if len(words) > MAX_QUERY_WORDS:  # a pasted page: its distinct words are enough
+            words = list(dict.fromkeys(words))[:MAX_QUERY_WORDS]
+        latin = " ".join(words)
         if latin.strip():
             with contextlib.suppress(ValueError):
                 parts.append((tantivy.Occur.Should, self.index.parse_query(latin, ["en"])))

@@ -153,13 +153,14 @@ def load(path: Path | None = None) -> Settings:
     naming the key and the file."""
     path = path or locations.config_file()
     raw: dict = {}
-    if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete it") from None
-        except OSError as exc:
-            raise SettingsError(f"{path}: cannot be read ({exc.strerror}); fix its permissions") from None
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        pass
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete it") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror}); fix its permissions") from None
     values = {key: check_value(key, value, str(path)) for key, value in raw.items()}
     types = _types()
     for f in fields(Settings):

@@ -17,8 +17,16 @@ class Workspace:
         self.root = Path(root or locations.default_workspace()).expanduser().resolve()
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"{self.root}: not a folder; give a folder to --workspace")
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.indexes_dir.mkdir(exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"{self.root}: the workspace folder cannot be created ({_cause(exc)});"
+                                 " give a folder you can write to with --workspace") from None
+        try:
+            self.indexes_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"{self.indexes_dir}: cannot be created ({_cause(exc)});"
+                                 " make the workspace folder writable") from None
         self.store = Store(self.root / DB_NAME)
         self._lock = threading.RLock()
         self._encoder = None
@@ -34,14 +42,54 @@ class Workspace:
 
         return self.store.get_state("encoder", catalog.DEFAULTS["encoder"])
 
+    @property
+    def encoder_variant(self) -> str:
+        """Gives which graph of the encoder made this workspace's vectors (fp32, q8, ...): recorded when
+        the first vectors are made; a library made before variants were recorded is fp32."""
+        from engine import encode
+
+        recorded = self.store.get_state("encoder_variant")
+        if recorded:
+            return recorded
+        if self.store.chunk_count():
+            return "fp32"
+        return encode.default_variant(self.encoder_id)
+
+    @property
+    def encoder_signature(self) -> str:
+        """Gives what the stored vectors depend on: the encoder id, and its variant unless fp32."""
+        variant = self.encoder_variant
+        return self.encoder_id if variant == "fp32" else f"{self.encoder_id}@{variant}"
+
     def encoder(self):
         """Gives the workspace's encoder, loaded on first use (keeps onnxruntime off start-up)."""
         with self._lock:
             if self._encoder is None:
                 from engine.encode import Encoder
 
-                self._encoder = Encoder(self.encoder_id)
+                variant = self.encoder_variant
+                self._encoder = Encoder(self.encoder_id, variant)
+                if self.store.get_state("encoder_variant") is None:
+                    self.store.set_state("encoder_variant", variant)  # the vectors made from now on
             return self._encoder
+
+    def use_encoder(self, model_id: str, variant: str | None = None) -> str:
+        """Makes `model_id` (a catalog encoder, e.g. one added with `quarry models add`) this workspace's
+        encoder and gives its signature; chunks already stored must then be re-embedded
+        (`quarry ingest PATH --reembed`), which ingest says until it is done."""
+        from engine import catalog, encode
+        from engine.errors import QuarryError
+
+        entry = catalog.get(model_id)
+        if entry.kind != "encoder":
+            raise QuarryError(f"'{model_id}' is a {entry.kind} model, not an encoder; see `quarry models list`")
+        variant = variant or encode.default_variant(model_id)
+        encoder = encode.Encoder(model_id, variant)  # loads it: a broken or missing encoder fails here
+        with self._lock, self.store.writing():
+            self.store.set_state("encoder", model_id)
+            self.store.set_state("encoder_variant", variant)
+            self._encoder = encoder
+        return self.encoder_signature
 
     def searcher(self):
         """Gives the hybrid searcher, its indexes checked against DuckDB and rebuilt when stale."""
@@ -49,7 +97,10 @@ class Workspace:
             if self._search is None:
                 from engine.search import Searcher
 
-                self._search = Searcher(self)
+                try:
+                    self._search = Searcher(self)
+                except (OSError, RuntimeError, ValueError) as exc:
+                    raise index_write_error(self.indexes_dir, exc) from None
             return self._search
 
     def close(self) -> None:
@@ -64,3 +115,28 @@ class Workspace:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_WRITE_FAILURES = ("permission denied", "read-only file system", "no space left", "file too large",
+                   "disk quota", "could not open", "operation not permitted")
+
+
+def index_write_error(folder: Path, exc: Exception) -> Exception:
+    """Gives the one-line WorkspaceError for index files that cannot be written, or `exc` itself when
+    the failure is not the folder's (a bug stays a bug)."""
+    if not _is_write_failure(exc):
+        return exc
+    return WorkspaceError(f"{folder}: the search indexes cannot be written ({_cause(exc)}); make the folder"
+                          f" writable or free disk space, and run again (they are rebuilt from {DB_NAME})")
+
+
+def _is_write_failure(exc: Exception) -> bool:
+    """Tells whether an error from writing an index file is the folder's fault (not a bug)."""
+    return isinstance(exc, PermissionError) or any(s in str(exc).lower() for s in _WRITE_FAILURES)
+
+
+def _cause(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).strip().splitlines()
+    return text[-1][:160] if text else type(exc).__name__

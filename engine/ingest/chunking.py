@@ -33,14 +33,16 @@ def sentences(text: str) -> list[str]:
     out = []
     for sentence in _SENTENCE_END.split(text):
         sentence = sentence.strip() if sentence else ""
-        while len(sentence) > MAX_SENTENCE_CHARS:
-            cut = sentence.rfind(" ", MAX_SENTENCE_CHARS // 2, MAX_SENTENCE_CHARS)
-            cut = cut if cut > 0 else MAX_SENTENCE_CHARS
-            out.append(sentence[:cut].strip())
-            sentence = sentence[cut:].strip()
-        if sentence:
-            out.append(sentence)
-    return out
+        start = 0
+        while len(sentence) - start > MAX_SENTENCE_CHARS:
+            limit = start + MAX_SENTENCE_CHARS
+            cut = sentence.rfind(" ", start + MAX_SENTENCE_CHARS // 2, limit)
+            cut = cut if cut > 0 else limit
+            out.append(sentence[start:cut].strip())
+            start = cut
+        if sentence[start:].strip():
+            out.append(sentence[start:].strip())
+    return [s for s in out if s]
 
 
 def _batched_offsets(count_batch, texts: list[str]):

@@ -9,8 +9,71 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from engine.errors import IngestError
+from engine.errors import IngestError, TooLarge
 from engine.ingest.text import clean, decode
+from engine.store.documents import TableFile
+
+MB = 1 << 20
+BIG_FILE_BYTES = 8 * MB  # a file this big gets a "reading …" line before it is parsed
+ARCHIVE_SUFFIXES = {".docx", ".xlsx"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Ingest limits (from the settings' max_* keys); a file over one is refused before it is parsed."""
+
+    max_file_mb: int = 64
+    max_text_mb: int = 32
+    max_unpacked_mb: int = 256
+    max_unpack_ratio: int = 100
+
+    @classmethod
+    def from_settings(cls, settings=None) -> Limits:
+        """Gives the limits of the user's settings (loaded when not given)."""
+        if settings is None:
+            from engine import settings as user_settings
+
+            settings = user_settings.load()
+        return cls(settings.max_file_mb, settings.max_text_mb, settings.max_unpacked_mb,
+                   settings.max_unpack_ratio)
+
+    def refuse(self, path: Path, what: str, key: str, value) -> TooLarge:
+        from engine.settings import env_name
+
+        return TooLarge(f"{path}: {what}, over the limit {key} = {value}; raise it in the config file"
+                        f" or with {env_name(key)}=N")
+
+    def check(self, path: Path) -> None:
+        """Refuses a file over the size limit, or an archive that unpacks too far (a zip bomb)."""
+        size = path.stat().st_size
+        if size > self.max_file_mb * MB:
+            raise self.refuse(path, f"{size / MB:.0f} MB", "max_file_mb", self.max_file_mb)
+        if path.suffix.lower() in ARCHIVE_SUFFIXES:
+            self.check_archive(path)
+
+    def check_archive(self, path: Path) -> None:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            kind = "a .docx document" if path.suffix.lower() == ".docx" else "an .xlsx workbook"
+            raise IngestError(f"{path}: not {kind} (not a zip archive: {exc})") from None
+        total = 0
+        for info in members:
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > MB and ratio > self.max_unpack_ratio:
+                raise self.refuse(path, f"'{info.filename}' unpacks {ratio:.0f}× its packed size "
+                                        f"({info.file_size / MB:.0f} MB)", "max_unpack_ratio",
+                                  self.max_unpack_ratio)
+        if total > self.max_unpacked_mb * MB:
+            raise self.refuse(path, f"unpacks to {total / MB:.0f} MB", "max_unpacked_mb", self.max_unpacked_mb)
+
+    def check_text(self, path: Path, loaded: Loaded) -> None:
+        """Refuses a file whose extracted text is over max_text_mb."""
+        chars = sum(len(b.text) for b in loaded.blocks)
+        if chars > self.max_text_mb * MB:
+            raise self.refuse(path, f"{chars / MB:.0f} MB of text", "max_text_mb", self.max_text_mb)
 
 
 @dataclass
@@ -24,14 +87,13 @@ class Block:
 
 @dataclass
 class Loaded:
-    """What a loader gives back: the blocks, and for tables the SQL that reads them into DuckDB."""
+    """What a loader gives back: the blocks, and for table files the file DuckDB keeps as a table."""
 
     doctype: str
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None
     title: str | None = None
-    table_sql: str | None = None  # a DuckDB relation over the file, for csv/json/parquet
-    table_params: list = field(default_factory=list)
+    table: TableFile | None = None  # csv/json/parquet: the file DuckDB reads as a table
     warnings: list[str] = field(default_factory=list)
 
 
@@ -119,8 +181,13 @@ def load_html(path: Path) -> Loaded:
 
 
 def load_pdf(path: Path) -> Loaded:
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf logs every repair it makes on a damaged file to stderr; the file's one line says enough.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
     try:
         reader = PdfReader(str(path))
@@ -147,32 +214,90 @@ def load_pdf(path: Path) -> Loaded:
     return Loaded("pdf", blocks, pages=pages, title=title)
 
 
-def load_docx(path: Path) -> Loaded:
-    import docx
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_styles(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Gives style id -> lowercased style name from a .docx's styles.xml."""
+    from lxml import etree
 
     try:
-        document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise IngestError(f"{path}: not a valid .docx file ({exc})") from None
-    blocks, heading, title = [], None, None
-    for para in document.paragraphs:
-        text = clean(para.text)
-        if not text:
-            continue
-        style = (para.style.name or "").lower() if para.style is not None else ""
-        if style.startswith("heading") or style == "title":
-            heading = text
-            title = title or text
+        root = etree.fromstring(zf.read("word/styles.xml"), parser=etree.XMLParser(resolve_entities=False))
+    except KeyError:
+        return {}
+    names = {}
+    for style in root.iter(f"{_W}style"):
+        name = style.find(f"{_W}name")
+        sid = style.get(f"{_W}styleId")
+        if sid and name is not None:
+            names[sid] = (name.get(f"{_W}val") or "").lower()
+    return names
+
+
+def _docx_text(element) -> str:
+    parts = []
+    for node in element.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if node.tag == f"{_W}t":
+            parts.append(node.text or "")
         else:
-            blocks.append(Block(text, None, heading))
-    for table in document.tables:
-        for row in table.rows:
-            cells = [clean(c.text) for c in row.cells]
-            if any(cells):
-                blocks.append(Block(" | ".join(cells), None, heading))
+            parts.append("\t" if node.tag == f"{_W}tab" else "\n")
+    return "".join(parts)
+
+
+def _docx_style(paragraph, styles: dict[str, str]) -> str:
+    props = paragraph.find(f"{_W}pPr")
+    ref = props.find(f"{_W}pStyle") if props is not None else None
+    sid = ref.get(f"{_W}val") if ref is not None else None
+    return styles.get(sid, (sid or "").lower())
+
+
+def load_docx(path: Path) -> Loaded:
+    """Reads a .docx's body as a stream (paragraphs and tables in document order, bounded memory)."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            styles = _docx_styles(zf)
+            with zf.open("word/document.xml") as xml:
+                blocks, title = _docx_blocks(etree.iterparse(
+                    xml, events=("end",), tag=(f"{_W}p", f"{_W}tbl"), resolve_entities=False,
+                    huge_tree=False), styles)
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, etree.XMLSyntaxError) as exc:
+        raise IngestError(f"{path}: not a valid .docx file ({_short(exc)})") from None
     if not blocks:
         raise IngestError(f"{path}: the document has no text")
     return Loaded("docx", blocks, title=title)
+
+
+def _docx_blocks(events, styles: dict[str, str]) -> tuple[list[Block], str | None]:
+    blocks, heading, title = [], None, None
+    for _, element in events:
+        inside = any(a.tag == f"{_W}tbl" for a in element.iterancestors())
+        if inside:
+            continue  # a paragraph or table in a table is read with its outermost table
+        if element.tag == f"{_W}p":
+            text = clean(_docx_text(element))
+            style = _docx_style(element, styles)
+            if text and (style.startswith("heading") or style == "title"):
+                heading = text
+                title = title or text
+            elif text:
+                blocks.append(Block(text, None, heading))
+        else:
+            for row in element.iter(f"{_W}tr"):
+                cells = [clean(_docx_text(c)) for c in row.iter(f"{_W}tc")]
+                if any(cells):
+                    blocks.append(Block(" | ".join(cells), None, heading))
+        element.clear()
+        parent = element.getparent()
+        while parent is not None and element.getprevious() is not None:
+            del parent[0]
+    return blocks, title
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:100]
 
 
 def load_xlsx(path: Path) -> Loaded:
@@ -203,17 +328,18 @@ def load_xlsx(path: Path) -> Loaded:
 
 def record_text(columns: list[str], values) -> str:
     """Gives one table row as 'column: value' text, the form records are searched in."""
-    return "; ".join(f"{c}: {v}" for c, v in zip(columns, values) if v is not None and str(v) != "")
+    pairs = ((c, str(v).replace("\x00", "")) for c, v in zip(columns, values) if v is not None)
+    return "; ".join(f"{c}: {v}" for c, v in pairs if v.strip())
 
 
-def table_relation(path: Path) -> tuple[str, str]:
-    """Gives (doctype, DuckDB SQL reading the file) for csv, json and parquet; the path is parameter 1."""
+def table_doctype(path: Path) -> str:
+    """Gives the table type of a csv, json or parquet file (DuckDB reads it: engine/store/documents.py)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        return "csv", "SELECT * FROM read_csv(?, header = true, sample_size = -1)"
+        return "csv"
     if suffix in (".json", ".jsonl", ".ndjson"):
-        return "json", "SELECT * FROM read_json_auto(?)"
-    return "parquet", "SELECT * FROM read_parquet(?)"
+        return "json"
+    return "parquet"
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {

@@ -10,6 +10,9 @@ from engine.errors import IngestError
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANKS = re.compile(r"\n{3,}")
+# Full-width punctuation (not letters or digits, which NFKC still folds to ASCII so they can be found).
+_FULLWIDTH_PUNCT = re.compile(r"([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+)")
+DETECT_BYTES = 1 << 18
 
 
 def decode(data: bytes, name: str) -> str:
@@ -27,19 +30,31 @@ def decode(data: bytes, name: str) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    # Detection reads a sample (it is slow and memory-hungry on whole big files); the file is then
+    # decoded with what it found.
+    best = from_bytes(data[:DETECT_BYTES]).best()
     if best is None:
         raise IngestError(f"{name}: binary content or unknown text encoding")
-    text = str(best)
+    try:
+        text = data.decode(best.encoding, errors="replace")
+    except LookupError:
+        text = str(best)
     controls = sum(1 for ch in text[:4096] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
     if controls > 8:
         raise IngestError(f"{name}: binary content, not text")
     return text
 
 
+def _nfkc_keeping_punctuation(text: str) -> str:
+    """NFKC, except full-width punctuation (，！？：；（） …), which Chinese text keeps as written."""
+    parts = _FULLWIDTH_PUNCT.split(text)
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
 def clean(text: str) -> str:
-    """Gives text with normalised Unicode, collapsed spaces and at most one blank line in a row."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    """Gives text with normalised Unicode (full-width punctuation kept), collapsed spaces and at most
+    one blank line in a row."""
+    text = _nfkc_keeping_punctuation(text).replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 

@@ -11,10 +11,12 @@ import pytest
 
 
 @pytest.fixture
-def open_tmp() -> Path:
-    """A temporary folder another user can reach (pytest's own is private to root), for permission faults."""
+def open_tmp(monkeypatch) -> Path:
+    """A temporary folder another user can reach (pytest's own is private to root), for permission
+    faults; the config file points into it so that user can read it too."""
     folder = Path(tempfile.mkdtemp(prefix="quarry-reliability-"))
     os.chmod(folder, 0o755)
+    monkeypatch.setenv("QUARRY_CONFIG", str(folder / "config.toml"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -68,7 +68,7 @@ def test_a_workspace_path_that_cannot_be_created_is_one_line(tmp_path):
 def test_a_workspace_path_that_is_a_file_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    error_line(quarry("init", blocker), "not a folder", code=(1, 2))
+    error_line(quarry("init", blocker), "file", code=(1, 2))
 
 
 def test_read_only_indexes_that_need_a_rebuild_are_one_line(ws, open_tmp):

@@ -16,21 +16,66 @@ def _stats_line(stats) -> str:
             f"({stats.cached_tokens} cached)")
 
 
+STDIN_MAX_BYTES = 8 << 20
+
+
+def _stdin_ready() -> bool:
+    """Tells whether stdin has data now (or is a file): a pipe no one writes to is never waited on."""
+    import select
+
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        return False
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return True  # an in-memory stream (tests) is read at once
+    try:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
+
+
+def _read_stdin() -> str:
+    """Gives stdin's text, decoded the way ingested files are (UTF-8, GBK, Latin-1...)."""
+    from engine.errors import QuarryError
+    from engine.ingest.text import decode
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    data = buffer.read(STDIN_MAX_BYTES + 1) if buffer is not None else sys.stdin.read().encode("utf-8")
+    if len(data) > STDIN_MAX_BYTES:
+        raise QuarryError(f"stdin: more than {STDIN_MAX_BYTES >> 20} MB piped; pipe a smaller text")
+    if not data.strip():
+        return ""
+    return decode(data, "stdin").strip()
+
+
 def _prompt_text(prompt: tuple[str, ...]) -> str:
-    text = " ".join(prompt)
-    if not sys.stdin.isatty():
-        piped = sys.stdin.read().strip()
+    """Gives the prompt: the words given, then stdin's text when it has data or `-` is given."""
+    words = list(prompt)
+    wait = "-" in words
+    text = " ".join(w for w in words if w != "-")
+    if wait or _stdin_ready():
+        piped = _read_stdin()
         text = f"{text}\n\n{piped}".strip() if piped else text
     if not text:
-        raise click.UsageError("give a prompt, or pipe text on stdin")
+        raise click.UsageError("give a prompt, or pipe text on stdin (`-` waits for it)")
     return text
+
+
+def _require_chat(ws, chat_id: int | None) -> None:
+    from engine.errors import QuarryError
+
+    if chat_id is not None and ws.store.chat(chat_id) is None:
+        raise QuarryError(f"no chat with id {chat_id}; see `quarry chats` for the ids")
 
 
 @cli.command()
 @click.argument("prompt", nargs=-1)
 @click.option("--model", "-m", "model_id", help="Catalog model id (default: the settings' model).")
-@click.option("--max-tokens", type=int, default=None, help="Most tokens to generate.")
-@click.option("--temperature", type=float, default=None, help="0 for greedy.")
+@click.option("--max-tokens", type=click.IntRange(1, 32768), default=None, help="Most tokens to generate.")
+@click.option("--temperature", type=click.FloatRange(0.0, 2.0), default=None, help="0 for greedy.")
 @click.option("--chat", "chat_id", type=int, help="Continue this chat id (see `quarry chats`).")
 @workspace_option
 @json_option
@@ -50,6 +95,7 @@ def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | N
     conf = settings.load()
     params = conf.generation(max_tokens=max_tokens, temperature=temperature)
     with open_workspace(workspace) as ws:
+        _require_chat(ws, chat_id)
         turn = Turn(ws, text, model_id=model_id or conf.model, chat_id=chat_id)
         for piece in turn.stream(params):
             if not as_json:
@@ -125,7 +171,8 @@ def _answer_json(answer) -> dict:
             "unsupported": answer.unsupported,
             "nearest": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "text": h.text}
                         for h in answer.nearest],
-            "chat_id": answer.chat_id, "message_id": answer.message_id}
+            "chat_id": answer.chat_id, "message_id": answer.message_id,
+            "lang": answer.lang, "extractive": answer.extractive}
     data |= answer.stats.to_dict() if answer.stats else {}
     return data
 
@@ -134,11 +181,14 @@ def _answer_json(answer) -> dict:
 @click.argument("question", nargs=-1)
 @click.option("--chat", "chat_id", type=int, help="Ask in this chat (follow-ups use its history).")
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
-@click.option("--k", "k", type=int, default=None, help="Most sources to give the model.")
-@click.option("--max-tokens", type=int, default=None)
+@click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Most sources to give the model.")
+@click.option("--max-tokens", type=click.IntRange(1, 32768), default=None, help="Most tokens to generate.")
+@click.option("--extractive/--generated", default=None,
+              help="Quote the documents' own sentences, or have the model write the answer (default: quote "
+                   "when the model does not read the question's language, or as the settings say).")
 @workspace_option
 @json_option
-def ask(question, chat_id, model_id, k, max_tokens, workspace: Path | None, as_json: bool) -> None:
+def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path | None, as_json: bool) -> None:
     """Answer a question from your documents, with checked citations (or say they do not answer it).
 
     \b
@@ -146,8 +196,10 @@ def ask(question, chat_id, model_id, k, max_tokens, workspace: Path | None, as_j
       quarry ask "What is the return window for opened electronics?"
       quarry ask --json "已拆封的电子产品可以退货吗？"
       quarry ask --chat 3 "and for furniture?"
+      quarry ask --extractive "How long must passwords be?"
     """
     from engine import settings
+    from engine.phrases import phrase
     from engine.rag import Ask
 
     text = _prompt_text(question)
@@ -156,8 +208,11 @@ def ask(question, chat_id, model_id, k, max_tokens, workspace: Path | None, as_j
     live = not as_json and sys.stderr.isatty()
     streamed = ""
     with open_workspace(workspace) as ws:
+        _require_chat(ws, chat_id)
+        if extractive is None and conf.extractive:
+            extractive = True
         job = Ask(ws, text, chat_id=chat_id, model_id=model_id or conf.model, k=k or conf.top_k_sources,
-                  mode=conf.search_mode)
+                  mode=conf.search_mode, extractive=extractive)
         for piece in job.stream(params):
             if live:
                 streamed += piece
@@ -169,13 +224,19 @@ def ask(question, chat_id, model_id, k, max_tokens, workspace: Path | None, as_j
     if live:
         _erase(streamed)  # the checked answer below replaces the raw stream
     click.echo(answer.text)
+    lang = answer.lang
     if answer.refused and answer.nearest:
-        click.echo("\nNearest passages:")
+        click.echo("\n" + phrase("nearest", lang))
         for h in answer.nearest:
             click.echo(f"  - {h.path}{f' p.{h.page}' if h.page else ''}: {' '.join(h.text.split())[:120]}")
+    if answer.extractive and answer.citations:
+        click.echo()
     for c in answer.citations:
-        click.echo(f"  [{c.number}] {c.path}{f', page {c.page}' if c.page else ''}: “{c.span_text[:100]}”")
+        page = f", {phrase('page', lang, page=c.page)}" if c.page else ""
+        click.echo(f"  [{c.number}] {c.path}{page}" + ("" if answer.extractive else f": “{c.span_text[:100]}”"))
     for sentence in answer.unsupported:
-        click.echo(click.style(f"  unsupported: {sentence}", fg="yellow"))
-    if answer.stats and not answer.refused:
+        click.echo(click.style(f"  {phrase('unsupported_item', lang)}{sentence}", fg="yellow"))
+    if answer.extractive and not answer.refused:
+        click.echo(f"{phrase('extractive_note', lang)} · {answer.stats.ttft_ms:.0f} ms", err=True)
+    elif answer.stats and not answer.refused:
         click.echo(_stats_line(answer.stats), err=True)
