@@ -23,6 +23,7 @@ left "running" by a process that died is listed by `unfinished()` and taken up a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import os
@@ -95,10 +96,8 @@ def kind(name: str) -> Kind:
     """Gives a registered kind, importing its engine package on demand (`classify_batch` -> engine.classify)."""
     if name not in _KINDS:
         package = "engine." + name.split("_")[0]
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(package)
-        except ImportError:
-            pass
     if name not in _KINDS:
         raise JobError(f"unknown job kind '{name}'; known: {', '.join(sorted(_KINDS)) or 'none'}")
     return _KINDS[name]
@@ -204,10 +203,8 @@ class JobRun:
 
     def __del__(self) -> None:
         # A run dropped half way must not stay "running" while the process lives on.
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:
-            pass
 
     def _finish(self, status: str, result: object = None, error: str | None = None) -> None:
         if self.status != "running":

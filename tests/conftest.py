@@ -15,6 +15,8 @@ import pytest
 from engine import catalog, locations
 
 REPO = Path(__file__).resolve().parent.parent
+# Every DuckDB write outside store.writing() raises in tests and their subprocesses (engine/store/writer.py).
+os.environ["QUARRY_STRICT_WRITES"] = "1"
 
 
 @pytest.fixture(autouse=True)

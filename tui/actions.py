@@ -47,6 +47,8 @@ ACTIONS: list[Action] = [
     Action("documents.add", "ctrl+n", "focus_add", "Add files", "documents"),
     Action("documents.search", "ctrl+f", "focus_search", "Search", "documents"),
     Action("documents.cancel", "escape", "cancel_ingest", "Cancel ingest", "documents", show=False),
+    Action("documents.resume", "ctrl+r", "resume_ingest", "Resume ingest", "documents", show=False,
+           in_help=False),  # offered by a notification when an ingest stopped before its end
     Action("documents.remove", "delete", "remove_document", "Remove doc", "documents"),
     Action("recommend.search", "ctrl+f", "focus_search", "Search", "recommend"),
     Action("recommend.method", "ctrl+o", "next_method", "Method", "recommend"),

@@ -94,14 +94,18 @@ def load(path: Path, store, limits: Limits | None = None) -> tuple[Loaded, bool]
     limits = limits or Limits()
     limits.check(path)
     suffix = path.suffix.lower()
-    if suffix in TABLE_SUFFIXES:
-        return load_table(path, store), True
-    loader = LOADERS.get(suffix)
-    if loader is None:
+    if suffix not in TABLE_SUFFIXES and suffix not in LOADERS:
         raise IngestError(f"{path}: unsupported file type '{suffix}'")
-    if path.stat().st_size == 0:
-        raise IngestError(f"{path}: empty file, nothing to ingest")
-    loaded = loader(path)
+    try:
+        if suffix in TABLE_SUFFIXES:
+            return load_table(path, store), True
+        if path.stat().st_size == 0:
+            raise IngestError(f"{path}: empty file, nothing to ingest")
+        loaded = LOADERS[suffix](path)
+    except (IngestError, PermissionError, FileNotFoundError):
+        raise  # the run loop words these (permissions, a file gone mid-run)
+    except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
+        raise IngestError(f"{path}: could not be read ({type(exc).__name__}: {_first_line(exc)[:100]})") from None
     limits.check_text(path, loaded)
     return loaded, loaded.doctype == "xlsx"
 

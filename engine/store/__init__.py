@@ -18,6 +18,7 @@ from engine.store.jobs import JobsSQL
 from engine.store.labels import LabelsSQL
 from engine.store.migrations import MIGRATIONS
 from engine.store.recommendations import RecommendationsSQL
+from engine.store.writer import CheckedCursor, strict
 
 DB_NAME = "quarry.duckdb"
 
@@ -61,7 +62,8 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             with self._cursor_lock:
-                cursor = self._local.cursor = self._conn.cursor()
+                cursor = self._conn.cursor()
+                self._local.cursor = cursor = CheckedCursor(cursor, self._local) if strict() else cursor
         return cursor
 
     def close(self) -> None:
@@ -70,8 +72,14 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
     # -- schema -------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Applies the migrations not yet recorded and gives their names."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name VARCHAR,"
-                        " applied_at TIMESTAMP DEFAULT current_timestamp)")
+        tables = {r[0] for r in self.db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        if tables and "_migrations" not in tables:  # never add Quarry's tables to another program's file
+            raise WorkspaceError(f"{self.path}: a DuckDB database of another program (tables: "
+                                 f"{', '.join(sorted(tables)[:5])}); give Quarry its own --workspace folder")
+        with self.writing():
+            self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name VARCHAR,"
+                            " applied_at TIMESTAMP DEFAULT current_timestamp)")
         done = {row[0] for row in self.db.execute("SELECT id FROM _migrations").fetchall()}
         applied = []
         for number, migration in MIGRATIONS:

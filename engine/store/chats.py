@@ -36,8 +36,9 @@ class ChatsSQL:
 
     # -- chats --------------------------------------------------------------------------------
     def create_chat(self, title: str, model: str | None, mode: str = "chat") -> int:
-        return self.db.execute("INSERT INTO chats (title, model, mode) VALUES (?, ?, ?) RETURNING id",
-                               [title, model, mode]).fetchone()[0]
+        with self.writing():
+            return self.db.execute("INSERT INTO chats (title, model, mode) VALUES (?, ?, ?) RETURNING id",
+                                   [title, model, mode]).fetchone()[0]
 
     def chats(self) -> list[Chat]:
         rows = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats"
@@ -50,8 +51,9 @@ class ChatsSQL:
         return Chat(*row) if row else None
 
     def rename_chat(self, chat_id: int, title: str) -> None:
-        self.db.execute("UPDATE chats SET title = ?, updated_at = current_timestamp WHERE id = ?",
-                        [title, chat_id])
+        with self.writing():
+            self.db.execute("UPDATE chats SET title = ?, updated_at = current_timestamp WHERE id = ?",
+                            [title, chat_id])
 
     def delete_chat(self, chat_id: int) -> None:
         """Deletes a chat and its messages. Two commits, messages first: DuckDB checks a foreign key

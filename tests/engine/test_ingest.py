@@ -1,3 +1,4 @@
+import os
 import shutil
 import signal
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import locations
+from engine import jobs, locations
 from engine.ingest import IngestSummary, ingest_paths
 from engine.search import Searcher
 from engine.workspace import Workspace
@@ -42,8 +43,7 @@ def test_demo_corpus_ingests_every_format(demo_workspace):
 
 
 def test_tables_are_kept_in_duckdb(demo_workspace):
-    rows = demo_workspace.store.db.execute("SELECT count(*) FROM t_reviews WHERE sentiment = '差评'").fetchone()
-    assert rows[0] > 5
+    assert demo_workspace.store.table_rows("t_reviews", sentiment="差评") > 5
 
 
 def test_gbk_and_big5_text_is_decoded(demo_workspace):
@@ -130,7 +130,7 @@ def test_bad_inputs_get_one_line_errors_and_the_rest_ingests(encoder, bad_folder
         assert {"gbk.txt", "ragged.csv", "good.md"} <= set(ready)
         warned = [w for e in events for w in e.warnings]
         assert any("ragged.csv" in w for w in warned)
-        assert ws.store.db.execute("SELECT count(*) FROM t_ragged").fetchone()[0] >= 3
+        assert ws.store.table_rows("t_ragged") >= 3
         assert ws.searcher().search("zebra budget", 1, "keyword").hits[0].path.endswith("good.md")
         assert ws.searcher().search("七天无理由退货", 1).hits[0].path.endswith("gbk.txt")
         assert_consistent(ws)
@@ -191,8 +191,11 @@ def test_killed_ingest_resumes_without_redoing_finished_files(encoder, tmp_path)
     with Workspace(ws_dir) as ws:
         finished = len([d for d in ws.store.documents() if d.status == "ready"])
         assert 5 <= finished < 40
-        summary, _ = run_ingest(ws, folder)
+        [stopped] = jobs.unfinished(ws)  # the killed process left its job "running"
+        assert stopped.kind == "ingest" and stopped.params["paths"] == [os.path.abspath(folder)]
+        summary = jobs.resume(ws, stopped.id).wait()
         assert summary.skipped == finished and summary.ingested == 40 - finished
+        assert ws.store.job(stopped.id).status == "done" and jobs.unfinished(ws) == []
         ids = assert_consistent(ws)
         assert len(ids) == ws.store.chunk_count()
         assert len({d.path for d in ws.store.documents()}) == 40

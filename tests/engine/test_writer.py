@@ -183,3 +183,14 @@ def test_kill_at_a_random_point_leaves_stores_that_agree(encoder, tmp_path, seed
         start_ingest(ws, [second]).wait()
         assert_consistent(ws)
         assert {d.path for d in ws.store.documents()} >= {str(p) for p in second.iterdir()}
+
+
+def test_a_write_outside_writing_is_refused_in_tests(tmp_path):
+    from engine.store.writer import WriteOutsideWriter
+
+    with Workspace(tmp_path / "ws") as ws:
+        with pytest.raises(WriteOutsideWriter, match="outside store.writing"):
+            ws.store.db.execute("INSERT INTO state VALUES ('loose', 'write')")
+        with ws.store.writing():
+            ws.store.db.execute("INSERT INTO state VALUES ('loose', 'write')")
+        assert ws.store.get_state("loose") == "write"

@@ -3,11 +3,11 @@ busy state of the pane that holds it (one job at a time per widget)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
-from rich.text import Text
 
 from tui.jobs import JobHandle, StartFn, run_job_worker
 from tui.messages import JobFailed, JobFinished, JobProgressed
