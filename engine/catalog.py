@@ -34,6 +34,17 @@ class ModelEntry:
     members: tuple[str, ...] = ()
     instruct: bool = True
     path: str | None = None  # user-registered models live where the user keeps them
+    # A remote model (kind "remote"): an OpenAI-compatible server; the API key stays in the named env var.
+    url: str | None = None
+    api_model: str | None = None
+    api_key_env: str | None = None
+    timeout_s: float | None = None
+    n_ctx: int | None = None
+    languages: tuple[str, ...] = ("en",)  # what a chat model reads well enough to answer in ("en", "zh")
+
+    def reads(self, lang: str) -> bool:
+        """Tells whether the model reads a language ('zh-Hant' counts as 'zh')."""
+        return lang.split("-")[0] in self.languages
 
     @property
     def user_added(self) -> bool:
@@ -82,7 +93,22 @@ def _read_toml(path: Path) -> list[dict]:
 def _entry(raw: dict) -> ModelEntry:
     raw = dict(raw)
     raw["members"] = tuple(raw.get("members", ()))
+    raw["languages"] = parse_languages(raw.get("languages", ("en",)))
     return ModelEntry(**raw)
+
+
+LANGUAGES = ("en", "zh")  # the languages Quarry tunes answers for
+
+
+def parse_languages(value) -> tuple[str, ...]:
+    """Gives language codes from 'zh,en' or a list; an unknown code is an error naming the known ones."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    codes = tuple(dict.fromkeys(str(v).strip().lower() for v in items if str(v).strip()))
+    unknown = [c for c in codes if c not in LANGUAGES]
+    if unknown or not codes:
+        raise QuarryError(f"unknown language '{', '.join(unknown) or value}'; use a comma-separated list of "
+                          f"{', '.join(LANGUAGES)} (e.g. --lang zh,en)")
+    return codes
 
 
 def load() -> dict[str, ModelEntry]:
@@ -175,6 +201,9 @@ def verify(entry: ModelEntry) -> Path:
 
 def status(entry: ModelEntry) -> ModelStatus:
     """Gives whether a model is ready to load, without raising."""
+    if entry.kind == "remote":  # reachability is checked when it is asked, in the asking column
+        return ModelStatus(entry, "ready", 0, entry.url or "",
+                           [kind for kind, mid in DEFAULTS.items() if mid == entry.id])
     size = 0
     if entry.model_path.exists():
         size = entry.model_path.stat().st_size
@@ -198,14 +227,23 @@ def sniff_format(path: Path) -> str:
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == GGUF_MAGIC:
+        from engine import gguf
+
+        gguf.check_complete(path)  # a truncated download is refused, never registered as ready
         return "gguf"
     if path.suffix.lower() in ONNX_SUFFIXES:
         return "onnx"
     raise QuarryError(f"{path}: not a GGUF file (no GGUF header) and not an .onnx file")
 
 
-def add(path: Path, model_id: str | None = None, kind: str | None = None) -> ModelEntry:
-    """Registers a GGUF or ONNX file the user already has and gives its catalog entry."""
+def add(path: Path, model_id: str | None = None, kind: str | None = None,
+        languages: str | tuple[str, ...] = ("en",)) -> ModelEntry:
+    """Registers a GGUF or ONNX file the user already has and gives its catalog entry.
+
+    `languages` are those the model reads (default English only): a question in any other language
+    is answered with the documents' own sentences rather than the model's words.
+    """
+    languages = parse_languages(languages)
     path = path.expanduser().resolve()
     fmt = sniff_format(path)
     model_id = model_id or path.stem.lower().replace(" ", "-")
@@ -215,12 +253,46 @@ def add(path: Path, model_id: str | None = None, kind: str | None = None) -> Mod
     kind = kind or ("llm" if fmt == "gguf" else "encoder")
     entry = ModelEntry(
         id=model_id, kind=kind, format=fmt, title=path.name, source="path", file=path.name,
-        sha256=sha256_file(path), path=str(path), instruct=True,
+        sha256=sha256_file(path), path=str(path), instruct=True, languages=languages,
     )
     if fmt == "onnx" and not (path.parent / "tokenizer.json").exists():
         raise QuarryError(f"{path}: an ONNX encoder needs a tokenizer.json beside it")
     users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != model_id]
     record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
+    record["languages"] = list(entry.languages)
+    users.append(record)
+    target = locations.user_models_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps({"model": users}), encoding="utf-8")
+    os.replace(tmp, target)
+    return entry
+
+
+def add_remote(url: str, api_model: str, model_id: str | None = None, api_key_env: str | None = None,
+               timeout_s: float | None = None, n_ctx: int | None = None,
+               languages: str | tuple[str, ...] = ("en",)) -> ModelEntry:
+    """Registers an OpenAI-compatible server's model (kind "remote") and gives its catalog entry."""
+    from urllib.parse import urlsplit
+
+    languages = parse_languages(languages)
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise QuarryError(f"{url}: not an http(s) URL; give the server's base URL, e.g. http://gpu-box:8080/v1")
+    if api_key_env and not api_key_env.replace("_", "").isalnum():
+        raise QuarryError(f"{api_key_env}: not an environment variable name; give the variable's name, "
+                          "not the key itself")
+    model_id = model_id or api_model.lower().replace("/", "-").replace(" ", "-")
+    existing = load()
+    if model_id in existing and not existing[model_id].user_added:
+        raise QuarryError(f"'{model_id}' is a shipped model id; choose another with --id")
+    entry = ModelEntry(id=model_id, kind="remote", format="openai", title=f"{api_model} at {url}",
+                       source="path", file="", sha256="", url=url, api_model=api_model,
+                       api_key_env=api_key_env or None, timeout_s=timeout_s, n_ctx=n_ctx, languages=languages)
+    users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != model_id]
+    record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
+    record["languages"] = list(entry.languages)
     users.append(record)
     target = locations.user_models_file()
     target.parent.mkdir(parents=True, exist_ok=True)

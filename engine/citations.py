@@ -16,7 +16,14 @@ UNSUPPORTED_MARK = "⚠"
 SUPPORT_BAR = 0.5  # calibrated by bench/rag.py on planted true and false sentences
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_ANSWER_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+_MARKDOWN_LEAD = re.compile(r"\s*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)\s+")
+_LIST_NUMBER = re.compile(r"\(?\d{1,3}[.)]|[-*+#>]+")  # a list number or marker on its own: never checked or cited
+_ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*|\n+")
+# Where a source passage splits into sentences: after Chinese sentence ends (ingest's NFKC turns
+# full-width ！？； into ASCII, so those count too when no space follows), after . ! ? ; before a
+# space, and at line breaks. Offsets are kept, so a sentence is a span of its passage.
+_SOURCE_SENTENCE = re.compile(r"[。！？；]+[”’」』)）]?|[!?;]+[”’\"')]?(?=\s|[^\x00-\x7f]|$)"
+                              r"|(?<=[\u3400-\u9fff])[!?;]+[”’\"')]?|\.+[”’\"')]?(?=\s)|\n+")
 
 
 @dataclass
@@ -57,12 +64,59 @@ def answer_sentences(text: str) -> list[str]:
     return [s.strip() for s in _ANSWER_SENTENCE.split(text) if s and s.strip()]
 
 
+def markdown_sentences(text: str) -> list[tuple[str | None, str]]:
+    """Gives (lead, sentence) for each sentence of a Markdown answer. The first sentence of a line has
+    as lead the line break(s) before it and the line's list or heading marker ("\n- ", "\n2. ", "\n\n# "),
+    so the checked answer keeps its structure; later sentences on the same line have lead None."""
+    parts: list[tuple[str | None, str]] = []
+    breaks = ""
+    for line in text.strip().split("\n"):
+        marker = _MARKDOWN_LEAD.match(line)
+        prefix = marker.group(0) if marker else ""
+        sentences = answer_sentences(line[len(prefix):])
+        if not sentences:
+            breaks += "\n"
+            continue
+        parts.append(((breaks + "\n" if parts else "") + prefix, sentences[0]))
+        parts.extend((None, s) for s in sentences[1:])
+        breaks = ""
+    return parts
+
+
+def join_markdown(parts: list[tuple[str | None, str]]) -> str:
+    """Gives checked sentences joined back into their lines (see markdown_sentences)."""
+    out = ""
+    for lead, part in parts:
+        out = join_sentences([out, part]) if lead is None else out + lead + part
+    return out.strip()
+
+
 def _cited_numbers(sentence: str) -> list[int]:
     return [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*,\s*", group)]
 
 
 def strip_citations(sentence: str) -> str:
     return _CITE.sub("", sentence).strip()
+
+
+def sentence_spans(text: str) -> list[tuple[int, int, str]]:
+    """Gives (start, end, sentence) for each sentence of a passage; text[start:end] is the sentence."""
+    spans, start = [], 0
+    for match in _SOURCE_SENTENCE.finditer(text):
+        end = match.end() if match.group()[0] != "\n" else match.start()
+        _add_span(spans, text, start, end)
+        start = match.end()
+    _add_span(spans, text, start, len(text))
+    return spans
+
+
+def _add_span(spans: list, text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end, text[start:end]))
 
 
 class SupportScorer:
@@ -107,7 +161,8 @@ class SupportScorer:
             cosines = self.vectors[lo:hi] @ vec
             whole = 0.8 * coverage(clean, self.sources[number].text)
             spans = self.spans[number]
-            scored = [0.5 * max(float(c), 0.0) + 0.5 * max(coverage(clean, span[2]), whole)
+            scored = [0.0 if _LIST_NUMBER.fullmatch(span[2].strip()) else
+                      0.5 * max(float(c), 0.0) + 0.5 * max(coverage(clean, span[2]), whole)
                       for c, span in zip(cosines, spans)]
             best = int(np.argmax(scored))
             support = scored[best]
@@ -135,11 +190,11 @@ def check(answer: str, sources: list[Source], encoder,
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
     checks: list[SentenceCheck] = []
-    rewritten = []
-    for sentence in answer_sentences(answer):
+    rewritten: list[tuple[str | None, str]] = []
+    for lead, sentence in markdown_sentences(answer):
         body = strip_citations(sentence)
-        if not content_terms(body):
-            rewritten.append(body)
+        if not content_terms(body) or _LIST_NUMBER.fullmatch(body):
+            rewritten.append((lead, body))
             continue
         scores = scorer.score(sentence)
         cited = [n for n in _cited_numbers(sentence) if n in scores]
@@ -168,8 +223,21 @@ def check(answer: str, sources: list[Source], encoder,
         checks.append(SentenceCheck(body, new_numbers, round(support, 3), bool(chosen), note))
         # An unsupported sentence keeps its place but carries a mark, so no front can pass it off as sourced.
         marks = "".join(f"[{n}]" for n in new_numbers) if new_numbers else UNSUPPORTED_MARK
-        rewritten.append(f"{_before_end(body)} {marks}{_end(body)}")
-    return " ".join(rewritten).strip(), citations, checks
+        gap = "" if _wide_end(_before_end(body)) else " "  # Chinese takes no space before a mark
+        rewritten.append((lead, f"{_before_end(body)}{gap}{marks}{_end(body)}"))
+    return join_markdown(rewritten), citations, checks
+
+
+def join_sentences(parts: list[str]) -> str:
+    """Gives sentences joined as their language writes them: a space after English, none after Chinese."""
+    out = ""
+    for part in parts:
+        out += ("" if not out or _wide_end(out) else " ") + part
+    return out.strip()
+
+
+def _wide_end(text: str) -> bool:
+    return bool(text) and ("\u2e80" <= text[-1] <= "\u9fff" or "\uff00" <= text[-1] <= "\uffef")
 
 
 def _end(body: str) -> str:

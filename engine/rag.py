@@ -4,21 +4,28 @@ streamed answer -> checked citations. Refuses without calling the model when not
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from engine import catalog, llm
+from engine import catalog, extractive, llm, pool
 from engine.citations import Citation, SentenceCheck, Source, best_quote, check
+from engine.errors import QuarryError
 from engine.lexical import content_terms, coverage
 from engine.llm import CancelCheck, GenerationParams, RunStats
+from engine.phrases import answer_language, phrase
 from engine.search import Hit
 
 # A question is answerable when some retrieved passage clears this relevance (the mean of the query's
 # cosine to the passage and the share of the query's content words the passage holds). Calibrated by
 # bench/rag.py on the retrieval bench's answerable and unanswerable questions.
 RELEVANCE_BAR = 0.41
+# Per language: (the share of cosine in relevance, the bar). The English encoder's cosine says little
+# about Chinese, so Chinese relevance leans on word coverage; both fitted by `bench/rag.py --fit` on
+# the fit half of bench/questions*.jsonl and reported on the other half.
+RELEVANCE = {"en": (0.5, RELEVANCE_BAR), "zh": (0.5, RELEVANCE_BAR)}
 CANDIDATES = 8
 MAX_CARRIED = 300  # characters of earlier searches a follow-up carries, so chains stay focused
 SOURCE_BUDGET_TOKENS = 1200  # sources beyond this cost TTFT on 2 cores without helping a small model
@@ -29,8 +36,8 @@ SYSTEM = (
     "If the sources do not contain the answer, say that the documents do not say. Be brief. "
     "Answer in the language of the question."
 )
-REFUSAL = "Your documents do not answer this question."
-EMPTY_LIBRARY = "There are no documents in this workspace yet: add some (`quarry ingest PATH`, or f2 in the app)."
+REFUSAL = phrase("refusal", "en")
+EMPTY_LIBRARY = phrase("empty_library", "en")
 _FOLLOW_UP = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|he|she|and|also|what about|how about)\b"
                         r"|^(and|or|but|what about|how about)|它|这个|那个|他们|那么|呢", re.IGNORECASE)
 
@@ -52,6 +59,8 @@ class Answer:
     chat_id: int | None = None
     message_id: int | None = None
     raw_text: str = ""
+    lang: str = "en"  # the question's language, which the answer's own words use
+    extractive: bool = False  # quoted sentences of the documents rather than the model's words
 
     @property
     def unsupported(self) -> list[str]:
@@ -65,7 +74,7 @@ class Answer:
                 "unsupported": self.unsupported, "refused": self.refused,
                 "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page, "text": h.text}
                             for h in self.nearest],
-                "sentences": [asdict(s) for s in self.sentences]}
+                "sentences": [asdict(s) for s in self.sentences], "lang": self.lang, "extractive": self.extractive}
 
 
 def standalone_question(question: str, previous: list[str]) -> str:
@@ -86,18 +95,27 @@ def points_back(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question))
 
 
-def relevance(searcher, query: str, hits: list[Hit], query_vector=None) -> list[float]:
-    """Gives each hit's relevance to the query: the mean of cosine and content-word coverage.
+def relevance(searcher, query: str, hits: list[Hit], query_vector=None, lang: str = "en") -> list[float]:
+    """Gives each hit's relevance to the query: a mix of cosine and content-word coverage.
 
     Neither alone separates answerable from unanswerable questions: coverage is fooled by common words
-    ("days", "employees"), the English encoder by Chinese; together they are (bench/rag.py).
+    ("days", "employees"), the English encoder by Chinese; together they are (bench/rag.py). The mix
+    is per language (RELEVANCE).
     """
     if not hits:
         return []
-    qv = query_vector if query_vector is not None else searcher.ws.encoder().encode([query])[0]
-    cosines = searcher.vector_scores(qv, [h.chunk_id for h in hits])
-    return [0.5 * max(cosines.get(h.chunk_id, 0.0), 0.0)
-            + 0.5 * coverage(query, f"{h.title} {h.heading or ''} {h.text}") for h in hits]
+    weight = relevance_weights(lang)[0]
+    cosines = {}
+    if weight > 0:
+        qv = query_vector if query_vector is not None else searcher.ws.encoder().encode([query])[0]
+        cosines = searcher.vector_scores(qv, [h.chunk_id for h in hits])
+    return [weight * max(cosines.get(h.chunk_id, 0.0), 0.0)
+            + (1 - weight) * coverage(query, f"{h.title} {h.heading or ''} {h.text}") for h in hits]
+
+
+def relevance_weights(lang: str) -> tuple[float, float]:
+    """Gives (share of cosine, bar) for a question language."""
+    return RELEVANCE.get(lang.split("-")[0], RELEVANCE["en"])
 
 
 def select_sources(model: llm.LLM, hits: list[Hit], budget: int) -> list[Source]:
@@ -144,14 +162,25 @@ class Ask:
     """One document question; `stream()` yields answer text, then `answer` holds the checked result."""
 
     def __init__(self, workspace, question: str, chat_id: int | None = None, model_id: str | None = None,
-                 k: int = 3, mode: str = "hybrid") -> None:
+                 k: int = 3, mode: str = "hybrid", extractive: bool | None = None) -> None:
         self.ws = workspace
         self.question = question.strip()
         self.chat_id = chat_id
         self.model_id = model_id or catalog.DEFAULTS["llm"]
         self.k = k
         self.mode = mode
+        self.lang = answer_language(self.question)
+        self.extractive = extractive  # None: extractive when the chat model does not read the language
         self.answer: Answer | None = None
+
+    def extracts(self) -> bool:
+        """Tells whether this question gets quoted sentences rather than the chat model's words."""
+        if self.extractive is not None:
+            return self.extractive
+        try:
+            return not catalog.get(self.model_id).reads(self.lang)
+        except QuarryError:
+            return False  # an unknown model fails where it loads, with its own message
 
     def _history(self) -> tuple[list[dict], list[str]]:
         """Gives the chat's earlier turns as the model saw them (sources and raw answers), and what each
@@ -187,8 +216,8 @@ class Ask:
         query = standalone_question(self.question, questions)
         searcher = self.ws.searcher()
         result = searcher.search(query, max(CANDIDATES, self.k), self.mode)
-        scores = relevance(searcher, query, result.hits, result.query_vector)
-        return Answer(self.question, query), result.hits, scores
+        scores = relevance(searcher, query, result.hits, result.query_vector, self.lang)
+        return Answer(self.question, query, lang=self.lang), result.hits, scores
 
     def stream(self, params: GenerationParams | None = None, cancel: CancelCheck | None = None) -> Iterator[str]:
         params = params or GenerationParams(temperature=0.0)
@@ -198,40 +227,78 @@ class Ask:
         if answer.search_query != self.question and not points_back(self.question):
             # A short question is searched with the previous one, but unless it points back its own
             # words must be about the documents, or "S-Tab" after a returns question would borrow them.
-            own = max(relevance(self.ws.searcher(), self.question, hits), default=0.0)
+            own = max(relevance(self.ws.searcher(), self.question, hits, lang=self.lang), default=0.0)
             answer.relevance = min(answer.relevance, 2 * own)
-        if answer.relevance < RELEVANCE_BAR:
-            answer.refused = True
-            answer.text = REFUSAL if hits else EMPTY_LIBRARY
-            answer.nearest = hits[:3]
-            answer.stats = RunStats(self.model_id)
-            self._open_turn(answer)
-            self._store(answer)
-            yield answer.text
+        bar = relevance_weights(self.lang)[1]
+        if answer.relevance < bar:
+            yield self._refuse(answer, hits)
             return
         # Once the best passage clears the bar, passages a little below it still help the answer.
-        relevant = [h for h, s in zip(hits, scores) if s >= RELEVANCE_BAR * 0.8][: self.k]
-        model = llm.get(self.model_id)
+        if self.extracts():
+            yield self._extract(answer, [h for h, s in zip(hits, scores) if s >= bar * 0.8])
+            return
+        relevant = [h for h, s in zip(hits, scores) if s >= bar * 0.8][: self.k]
+        model = pool.get(self.model_id, slot="rag")
         answer.sources = select_sources(model, relevant, SOURCE_BUDGET_TOKENS)
         tokens = self._fit(model, answer.sources, history, params.max_tokens)
         params = replace(params, max_tokens=min(params.max_tokens, model.n_ctx - len(tokens) - 1))
+        model.ensure_fits(len(tokens) + 1)  # before anything is stored: a failed ask leaves no trace
         stats = RunStats(self.model_id, load_ms=model.load_ms)
         pieces = []
+        error = None
         try:
             for piece in model.stream_tokens(tokens, params, cancel, stats):
                 pieces.append(piece)
                 yield piece
                 # The question is stored once the first token is out: a DuckDB commit is ~10 ms of TTFT.
                 self._open_turn(answer)
+        except Exception as exc:
+            error = exc
+            raise
         finally:
-            self._open_turn(answer)
-            answer.stats = stats
-            answer.raw_text = "".join(pieces).strip()
-            answer.text, answer.citations, answer.sentences = check(
-                answer.raw_text, answer.sources, self.ws.encoder())
-            if not answer.citations and stats.stop_reason != "cancelled":
-                self._quote_instead(answer)
-            self._store(answer)
+            if error is None:
+                self._finish(answer, stats, pieces)
+
+    def _finish(self, answer: Answer, stats: RunStats, pieces: list[str]) -> None:
+        """Checks the streamed answer's citations and stores the turn."""
+        self._open_turn(answer)
+        answer.stats = stats
+        answer.raw_text = "".join(pieces).strip()
+        answer.text, answer.citations, answer.sentences = check(
+            answer.raw_text, answer.sources, self.ws.encoder())
+        if not answer.citations and stats.stop_reason != "cancelled":
+            self._quote_instead(answer)
+        self._store(answer)
+
+    def _refuse(self, answer: Answer, hits: list[Hit], stats: RunStats | None = None) -> str:
+        """Stores and gives a refusal, in the question's language, with the nearest passages."""
+        answer.refused = True
+        answer.text = phrase("refusal" if hits else "empty_library", self.lang)
+        answer.nearest = hits[:3]
+        answer.stats = stats or RunStats(self.model_id)
+        self._open_turn(answer)
+        self._store(answer)
+        return answer.text
+
+    def _extract(self, answer: Answer, hits: list[Hit]) -> str:
+        """Answers with the passages' own sentences (extractive.py), cited; gives the answer text."""
+        started = time.perf_counter()
+        answer.extractive = True
+        sources = [Source(i, h.chunk_id, h.path, h.page, h.heading, h.text)
+                   for i, h in enumerate(hits[: extractive.PASSAGES], start=1)]
+        encoder = self.ws.encoder() if extractive.weights_for(self.lang).cosine > 0 else None
+        picked = extractive.extract(self.question, sources, self.lang, encoder)
+        elapsed = (time.perf_counter() - started) * 1000
+        stats = RunStats("extractive", ttft_ms=elapsed, total_ms=elapsed, stop_reason="extract")
+        if not picked:
+            return self._refuse(answer, hits, stats)
+        answer.sources = sources
+        answer.citations = extractive.citations(picked)
+        answer.text = answer.raw_text = extractive.render(picked, self.lang)
+        answer.stats = stats
+        self._open_turn(answer)
+        self._store(answer)
+        return answer.text
 
     def _open_turn(self, answer: Answer) -> None:
         """Stores the question (and creates the chat) once per ask."""
@@ -260,7 +327,7 @@ class Ask:
         if quote is None:
             return
         answer.citations = [quote]
-        answer.text = f"From your documents: “{quote.span_text}” [1]"
+        answer.text = f"{phrase('quote_header', self.lang)} “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:
         stats = (answer.stats.to_dict() if answer.stats else {}) | {"relevance": answer.relevance,
