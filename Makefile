@@ -6,13 +6,18 @@ STAMP := $(VENV)/.quarry-installed
 MODELS := smollm2-135m minilm-l6 gemma3-270m
 DEMO := .
 
-.PHONY: setup models run test lint bench demo clean
+.PHONY: setup models run test lint bench demo clean FORCE
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel
 
-$(STAMP): pyproject.toml scripts/install_llama_cpp.sh | $(PY)
+# The llama.cpp build flags are a prerequisite: `CMAKE_ARGS=... make setup` reinstalls when they change.
+FLAGS := $(VENV)/.cmake-args
+$(FLAGS): FORCE | $(PY)
+	@printf '%s\n' '$(CMAKE_ARGS)' | cmp -s - $@ || printf '%s\n' '$(CMAKE_ARGS)' > $@
+
+$(STAMP): pyproject.toml scripts/install_llama_cpp.sh $(FLAGS) | $(PY)
 	bash scripts/install_llama_cpp.sh
 	$(PY) -m pip install --quiet -e '.[export,dev]'
 	touch $@

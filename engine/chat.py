@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import catalog, llm
+from engine import catalog, llm, pool
 from engine.llm import CancelCheck, GenerationParams, RunStats
 from engine.workspace import Workspace
 
@@ -31,15 +31,36 @@ def title_from(prompt: str, width: int = 48) -> str:
 
 
 def fit_history(model: llm.LLM, system: str, history: list[dict], reserve: int) -> tuple[list[dict], int]:
-    """Gives the newest messages that fit the context beside `reserve` tokens, and how many were dropped."""
+    """Gives the newest messages that fit the context beside `reserve` tokens, and how many were dropped.
+
+    Binary search over how many of the oldest to drop: O(log n) renders of the prompt, not one per
+    dropped message (a long chat would cost n renders and tokenizations of an n-message prompt).
+    """
     budget = model.n_ctx - reserve
-    kept = list(history)
-    dropped = 0
-    while len(kept) > 1 and len(model.tokenize(model.render([{"role": "system", "content": system},
-                                                                *kept]))) > budget:
-        kept.pop(0)
-        dropped += 1
-    return kept, dropped
+
+    def fits(drop: int) -> bool:
+        messages = [{"role": "system", "content": system}, *history[drop:]]
+        return len(model.tokenize(model.render(messages))) <= budget
+
+    dropped = fewest_to_drop(fits, max(len(history) - 1, 0))
+    return history[dropped:], dropped
+
+
+def fewest_to_drop(fits, most: int, step: int = 1) -> int:
+    """Gives the fewest items (a multiple of `step`, at most `most`) to drop for `fits(dropped)` to hold,
+    or `most` when none does; `fits` must stay true once true (dropping more never makes it longer)."""
+    lo, hi = 0, most // step
+    if fits(0):
+        return 0
+    if not fits(hi * step):
+        return hi * step
+    while hi - lo > 1:  # fits(lo * step) is false, fits(hi * step) is true
+        mid = (lo + hi) // 2
+        if fits(mid * step):
+            hi = mid
+        else:
+            lo = mid
+    return hi * step
 
 
 @dataclass
@@ -57,7 +78,7 @@ class Turn:
         """Yields the reply's text pieces; stores both messages in the chat (created if needed)."""
         params = params or GenerationParams()
         store = self.workspace.store
-        model = llm.get(self.model_id)
+        model = pool.get(self.model_id, slot="chat")
         history = [] if self.chat_id is None else [
             {"role": m.role, "content": m.content} for m in store.messages(self.chat_id)
             if m.role in ("user", "assistant")]

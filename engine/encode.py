@@ -38,6 +38,23 @@ def choose_providers(available: Sequence[str], gpu: bool) -> list[str]:
     return [CUDA, CPU] if CUDA in available and gpu else [CPU]
 
 
+PREFERRED_VARIANTS = ("fp32",)  # the first one on disk is what new workspaces encode with
+
+
+def default_variant(model_id: str) -> str:
+    """Gives the variant a new workspace encodes with: the first preferred one on disk."""
+    on_disk = available_variants(model_id)
+    return next((v for v in PREFERRED_VARIANTS if v in on_disk), "fp32")
+
+
+def available_variants(model_id: str) -> list[str]:
+    """Gives the variants of an encoder on disk: fp32 (model.onnx), then model.<variant>.onnx files."""
+    entry = catalog.get(model_id)
+    folder = entry.model_path.parent
+    found = sorted(p.name[len("model."):-len(".onnx")] for p in folder.glob("model.*.onnx"))
+    return (["fp32"] if entry.model_path.exists() else []) + found
+
+
 class Encoder:
     """Embeds texts into unit vectors with an exported ONNX encoder."""
 

@@ -43,11 +43,14 @@ def nlist_for(n: int) -> int:
 class VectorIndex:
     """Inner-product search over unit vectors keyed by chunk id."""
 
-    def __init__(self, index, dimension: int, kind: str, generation: int = 0) -> None:
+    def __init__(self, index, dimension: int, kind: str, generation: int = 0, mapped: bool = False) -> None:
         self.index = index
         self.dimension = dimension
         self.kind = kind
         self.generation = generation
+        self.mapped = mapped  # its vectors are a read-only view of the file: `writable()` before a change
+        self.version = 0  # bumped by every change, so a checkpoint writes the file only when it changed
+        self.saved_version: int | None = 0 if mapped else None  # the version the file on disk holds
 
     @classmethod
     def empty(cls, dimension: int) -> VectorIndex:
@@ -79,12 +82,26 @@ class VectorIndex:
 
     def add(self, ids, vectors: np.ndarray) -> None:
         if len(ids):
+            self.writable()
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
                                     np.asarray(ids, dtype=np.int64))
+            self.version += 1
 
     def remove(self, ids) -> None:
         if len(ids):
+            self.writable()
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self.version += 1
+
+    def writable(self) -> None:
+        """Copies a memory-mapped index into memory, once, so it can change (the file stays as it was)."""
+        if self.mapped:
+            faiss = _faiss()
+            nprobe = self.index.nprobe if self.kind == "ivf" else 0
+            self.index = faiss.deserialize_index(faiss.serialize_index(self.index))
+            if self.kind == "ivf":
+                self.index.nprobe = nprobe
+            self.mapped = False
 
     def ids(self) -> np.ndarray:
         """Gives every id in the index (for consistency checks)."""
@@ -126,27 +143,42 @@ class VectorIndex:
 
     # -- files --------------------------------------------------------------------------------
     def save(self, folder: Path, generation: int, encoder: str) -> None:
-        """Writes the index and a tag with the DuckDB chunk generation it matches; atomic."""
-        faiss = _faiss()
+        """Writes the index and a tag with the DuckDB chunk generation it matches; atomic. The index file
+        is rewritten only when the vectors changed since it was last written or read."""
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "vectors.faiss.tmp"
-        faiss.write_index(self.index, str(tmp))
-        os.replace(tmp, folder / "vectors.faiss")
+        if self.saved_version != self.version or not (folder / "vectors.faiss").exists():
+            tmp = folder / "vectors.faiss.tmp"
+            _faiss().write_index(self.index, str(tmp))
+            os.replace(tmp, folder / "vectors.faiss")
         self.generation = generation
+        self.saved_version = self.version
         tag = {"generation": generation, "kind": self.kind, "dimension": self.dimension,
                "encoder": encoder, "vectors": len(self)}
         (folder / "vectors.tmp.json").write_text(json.dumps(tag))
         os.replace(folder / "vectors.tmp.json", folder / "vectors.json")
 
     @classmethod
-    def load(cls, folder: Path) -> tuple[VectorIndex, dict] | None:
-        """Gives the saved index and its tag, or None when missing or unreadable."""
+    def load(cls, folder: Path, mmap: bool = False) -> tuple[VectorIndex, dict] | None:
+        """Gives the saved index and its tag, or None when missing or unreadable. With `mmap` the vectors
+        stay in the file and are paged in as searches touch them (a CLI search at 1M chunks then reads a
+        few MB, not 1.5 GB); the index is copied into memory before its first change."""
         faiss = _faiss()
+        flags = mmap_flag() if mmap else 0
         try:
             tag = json.loads((folder / "vectors.json").read_text())
-            index = faiss.read_index(str(folder / "vectors.faiss"))
+            index = faiss.read_index(str(folder / "vectors.faiss"), flags)
         except (OSError, ValueError, RuntimeError):
             return None
         if tag.get("kind") == "ivf":
             index.nprobe = NPROBE
-        return cls(index, tag["dimension"], tag["kind"], tag["generation"]), tag
+        loaded = cls(index, tag["dimension"], tag["kind"], tag["generation"], mapped=bool(flags))
+        loaded.saved_version = 0
+        return loaded, tag
+
+
+def mmap_flag() -> int:
+    """Gives FAISS's read flag that maps the vectors in place (0 when this FAISS cannot, or when
+    QUARRY_FAISS_MMAP=0 asks for the whole file to be read, as bench/query_path.py does for its baseline)."""
+    if os.environ.get("QUARRY_FAISS_MMAP", "1") == "0":
+        return 0
+    return int(getattr(_faiss(), "IO_FLAG_MMAP_IFC", 0))

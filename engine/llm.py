@@ -8,8 +8,8 @@ follow-up turn, the same system prompt and sources) only decodes what is new.
 
 from __future__ import annotations
 
-import atexit
 import codecs
+import contextlib
 import ctypes
 import os
 import threading
@@ -75,41 +75,176 @@ def check_gguf(path) -> None:
             raise ModelCorrupt(f"{path}: not a GGUF model file (bad header)")
 
 
-class LLM:
-    """One loaded GGUF model with its context; not thread-safe: one generation at a time."""
+class Weights:
+    """A GGUF's weights and vocabulary, loaded once and shared by every context (slot) over them."""
 
-    def __init__(self, model_id: str = catalog.DEFAULTS["llm"], n_ctx: int = 4096,
-                 threads: int | None = None, n_gpu_layers: int | None = None) -> None:
+    def __init__(self, model_id: str, n_gpu_layers: int | None = None) -> None:
         entry = catalog.get(model_id)
         path = catalog.verify(entry)
         check_gguf(path)
         started = time.perf_counter()
         import llama_cpp
+        from llama_cpp import _internals
+        from llama_cpp._logger import set_verbose
 
-        self._lib = llama_cpp
-        self.model_id = model_id
-        self.instruct = entry.instruct
-        self.threads = threads or default_threads()
+        _backend_init()
+        set_verbose(False)
         if n_gpu_layers is None:
             n_gpu_layers = -1 if _gpu_offload_supported() else 0
-        self.n_gpu_layers = n_gpu_layers
+        params = llama_cpp.llama_model_default_params()
+        params.n_gpu_layers = 0x7FFFFFFF if n_gpu_layers == -1 else n_gpu_layers
         try:
-            self.llama = llama_cpp.Llama(
-                model_path=str(path), n_ctx=n_ctx, n_threads=self.threads,
-                n_threads_batch=self.threads, n_gpu_layers=n_gpu_layers, verbose=False)
+            self.model = _internals.LlamaModel(path_model=str(path), params=params, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelCorrupt(f"{path}: llama.cpp could not load this GGUF ({exc}); "
                                f"run `{catalog.fix_command(entry)}`") from None
+        self.model_id = model_id
+        self.entry = entry
+        self.n_gpu_layers = n_gpu_layers
+        self.vocab = self.model.vocab
+        self.metadata = self.model.metadata()
+        self.bytes = int(llama_cpp.llama_model_size(self.model.model))
         self.load_ms = (time.perf_counter() - started) * 1000
-        self.n_ctx = self.llama.n_ctx()
-        self._ctx = self.llama._ctx.ctx
-        self._vocab = llama_cpp.llama_model_get_vocab(self.llama._model.model)
-        self._cached: list[int] = []
+
+    def kv_bytes(self, n_ctx: int) -> int:
+        """Gives the bytes of an f16 KV cache of n_ctx tokens (an upper bound for sliding-window layers)."""
+        import llama_cpp
+
+        model = self.model.model
+        arch = self.metadata.get("general.architecture", "")
+        n_head = max(1, llama_cpp.llama_model_n_head(model))
+        head_dim = llama_cpp.llama_model_n_embd(model) // n_head
+        k_dim = int(self.metadata.get(f"{arch}.attention.key_length", head_dim))
+        v_dim = int(self.metadata.get(f"{arch}.attention.value_length", head_dim))
+        per_token = llama_cpp.llama_model_n_layer(model) * llama_cpp.llama_model_n_head_kv(model) * (k_dim + v_dim)
+        return int(n_ctx * per_token * 2)
+
+    def close(self) -> None:
+        self.model.close()
+
+
+_backend_ready = False
+
+
+def _backend_init() -> None:
+    global _backend_ready
+    if not _backend_ready:
+        import llama_cpp
+
+        llama_cpp.llama_backend_init()
+        _backend_ready = True
+
+
+class LLM:
+    """A model with its own context and KV cache (one pool slot); one generation at a time.
+
+    Several LLMs may share one `Weights` (the pool gives each (model, slot) its own context over the same
+    weights, so one feature's warm prefix survives another's turn). A pooled LLM can be released by the
+    pool while idle; its next use loads it again.
+    """
+
+    def __init__(self, model_id: str = catalog.DEFAULTS["llm"], n_ctx: int = 4096,
+                 threads: int | None = None, n_gpu_layers: int | None = None,
+                 weights: Weights | None = None, slot: str = "chat", pool=None) -> None:
+        self.model_id = model_id
+        self.slot = slot
+        self.threads = threads or default_threads()
+        self.n_ctx = n_ctx
+        self._want_gpu_layers = n_gpu_layers
+        self._pool = pool
+        self._lock = threading.RLock()  # one generation at a time
+        self._state = threading.Lock()  # guards load/release and the pin count
+        self._pins = 0
         self._piece_buf = ctypes.create_string_buffer(64)
-        self._lock = threading.Lock()
-        self._template = self._compile(self.llama.metadata.get("tokenizer.chat_template"))
-        self._bos = self._piece_text(self.llama.token_bos())
-        self._eos = self._piece_text(self.llama.token_eos())
+        self._cached: list[int] = []
+        self._weights: Weights | None = None
+        self._context = None
+        self._owns_weights = False
+        self.load_ms = 0.0
+        self.last_used = time.monotonic()
+        with self._state:
+            self._attach(weights)
+
+    # -- resources ----------------------------------------------------------------------------
+    def _attach(self, weights: Weights | None) -> None:
+        """Creates this slot's context over `weights` (loading them when None); caller holds _state."""
+        import llama_cpp
+        from llama_cpp import _internals
+
+        started = time.perf_counter()
+        self._owns_weights = weights is None
+        weights = weights or Weights(self.model_id, self._want_gpu_layers)
+        n_batch = min(self.n_ctx, 512)
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = self.n_ctx
+        params.n_batch = n_batch
+        params.n_ubatch = n_batch
+        params.n_threads = self.threads
+        params.n_threads_batch = self.threads
+        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        try:
+            context = _internals.LlamaContext(model=weights.model, params=params, verbose=False)
+        except ValueError as exc:
+            raise ModelCorrupt(f"model '{self.model_id}': llama.cpp could not create a context ({exc})") from None
+        self._lib = llama_cpp
+        self._weights = weights
+        self._context = context
+        self._ctx = context.ctx
+        self._vocab = weights.vocab
+        self.n_batch = n_batch
+        self.n_ctx = int(llama_cpp.llama_n_ctx(self._ctx))
+        self.n_gpu_layers = weights.n_gpu_layers
+        self.instruct = weights.entry.instruct
+        self._cached = []
+        self.context_bytes = weights.kv_bytes(self.n_ctx)
+        self._template = self._compile(weights.metadata.get("tokenizer.chat_template"))
+        self._bos = self._piece_text(weights.model.token_bos())
+        self._eos = self._piece_text(weights.model.token_eos())
+        self.load_ms = (time.perf_counter() - started) * 1000 + (weights.load_ms if self._owns_weights else 0.0)
+
+    def _detach(self) -> Weights | None:
+        """Frees this slot's context and gives the weights it used; caller holds _state."""
+        weights = self._weights
+        if self._context is not None:
+            self._context.close()
+        self._context = self._ctx = self._weights = None
+        self._cached = []
+        if self._owns_weights and weights is not None:
+            weights.close()
+            return None
+        return weights
+
+    @property
+    def resident(self) -> bool:
+        """Tells whether this slot's context is in memory."""
+        return self._context is not None
+
+    @contextlib.contextmanager
+    def _pinned(self):
+        """Keeps the context loaded (reloading it through the pool when released) while the block runs."""
+        with self._state:
+            if self._context is None:
+                if self._pool is None:
+                    raise ModelCorrupt(f"model '{self.model_id}' was closed")
+                self._pool._reload(self)
+            self._pins += 1
+        self.last_used = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._state:
+                self._pins -= 1
+
+    def try_release(self) -> Weights | bool:
+        """Frees the context unless it is in use; gives the weights it held, or False when busy."""
+        if not self._state.acquire(blocking=False):
+            return False
+        try:
+            if self._pins or self._context is None:
+                return False
+            return self._detach() or True
+        finally:
+            self._state.release()
 
     # -- text <-> tokens ----------------------------------------------------------------------
     def _piece(self, token: int) -> bytes:
@@ -129,7 +264,8 @@ class LLM:
 
     def tokenize(self, text: str, add_bos: bool = False) -> list[int]:
         """Gives the model's tokens for a text, special tokens parsed."""
-        return self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        with self._pinned():
+            return self._weights.model.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
     def ensure_fits(self, prompt_tokens: int) -> None:
         """Raises ContextOverflow unless a prompt of this many tokens leaves room to answer."""
@@ -161,8 +297,10 @@ class LLM:
         return "\n".join(lines) + "\nAssistant:"
 
     def prompt_tokens(self, prompt: str) -> list[int]:
-        add_bos = bool(self._bos) and not prompt.startswith(self._bos) and self._adds_bos()
-        return self.tokenize(prompt, add_bos=add_bos)
+        """Gives the tokens of a rendered prompt, with BOS when the model wants one and it is not there."""
+        with self._pinned():
+            add_bos = bool(self._bos) and not prompt.startswith(self._bos) and self._adds_bos()
+            return self.tokenize(prompt, add_bos=add_bos)
 
     def _adds_bos(self) -> bool:
         return bool(self._lib.llama_vocab_get_add_bos(self._vocab))
@@ -187,6 +325,9 @@ class LLM:
         return chain
 
     def _forget_from(self, position: int) -> None:
+        if self._ctx is None:  # released: nothing is cached
+            self._cached = []
+            return
         lib = self._lib
         memory = lib.llama_get_memory(self._ctx)
         lib.llama_memory_seq_rm(memory, -1, position, -1)
@@ -194,7 +335,7 @@ class LLM:
 
     def _decode(self, tokens: Sequence[int]) -> None:
         lib = self._lib
-        n_batch = self.llama.n_batch
+        n_batch = self.n_batch
         for start in range(0, len(tokens), n_batch):
             part = tokens[start : start + n_batch]
             array = (lib.llama_token * len(part))(*part)
@@ -215,7 +356,7 @@ class LLM:
     def prefill(self, tokens: list[int]) -> int:
         """Decodes a prompt prefix into the KV cache ahead of time (a system prompt at start-up), so the
         first real prompt that starts with it pays only for the rest; gives how many tokens it decoded."""
-        with self._lock:
+        with self._lock, self._pinned():
             self.ensure_fits(len(tokens))
             keep = self._reuse_prefix(tokens + [-1])  # the sentinel lets a fully cached prefix be kept whole
             self._decode(tokens[keep:])
@@ -228,7 +369,7 @@ class LLM:
         stats = stats if stats is not None else RunStats(self.model_id)
         stats.model, stats.threads, stats.n_gpu_layers = self.model_id, self.threads, self.n_gpu_layers
         lib = self._lib
-        with self._lock:
+        with self._lock, self._pinned():
             started = time.perf_counter()
             self.ensure_fits(len(prompt_tokens))
             budget = min(params.max_tokens, self.n_ctx - len(prompt_tokens))
@@ -295,29 +436,20 @@ class LLM:
         return text, stats
 
     def close(self) -> None:
-        self.llama.close()
+        """Frees the context (and the weights when this LLM loaded its own)."""
+        if self._pool is not None:
+            self._pool.evict(self.model_id, self.slot)
+            return
+        with self._state:
+            self._detach()
 
 
 def _raise_template_error(message: str) -> None:
     raise ValueError(message)
 
 
-_loaded: dict[tuple, LLM] = {}
-_loaded_lock = threading.Lock()
+def get(model_id: str, n_ctx: int = 4096, threads: int | None = None, slot: str = "chat") -> LLM:
+    """Gives a loaded model from the process's model pool (kept for callers written before the pool)."""
+    from engine import pool
 
-
-@atexit.register
-def _close_all() -> None:
-    # Freed before interpreter teardown; llama.cpp's own __del__ fails once its module is gone.
-    for model in _loaded.values():
-        model.close()
-    _loaded.clear()
-
-
-def get(model_id: str, n_ctx: int = 4096, threads: int | None = None) -> LLM:
-    """Gives a loaded model, loading it once per process (loading costs ~0.1-1 s)."""
-    key = (model_id, n_ctx, threads)
-    with _loaded_lock:
-        if key not in _loaded:
-            _loaded[key] = LLM(model_id, n_ctx=n_ctx, threads=threads)
-        return _loaded[key]
+    return pool.get(model_id, slot=slot, n_ctx=n_ctx, threads=threads)
