@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,9 +80,6 @@ class RunRow:
     methods: str
     summary: dict
     created_at: datetime
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def quote_ident(name: str) -> str:
@@ -224,10 +220,35 @@ class LabelsSQL:
                                 f" {quote_ident(column)} AS value FROM ({sql})", params or [])
             return self.db.execute(f"SELECT count(*) FROM {quote_ident(staging)}").fetchone()[0]
 
+    def stage_values(self, staging: str, values: list) -> int:
+        """Stages values read outside DuckDB (XLSX cells, tabular records as JSON) with row ids 1..n."""
+        with self.writing():
+            if not self.table_exists(staging):
+                self.db.execute(f"CREATE TABLE {quote_ident(staging)} (row_id BIGINT, value VARCHAR)")
+                self.db.executemany(f"INSERT INTO {quote_ident(staging)} VALUES (?, ?)",
+                                    [[i + 1, v] for i, v in enumerate(values)])
+            return self.table_row_count(staging)
+
+    def table_row_count(self, name: str) -> int:
+        return self.db.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0]
+
+    def staged_text_rows(self, staging: str) -> int:
+        """Gives how many staged values hold text: not NULL, not blank, not a number."""
+        return self.db.execute(f"SELECT count(*) FROM {quote_ident(staging)} WHERE value IS NOT NULL AND"
+                               " trim(value::VARCHAR) <> '' AND TRY_CAST(value::VARCHAR AS DOUBLE) IS NULL"
+                               ).fetchone()[0]
+
+    def batch_attempts(self, output: str) -> int:
+        return self.db.execute(f"SELECT coalesce(max(attempt), 0) FROM {quote_ident(output)}").fetchone()[0]
+
+    def batch_skipped(self, output: str) -> int:
+        return self.db.execute(f"SELECT count(*) FROM {quote_ident(output)} WHERE label IS NULL").fetchone()[0]
+
     def create_batch_output(self, output: str) -> None:
         with self.writing():
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(output)} (row_id BIGINT PRIMARY KEY,"
-                            " label VARCHAR, confidence DOUBLE, runner_up VARCHAR, method VARCHAR, pass INTEGER)")
+                            " text VARCHAR, label VARCHAR, confidence DOUBLE, runner_up VARCHAR, method VARCHAR,"
+                            " attempt INTEGER)")
 
     def batch_done(self, output: str) -> tuple[int, int]:
         """Gives (rows already committed, the last committed row id)."""
@@ -238,26 +259,26 @@ class LabelsSQL:
                                " LIMIT ?", [after, limit]).fetchall()
 
     def commit_batch(self, output: str, rows: list[tuple]) -> None:
-        """Commits (row_id, label, confidence, runner_up, method, pass) rows in one transaction."""
+        """Commits (row_id, text, label, confidence, runner_up, method, attempt) rows in one transaction."""
         with self.writing():
-            self.db.executemany(f"INSERT INTO {quote_ident(output)} VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(f"INSERT INTO {quote_ident(output)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def drop_table(self, name: str) -> None:
         with self.writing():
             self.db.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
-    def export_batch(self, output: str, staging: str, path: str, fmt: str) -> None:
+    def export_batch(self, output: str, path: str, fmt: str) -> None:
         """Writes the predictions with the classified text to a CSV or Parquet file."""
-        self.db.execute(f"COPY (SELECT o.row_id, s.value AS text, o.label, o.confidence, o.runner_up, o.method"
-                        f" FROM {quote_ident(output)} o JOIN {quote_ident(staging)} s USING (row_id)"
-                        f" ORDER BY o.row_id) TO '{path.replace(chr(39), chr(39) * 2)}' (FORMAT {fmt})")
+        quoted = path.replace("'", "''")
+        self.db.execute(f"COPY (SELECT row_id, text, label, confidence, runner_up, method FROM {quote_ident(output)}"
+                        f" ORDER BY row_id) TO '{quoted}' (FORMAT {fmt})")
 
     def batch_counts(self, output: str) -> dict[str, int]:
         return dict(self.db.execute(f"SELECT label, count(*) FROM {quote_ident(output)} GROUP BY label"
                                     " ORDER BY 2 DESC").fetchall())
 
-    def batch_pass_counts(self, output: str) -> dict[int, int]:
-        return dict(self.db.execute(f"SELECT pass, count(*) FROM {quote_ident(output)} GROUP BY pass").fetchall())
+    def batch_attempt_counts(self, output: str) -> dict[int, int]:
+        return dict(self.db.execute(f"SELECT attempt, count(*) FROM {quote_ident(output)} GROUP BY attempt").fetchall())
 
     def batch_duplicates(self, output: str) -> int:
         return self.db.execute(f"SELECT count(*) - count(DISTINCT row_id) FROM {quote_ident(output)}").fetchone()[0]

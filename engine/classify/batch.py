@@ -1,0 +1,193 @@
+"""Batch: classify a column of a workspace table or of a CSV/Parquet/XLSX file into a table (and a file on
+request), as the job "classify_batch". Finished rows are committed in batches and never redone: a resumed
+job (after a cancel, a crash or `kill -9`) starts after the last committed row."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine import jobs
+from engine.classify.base import MAX_TEXT_CHARS, ClassifyError
+
+BATCH_ROWS = 512
+
+
+def output_name(label_set: str, source: str) -> str:
+    """Gives the default output table: c_<source>_<label set>."""
+    stem = Path(source).stem if "/" in source or "." in source else source
+    return "c_" + re.sub(r"\W+", "_", f"{stem}_{label_set}".lower()).strip("_")
+
+
+def params(ws, label_set: str, column: str, table: str | None = None, file: Path | None = None,
+           method: str = "auto", output: str | None = None, export: Path | None = None,
+           llm_model: str | None = None) -> dict:
+    """Checks a batch request (table or file, column, label set, method) and gives the job's params."""
+    from engine.classify import heads, sets
+    from engine.classify.sources import open_source
+
+    found = sets.get(ws, label_set)
+    heads.check_method(method, found.kind == "tabular")
+    if method == "all":
+        raise ClassifyError("a batch runs one method; give --method auto (the default) or one method")
+    source = open_source(ws, table, file)
+    if found.kind == "tabular":
+        source.require(*found.features)
+    else:
+        source.require(column)
+    if export is not None and Path(export).suffix.lower() not in (".csv", ".parquet"):
+        raise ClassifyError(f"{export}: export to a .csv or .parquet file")
+    name = output or output_name(label_set, table or str(file))
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ClassifyError(f"output table '{name}': use letters, digits and _ only")
+    return {"label_set": label_set, "column": column, "table": table, "file": str(file) if file else None,
+            "method": method, "output": name, "export": str(export) if export else None, "llm_model": llm_model}
+
+
+def _staging(output: str) -> str:
+    return f"_stage_{output}"
+
+
+@jobs.register("classify_batch", unit="rows")
+def classify_batch(ws, job) -> Iterator[jobs.Progress]:
+    """Classifies the rows not yet in the output table, committing every BATCH_ROWS; gives a summary."""
+    import json
+
+    from engine.classify import heads, sets
+    from engine.classify.sources import open_source
+
+    p = job.params
+    store = ws.store
+    found = sets.get(ws, p["label_set"])
+    tabular = found.kind == "tabular"
+    output, staging = p["output"], _staging(p["output"])
+    if not store.table_exists(staging):
+        source = open_source(ws, p.get("table"), Path(p["file"]) if p.get("file") else None)
+        if tabular:
+            source.require(*found.features)
+        else:
+            source.require(p["column"])
+        _stage(ws, source, staging, p["column"], found.features if tabular else None)
+    total = store.table_row_count(staging)
+    if not tabular and total and store.staged_text_rows(staging) == 0:
+        store.drop_table(staging)
+        raise ClassifyError(f"column '{p['column']}' holds no text (empty or numbers in all {total} rows);"
+                            " pick the column with the text")
+    store.create_batch_output(output)
+    done, last = store.batch_done(output)
+    attempt = store.batch_attempts(output) + 1
+    head = heads.trained(ws, p["label_set"], p["method"], p.get("llm_model"))
+    if head.method.name == "llm":
+        head.method.warm()
+    method_name = f"auto:{head.choice.method}" if head.choice else head.name
+    skipped = store.batch_skipped(output)
+    message = head.choice.line() if head.choice else f"method {method_name}"
+    yield job.progress(done, total, message)
+    while not job.cancelled():
+        rows = store.batch_rows(staging, last, BATCH_ROWS)
+        if not rows:
+            break
+        ids, values = [r[0] for r in rows], [r[1] for r in rows]
+        if tabular:
+            inputs = [json.loads(v) if v else {} for v in values]
+            good = list(range(len(rows)))
+        else:
+            inputs, good = [], []
+            for i, v in enumerate(values):
+                if _is_text(v):
+                    good.append(i)
+                    inputs.append(str(v))
+        predictions = head.method.predict(inputs) if inputs else []
+        out = [(row_id, None if tabular else _text(v), None, None, None, "skipped: not text", attempt)
+               for row_id, v in zip(ids, values)]
+        for i, pred in zip(good, predictions):
+            out[i] = (ids[i], None if tabular else _text(values[i]), pred.label, pred.confidence, pred.runner_up,
+                      method_name, attempt)
+        store.commit_batch(output, out)
+        skipped += len(rows) - len(good)
+        done += len(rows)
+        last = ids[-1]
+        unlabelled = len(rows) - len(good)
+        warnings = [f"{unlabelled} rows with no text (empty, a number or too long) left unlabelled"] * bool(unlabelled)
+        yield job.progress(done, total, message, warnings=warnings, failed=skipped)
+    if job.cancelled():
+        return None
+    if p.get("export"):
+        fmt = "parquet" if p["export"].lower().endswith(".parquet") else "csv"
+        store.export_batch(output, p["export"], fmt)
+    store.drop_table(staging)
+    counts = store.batch_counts(output)
+    summary = {"output": output, "rows": done, "skipped": skipped, "method": method_name,
+               "counts": counts, "export": p.get("export")}
+    store.add_classify_run("batch", p["label_set"], p.get("table") or p.get("file"), method_name, summary)
+    return summary
+
+
+def _is_text(value) -> bool:
+    """Tells whether a cell holds text to classify (not empty, not a number, not oversized)."""
+    if value is None or isinstance(value, bool | int | float):
+        return False
+    text = str(value).strip()
+    if not text or len(text) > MAX_TEXT_CHARS:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _stage(ws, source, staging: str, column: str, features: list[str] | None) -> None:
+    """Copies what to classify into a staging table with stable row ids (text, or a record as JSON)."""
+    import json
+
+    from engine.classify.sources import read
+
+    store = ws.store
+    if features:
+        rows = read(ws, source, features)
+        values = [json.dumps(dict(zip(features, (_plain(v) for v in row))), default=str) for row in rows]
+        store.stage_values(staging, values)
+        return
+    if source.rows is not None:
+        store.stage_values(staging, [None if r[0] is None else str(r[0]) for r in read(ws, source, [column])])
+        return
+    store.stage_batch_source(staging, source.relation, column, source.params)
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def run(ws, label_set: str, column: str, table: str | None = None, file: Path | None = None,
+        method: str = "auto", output: str | None = None, export: Path | None = None,
+        llm_model: str | None = None, cancel=None) -> jobs.JobRun:
+    """Starts a batch job, or resumes the unfinished one with the same request; iterate the run for progress
+    (nothing runs until then). A new batch replaces an earlier output table of the same name."""
+    request = params(ws, label_set, column, table, file, method, output, export, llm_model)
+    for record in jobs.unfinished(ws):
+        if record.kind == "classify_batch" and record.params == request:
+            return jobs.resume(ws, record.id, cancel)
+    ws.store.drop_table(request["output"])
+    ws.store.drop_table(_staging(request["output"]))
+    return jobs.start(ws, "classify_batch", request, cancel)
+
+
+def wait(run_: jobs.JobRun) -> dict | None:
+    """Runs a batch to its end in this thread; gives its summary."""
+    started = time.perf_counter()
+    result = run_.wait()
+    if isinstance(result, dict):
+        result["seconds"] = time.perf_counter() - started
+    return result

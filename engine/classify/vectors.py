@@ -1,0 +1,33 @@
+"""Sentence vectors for the embedding methods, computed once per text and reused across methods and folds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Embedder:
+    """Encodes texts with the workspace's ONNX encoder, remembering vectors it has already computed."""
+
+    def __init__(self, encoder, batch_size: int = 64, memo_limit: int = 50_000) -> None:
+        self.encoder = encoder
+        self.batch_size = batch_size
+        self.memo_limit = memo_limit
+        self._memo: dict[str, np.ndarray] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.info.model_id
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        """Gives one unit vector per text (float32)."""
+        if not len(texts):
+            return np.zeros((0, self.encoder.dimension), np.float32)
+        todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        fresh = dict(zip(todo, self.encoder.encode(todo, batch_size=self.batch_size))) if todo else {}
+        out = np.stack([fresh[t] if t in fresh else self._memo[t] for t in texts])
+        if len(self._memo) + len(fresh) > self.memo_limit:
+            self._memo.clear()
+        self._memo.update(fresh)
+        return out

@@ -1,0 +1,108 @@
+"""The Classify pane driven by Pilot: every method side by side, new set and examples, a batch with cancel,
+an evaluation with its confusion grid; snapshots at 120x40 and 80x24."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from engine.classify import sets
+from engine.workspace import Workspace
+from tests.conftest import require_models
+from tests.tui.helpers import ready, wait_for
+from tui.app import QuarryApp
+
+TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
+
+
+@pytest.fixture
+def classify_root(tmp_path):
+    require_models("minilm-l6")
+    root = tmp_path / "ws"
+    with Workspace(root) as ws:
+        sets.import_examples(ws, "reviews", "sentiment", file=TABLES / "reviews.csv", text_column="text")
+    return root
+
+
+def _app(root):
+    return QuarryApp(root, warm_models=False, cursor_blink=False)
+
+
+async def test_a_text_shows_every_method(classify_root):
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        pane = app.query_one("#classify-pane")
+        assert app.focused.id == "cls-text"
+        await pilot.press(*"Broke after a week, support never replied.", "enter")
+        await wait_for(pilot, lambda: pane.classified == 1, timeout=120)
+        table = app.query_one("#cls-results", DataTable)
+        methods = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert methods == ["auto", "zero-shot", "embedding", "lexical", "stack", "llm"]
+        labels = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert labels <= {"好评", "中评", "差评"}
+
+
+async def test_new_set_and_typed_examples(classify_root):
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3", "ctrl+n")
+        await pilot.press(*"mood = happy, angry", "enter")
+        assert app.query_one("#cls-set").value == "mood"
+        await pilot.press(*"I love it")
+        await pilot.press("ctrl+l", *"happy", "enter")
+        found = app.workspace.store.label_set("mood")
+        assert found.counts == {"happy": 1, "angry": 0}
+        assert "1 examples" in str(app.query_one("#cls-info").render())
+
+
+async def test_batch_runs_and_cancels(classify_root):
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        pane = app.query_one("#classify-pane")
+        await pilot.press("ctrl+b", *f"{TABLES / 'reviews.csv'}:text", "enter")
+        await wait_for(pilot, lambda: pane.batches == 1, timeout=120)
+        assert pane.last_batch["rows"] == 640 and pane.last_batch["output"] == "c_reviews_reviews"
+        app.query_one("#cls-method").value = "llm"
+        await pilot.press("ctrl+b", "enter")
+        job = app.query_one("#cls-job")
+        await wait_for(pilot, lambda: job.busy and job.handle.run is not None and job.handle.run.progress is not None,
+                       timeout=120)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pane.batches == 2, timeout=120)
+        assert not job.busy
+        assert any("Batch cancelled" in n.message for n in app._notifications)
+
+
+async def test_evaluation_fills_table_and_confusion_grid(classify_root):
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3", "ctrl+r")
+        pane = app.query_one("#classify-pane")
+        await wait_for(pilot, lambda: pane.evaluations == 1, timeout=180)
+        table = app.query_one("#cls-eval", DataTable)
+        assert table.row_count == 5 and str(table.get_row_at(4)[0]).startswith("auto:")
+        assert "confusion" in str(app.query_one("#cls-confusion").render())
+
+
+def _before(pilot_keys=()):
+    async def run_before(pilot):
+        await ready(pilot)
+        await pilot.press("f3", *pilot_keys)
+        await pilot.pause(0.3)
+    return run_before
+
+
+def test_pane_snapshot(snap_compare, classify_root):
+    assert snap_compare(_app(classify_root), terminal_size=(120, 40), run_before=_before())
+
+
+def test_pane_snapshot_small(snap_compare, classify_root):
+    assert snap_compare(_app(classify_root), terminal_size=(80, 24), run_before=_before())
