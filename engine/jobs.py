@@ -96,8 +96,11 @@ def kind(name: str) -> Kind:
     """Gives a registered kind, importing its engine package on demand (`classify_batch` -> engine.classify)."""
     if name not in _KINDS:
         package = "engine." + name.split("_")[0]
-        with contextlib.suppress(ImportError):
+        try:
             importlib.import_module(package)
+        except ModuleNotFoundError as exc:
+            if exc.name != package:  # the package exists but lacks a dependency: a real error
+                raise
     if name not in _KINDS:
         raise JobError(f"unknown job kind '{name}'; known: {', '.join(sorted(_KINDS)) or 'none'}")
     return _KINDS[name]

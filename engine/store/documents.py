@@ -56,8 +56,9 @@ class TableFile:
     null_padding: bool = False  # csv only: pad rows with fewer fields than the header
 
 
-def _table_relation(table: TableFile) -> tuple[str, list]:
-    """Gives the DuckDB SQL (and its parameters) that reads a table file."""
+def table_relation(table: TableFile) -> tuple[str, list]:
+    """Gives the DuckDB SQL (and its parameters) that reads a table file, for store methods that take a
+    relation (code outside engine/store passes it through without writing SQL of its own)."""
     if table.doctype == "csv":
         sql = "SELECT * FROM read_csv(?, header = true, sample_size = -1"
         params: list = [table.path]
@@ -160,7 +161,7 @@ class DocumentsSQL:
 
     def register_table(self, name: str, document_id: int, table: TableFile) -> int:
         """Keeps a table file as a DuckDB table of its own; gives its row count."""
-        sql, params = _table_relation(table)
+        sql, params = table_relation(table)
         self.db.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}', params)
         rows = self.db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
         self.db.execute("INSERT OR REPLACE INTO data_tables VALUES (?, ?, ?, ?)",
@@ -174,7 +175,7 @@ class DocumentsSQL:
 
     def read_table_file(self, table: TableFile) -> tuple[list[str], list[tuple]]:
         """Gives (column names, rows) of a csv/json/parquet file read by DuckDB itself."""
-        sql, params = _table_relation(table)
+        sql, params = table_relation(table)
         try:
             rel = self.db.execute(sql, params)
             columns = [d[0] for d in rel.description]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import re
 
-WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|TRUNCATE|MERGE)\b", re.IGNORECASE)
+# COPY ... TO a file only reads the database; COPY table FROM a file writes it.
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|MERGE|COPY\s+[\w\".]+\s+FROM)\b",
+                    re.IGNORECASE)
 
 
 class WriteOutsideWriter(RuntimeError):
