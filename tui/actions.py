@@ -105,7 +105,6 @@ def bindings(scope: str) -> list[Binding]:
 
 def key_label(key: str) -> str:
     """Gives how a key is shown to people."""
-    first = key.split(",")[0]
     labels = {"question_mark": "?", "escape": "esc", "delete": "del", "left_square_bracket": "[",
               "right_square_bracket": "]", "1": "1…9", "up": "↑", "down": "↓"}
-    return labels.get(first, first)
+    return " ".join(labels.get(k, k) for k in key.split(","))

@@ -94,12 +94,12 @@ class Waiting(Static):
 def unsupported_line(unsupported: list[str], shown: str, lang: str | None = None) -> Text | None:
     """Gives the ⚠ line for the unsupported sentences the user can see in the shown answer (none when
     the answer was replaced by a quote), in the answer's language."""
-    from engine.phrases import answer_language, phrase
-
     flat = " ".join(shown.split())
     seen = [s for s in unsupported if (body := " ".join(s.split()).rstrip(".!?。！？")) and body in flat]
     if not seen:
         return None
+    from engine.phrases import answer_language, phrase
+
     head = phrase("unsupported", lang or answer_language(shown), n=len(seen))
     return Text(head + " | ".join(snippet(s, 60) for s in seen))
 
