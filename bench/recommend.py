@@ -88,7 +88,8 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_size(users: int, items: int, events: int, max_users: int | None, latency_users: int) -> dict:
+def run_size(users: int, items: int, events: int, max_users: int | None, latency_users: int,
+             content: bool = True) -> dict:
     from engine import recommend as rec
     from engine.recommend.evaluate import evaluate
     from engine.workspace import Workspace
@@ -109,7 +110,7 @@ def run_size(users: int, items: int, events: int, max_users: int | None, latency
             out["load_s"] = time.perf_counter() - t
             out["steps"] = len(dataset.data)
             t = time.perf_counter()
-            vectors = rec.item_vectors(ws, dataset.catalog)
+            vectors = rec.item_vectors(ws, dataset.catalog) if content else None
             out["encode_items_s"] = time.perf_counter() - t
             t = time.perf_counter()
             steps = evaluate(dataset, vectors, k=10, max_users=max_users)
@@ -128,14 +129,15 @@ def run_size(users: int, items: int, events: int, max_users: int | None, latency
             # one-user latency, served from structures fitted on all interactions
             engine = rec.Recommender(ws, dataset)
             engine._vectors = vectors
+            methods = tuple(m for m in rec.METHODS if content or m not in ("content", "hybrid"))
             fit = {}
-            for name, seconds in engine.fit():
+            for name, seconds in engine.fit(methods):
                 fit[name] = seconds
             out["serve_fit_s"] = fit
             rng = np.random.default_rng(3)
             sample = rng.choice(dataset.user_ids, size=min(latency_users, len(dataset.user_ids)), replace=False)
             latency = {}
-            for method in rec.METHODS:
+            for method in methods:
                 times = []
                 for user in sample:
                     t = time.perf_counter()
@@ -155,12 +157,13 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--max-users", type=int, default=None)
     parser.add_argument("--latency-users", type=int, default=200)
+    parser.add_argument("--no-content", action="store_true", help="leave out the content method (no encoder)")
     args = parser.parse_args()
     runs = []
     for events in args.sizes:
         users = max(1000, events // 20)
         print(f"== {events:,} events, {users:,} users, {args.items:,} items", file=sys.stderr)
-        run = run_size(users, args.items, events, args.max_users, args.latency_users)
+        run = run_size(users, args.items, events, args.max_users, args.latency_users, not args.no_content)
         runs.append(run)
         print(f"{run['events']:,} events ({run['steps']:,} steps after merging repeats), eval on "
               f"{run['eval_users']:,} users in {run['eval_s']:.0f} s; import {run['import_s']:.1f} s, "

@@ -147,6 +147,7 @@ class Recommender:
         self._lock = threading.RLock()
         self._bought = None
         self._category_aliases: dict[str, str] | None = None
+        self._terms: tuple[list[set[str]], dict[str, float]] | None = None
 
     # -- fitted parts ----------------------------------------------------------------------------
     def vectors(self) -> np.ndarray:
@@ -286,6 +287,22 @@ class Recommender:
             self._category_aliases = aliases
         return self._category_aliases
 
+    def item_terms(self) -> tuple[list[set[str]], dict[str, float]]:
+        """Gives each item's content terms and each term's rarity (idf; "" holds an unseen term's)."""
+        from collections import Counter
+
+        from engine.lexical import content_terms
+
+        with self._lock:
+            if self._terms is None:
+                terms = [content_terms(self.catalog.text_of(i)) for i in range(len(self.catalog))]
+                df = Counter(t for item in terms for t in item)
+                n = len(terms)
+                idf = {t: float(np.log((n + 1) / (c + 1))) for t, c in df.items()}
+                idf[""] = float(np.log(n + 1))
+                self._terms = (terms, idf)
+            return self._terms
+
     def query(self, text: str, k: int = 10, filters: Filters | None = None) -> Recommendations:
         """Gives catalog items matching a request; price and category phrases in it become filters unless
         `filters` gives them."""
@@ -303,28 +320,40 @@ class Recommender:
         allowed = self._allowed(filters)
         content = self.method("content")
         query_vector = self.ws.encoder().encode([rest or text])[0]
-        semantic = self.vectors() @ query_vector
+        sims, found = content.search(query_vector, len(self.catalog))  # FAISS, exact inner product
+        semantic = np.zeros(len(self.catalog), np.float32)
+        semantic[found] = sims
+        terms, idf = self.item_terms()
         wanted = content_terms(rest or text)
         lexical = np.zeros(len(self.catalog), np.float32)
         matched: dict[int, list[str]] = {}
-        if wanted:
+        total = sum(idf.get(t, idf[""]) for t in wanted)
+        if wanted and total > 0:
             for i in np.flatnonzero(allowed):
-                common = wanted & content_terms(self.catalog.text_of(i))
+                common = wanted & terms[i]
                 if common:
-                    lexical[i] = len(common) / len(wanted)
-                    matched[int(i)] = sorted(common)
-        scores = semantic + 0.5 * lexical
+                    lexical[i] = sum(idf.get(t, idf[""]) for t in common) / total
+                    matched[int(i)] = sorted(common, key=lambda t: -idf.get(t, 0.0))
+        # The encoder reads English; for Chinese its cosine means little, so the words carry the request.
+        cjk = _cjk_share(rest or text)
+        scores = (1.0 - 0.7 * cjk) * semantic + (0.5 + 2.0 * cjk) * lexical
         ranked = self._rank(scores, allowed, k)
         reasons = []
         for i in ranked:
             words = matched.get(i)
             base = f"matches {', '.join(words[:4])}" if words else f"close in meaning ({semantic[i]:.2f})"
             reasons.append(base + (f"; {filters.describe()}" if filters.describe() else ""))
-        del content
         note = f"filters from the request: {filters.describe()}" if (parsed.describe() and not filters_given(given)) \
             else ""
         return Recommendations(self._items(ranked, scores, reasons), "query", note,
                                (time.perf_counter() - started) * 1000, filters)
+
+
+def _cjk_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in letters) / len(letters)
 
 
 def filters_given(f: Filters) -> bool:

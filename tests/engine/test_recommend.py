@@ -239,7 +239,8 @@ def test_epoch_seconds_and_parquet_and_table(tmp_path, encoder):
     ws = Workspace(tmp_path / "ws")
     report = rec.import_data(ws, str(path), mapping=rec.Mapping(user="uid", item="iid", time="t"))[0]
     assert report.rows == 30 and report.users == 3
-    ws.store.db.execute("CREATE TABLE my_log AS SELECT 'v' AS who, 'I1' AS what, TIMESTAMP '2026-01-01' AS at")
+    with ws.store.writing():  # a user's own table (tests set QUARRY_STRICT_WRITES: writes go through writing())
+        ws.store.db.execute("CREATE TABLE my_log AS SELECT 'v' AS who, 'I1' AS what, TIMESTAMP '2026-01-01' AS at")
     report = rec.import_data(ws, "my_log", mapping=rec.Mapping(user="who", item="what", time="at"), append=True)[0]
     assert report.rows == 1 and ws.store.rec_counts()[2] == 31
     with pytest.raises(RecommendError, match="nope_table: no such table"):

@@ -32,6 +32,9 @@ def rec_root(rec_store_dir, tmp_path):
     return target
 
 
+TITLE, REASON, PRICE, ITEM = 1, 2, 3, 5  # columns of the recommendations table
+
+
 def _app(root):
     return QuarryApp(root, warm_models=False, cursor_blink=False)
 
@@ -65,13 +68,13 @@ async def test_user_recommendations_beside_history(rec_root):
         assert app.focused.id == "rec-input"
         await _ask(pilot, pane, "u0042")
         rows = _rows(app, "#rec-table")
-        assert len(rows) == 10 and all(row[5] for row in rows)  # a reason on every row
+        assert len(rows) == 10 and all(row[REASON] for row in rows)  # a reason on every row
         assert app.query_one("#rec-history", DataTable).row_count > 0
         # choosing another method re-asks for the same user
         done = pane.answers
         await pilot.press("ctrl+o")  # hybrid -> sequence
         await wait_for(pilot, lambda: pane.answers > done, timeout=60)
-        assert any("often bought after" in row[5] for row in _rows(app, "#rec-table"))
+        assert any("often bought after" in row[REASON] for row in _rows(app, "#rec-table"))
 
 
 async def test_searching_users_and_picking_from_the_list(rec_root):
@@ -94,11 +97,11 @@ async def test_similar_items_and_text_request(rec_root):
         pane = await _open(pilot)
         await _ask(pilot, pane, "SD-001")
         rows = _rows(app, "#rec-table")
-        assert rows and all(row[1] != "SD-001" for row in rows)
+        assert rows and all(row[ITEM] != "SD-001" for row in rows)
         assert not app.query_one("#rec-history", DataTable).display
         await _ask(pilot, pane, "a quiet office chair under 200")
         rows = _rows(app, "#rec-table")
-        assert "office chair" in rows[0][2] and all(float(row[3]) <= 200 for row in rows)
+        assert "office chair" in rows[0][TITLE] and all(float(row[PRICE]) <= 200 for row in rows)
         await _ask(pilot, pane, "NOPE-1 and more")
         assert app.query_one("#rec-table", DataTable).row_count > 0
 

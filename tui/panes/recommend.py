@@ -16,6 +16,7 @@ from tui.messages import JobFailed, JobFinished
 from tui.widgets.job_progress import JobProgress
 
 SEARCH_DELAY = 0.25
+TITLE_WIDTH = 30
 METHODS = ["hybrid", "sequence", "cooccur", "als", "content", "popular", "popular_category"]
 EMPTY_HINT = ("No catalog or interactions in this workspace yet. Import your own with "
               "`quarry recommend import --items FILE --interactions FILE`, or the demo store with "
@@ -82,7 +83,7 @@ class RecommendPane(Vertical):
         yield JobProgress(id="rec-progress")
         with Horizontal(id="rec-main"):
             with Vertical(id="rec-side"):
-                yield Label("Users and items", classes="section")
+                yield Label("Users and items", classes="section", id="rec-side-title")
                 yield OptionList(id="rec-list")
             with ContentSwitcher(initial="rec-results", id="rec-views"):
                 with Vertical(id="rec-results"):
@@ -99,7 +100,7 @@ class RecommendPane(Vertical):
         history.add_columns("When", "Event", "Item", "Title")
         history.border_title = "History"
         table = self.query_one("#rec-table", DataTable)
-        table.add_columns("#", "Item", "Title", "Price", "Score", "Reason")
+        table.add_columns("#", "Title", "Reason", "Price", "Score", "Item")
         table.border_title = "Recommendations"
         ev = self.query_one("#rec-eval-table", DataTable)
         ev.add_columns("Method", "HR@10", "NDCG@10", "MAP@10", "Coverage", "Novelty", "Fit s")
@@ -143,8 +144,7 @@ class RecommendPane(Vertical):
         listing.clear_options()
         listing.add_options(options)
         items, users, events = message.counts
-        side = self.query_one("#rec-side")
-        side.border_title = f"{users:,} users · {items:,} items"
+        self.query_one("#rec-side-title", Label).update(f"{users:,} users · {items:,} items")
         if events and self._last is None:
             self.query_one("#rec-heading", Static).update(Text(
                 f"{events:,} interactions of {users:,} users on {items:,} items. Pick a user or an item, or type "
@@ -162,13 +162,7 @@ class RecommendPane(Vertical):
         text = event.value.strip()
         if not text:
             return
-        listing = self.query_one("#rec-list", OptionList)
-        exact = [o.id for o in listing._options if o.id in (f"user:{text}", f"item:{text}")]
-        if exact:
-            kind, _, subject = exact[0].partition(":")
-            self.ask(kind, subject)
-        else:
-            self.ask("query", text)
+        self.ask("auto", text)
 
     @on(Select.Changed, "#rec-method")
     def _method_changed(self) -> None:
@@ -196,6 +190,9 @@ class RecommendPane(Vertical):
         try:
             engine = rec.recommender(ws)
             history = None
+            if kind == "auto":  # a known user id, else a known item id, else a request
+                kind = ("user" if subject in engine.dataset.user_index
+                        else "item" if subject in engine.catalog.index else "query")
             if kind == "user":
                 result = engine.for_user(subject, method, 10)
                 history = ws.store.rec_user_history(subject, limit=30)
@@ -227,8 +224,9 @@ class RecommendPane(Vertical):
         table = self.query_one("#rec-table", DataTable)
         table.clear()
         for r in result.items:
-            table.add_row(str(r.rank), Text(r.item_id), Text(r.title), "" if r.price is None else f"{r.price:.2f}",
-                          f"{r.score:.3f}", Text(r.reason), key=r.item_id)
+            title = r.title if len(r.title) <= TITLE_WIDTH else r.title[:TITLE_WIDTH - 1] + "…"
+            table.add_row(str(r.rank), Text(title), Text(r.reason), "" if r.price is None else f"{r.price:.2f}",
+                          f"{r.score:.3f}", Text(r.item_id), key=r.item_id)
         self.answers += 1
 
     @on(Failed)
