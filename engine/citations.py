@@ -144,6 +144,16 @@ class SupportScorer:
             n = len(self.spans[source.number])
             self.offsets[source.number] = (i, i + n)
             i += n
+        self._encoded: dict[str, np.ndarray] = {}  # sentence (citations stripped) -> its vector
+
+    def prepare(self, sentences: list[str], vectors: np.ndarray | None = None) -> None:
+        """Encodes the sentences to be scored in one encoder call (or takes their `vectors`), not one each."""
+        clean = list(dict.fromkeys(c for c in (strip_citations(s) for s in sentences) if c not in self._encoded))
+        if not clean:
+            return
+        if vectors is None:
+            vectors = self.encoder.encode(clean)
+        self._encoded.update(zip(clean, vectors))
 
     def score(self, sentence: str) -> dict[int, tuple[float, tuple[int, int, str]]]:
         """Gives, per source number, (support, best span) for a sentence.
@@ -154,7 +164,9 @@ class SupportScorer:
         into "$79" or "15 days" into "14 days" and keep the rest.
         """
         clean = strip_citations(sentence)
-        vec = self.encoder.encode([clean])[0]
+        vec = self._encoded.get(clean)
+        if vec is None:
+            vec = self.encoder.encode([clean])[0]
         numbers = set(_NUMBER.findall(clean))
         out = {}
         for number, (lo, hi) in self.offsets.items():
@@ -172,21 +184,28 @@ class SupportScorer:
         return out
 
 
-def best_quote(question: str, sources: list[Source], encoder) -> Citation | None:
+def best_quote(question: str, sources: list[Source], encoder, scorer: SupportScorer | None = None,
+               question_vector: np.ndarray | None = None) -> Citation | None:
     """Gives the source sentence that best answers a question (shown when the model's own words are
-    not supported by the sources), numbered as source 1."""
+    not supported by the sources), numbered as source 1. A `scorer` that already encoded the sources
+    (the answer check's) and the question's vector from the search are reused, not encoded again."""
     if not sources:
         return None
-    scorer = SupportScorer(encoder, sources[:1])
+    if scorer is None or sources[0].number not in scorer.offsets:
+        scorer = SupportScorer(encoder, sources[:1])
+    if question_vector is not None:
+        scorer.prepare([question], np.asarray(question_vector).reshape(1, -1))
     support, (start, end, text) = scorer.score(question)[sources[0].number]
     src = sources[0]
     return Citation(1, src.chunk_id, src.path, src.page, (start, end), text, round(max(support, 0.0), 3))
 
 
-def check(answer: str, sources: list[Source], encoder,
-          bar: float = SUPPORT_BAR) -> tuple[str, list[Citation], list[SentenceCheck]]:
-    """Gives the answer with checked, renumbered citations, the citations used, and each sentence's check."""
-    scorer = SupportScorer(encoder, sources)
+def check(answer: str, sources: list[Source], encoder, bar: float = SUPPORT_BAR,
+          scorer: SupportScorer | None = None) -> tuple[str, list[Citation], list[SentenceCheck]]:
+    """Gives the answer with checked, renumbered citations, the citations used, and each sentence's check.
+    The answer's sentences are encoded in one call; pass a `scorer` to reuse its encoded sources."""
+    scorer = scorer or SupportScorer(encoder, sources)
+    scorer.prepare([s for _, s in markdown_sentences(answer) if content_terms(strip_citations(s))])
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
     checks: list[SentenceCheck] = []

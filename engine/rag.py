@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from engine import catalog, extractive, llm, pool
-from engine.citations import Citation, SentenceCheck, Source, best_quote, check
+from engine.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
 from engine.errors import QuarryError
 from engine.lexical import content_terms, coverage
 from engine.llm import CancelCheck, GenerationParams, RunStats
@@ -216,6 +216,7 @@ class Ask:
         query = standalone_question(self.question, questions)
         searcher = self.ws.searcher()
         result = searcher.search(query, max(CANDIDATES, self.k), self.mode)
+        self._query_vector = result.query_vector  # the quote fallback reuses it: one encode per question
         scores = relevance(searcher, query, result.hits, result.query_vector, self.lang)
         return Answer(self.question, query, lang=self.lang), result.hits, scores
 
@@ -264,10 +265,11 @@ class Ask:
         self._open_turn(answer)
         answer.stats = stats
         answer.raw_text = "".join(pieces).strip()
+        scorer = SupportScorer(self.ws.encoder(), answer.sources)  # sources encoded once for both checks
         answer.text, answer.citations, answer.sentences = check(
-            answer.raw_text, answer.sources, self.ws.encoder())
+            answer.raw_text, answer.sources, self.ws.encoder(), scorer=scorer)
         if not answer.citations and stats.stop_reason != "cancelled":
-            self._quote_instead(answer)
+            self._quote_instead(answer, scorer)
         self._store(answer)
 
     def _refuse(self, answer: Answer, hits: list[Hit], stats: RunStats | None = None) -> str:
@@ -313,17 +315,22 @@ class Ask:
         answer.chat_id = self.chat_id
 
     def _fit(self, model: llm.LLM, sources: list[Source], history: list[dict], reserve: int) -> list[int]:
-        """Gives the prompt tokens, dropping the oldest turns until prompt and answer fit the context."""
-        while True:
-            tokens = model.prompt_tokens(model.render(build_messages(sources, history, self.question)))
-            if len(tokens) + min(reserve, 64) < model.n_ctx or not history:
-                return tokens
-            history = history[2:]
+        """Gives the prompt tokens, dropping the oldest turns until prompt and answer fit the context
+        (the fewest turns, found by binary search: O(log n) renders, not one per dropped turn)."""
+        from engine.chat import fewest_to_drop
 
-    def _quote_instead(self, answer: Answer) -> None:
+        def tokens_without(drop: int) -> list[int]:
+            return model.prompt_tokens(model.render(build_messages(sources, history[drop:], self.question)))
+
+        drop = fewest_to_drop(lambda d: len(tokens_without(d)) + min(reserve, 64) < model.n_ctx,
+                              len(history) - len(history) % 2, step=2)
+        return tokens_without(drop)
+
+    def _quote_instead(self, answer: Answer, scorer: SupportScorer | None = None) -> None:
         """When none of the model's sentences is supported, answer with the best passage, quoted and
         cited; the model's words stay in the record (raw text, unsupported sentences), not in the answer."""
-        quote = best_quote(answer.search_query, answer.sources, self.ws.encoder())
+        quote = best_quote(answer.search_query, answer.sources, self.ws.encoder(), scorer,
+                           getattr(self, "_query_vector", None))
         if quote is None:
             return
         answer.citations = [quote]

@@ -166,7 +166,7 @@ def chunking_signature(encoder_id: str) -> str:
 def reembed_needed(ws) -> int:
     """Gives how many stored chunks were made with other encoder or chunk settings (0 if none)."""
     stored = ws.store.get_state("chunking")
-    if stored is None or stored == chunking_signature(ws.encoder_id):
+    if stored is None or stored == chunking_signature(ws.encoder_signature):
         return 0
     return ws.store.chunk_count()
 
@@ -198,7 +198,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             removed = [cid for doc in store.documents() for cid in store.delete_document(doc.id)]
             store.bump_generation()
             searcher.remove(removed)
-    store.set_state("chunking", chunking_signature(ws.encoder_id))
+    store.set_state("chunking", chunking_signature(ws.encoder_signature))
     yield IngestEvent("start", files_total=len(files))
     for shown, problem in found.problems:  # unreadable folders, symlink loops: reported, the rest goes on
         summary.failed += 1

@@ -154,6 +154,45 @@ def index_info(workspace: Path | None, as_json: bool) -> None:
                + (f"; rebuilt on open: {', '.join(searcher.rebuilt)}" if searcher.rebuilt else ""))
 
 
+@index.command("encoder")
+@click.argument("model_id", required=False)
+@click.option("--variant", help="Exported graph: fp32, q8 (fused, int8 weights), ... (default: best on disk).")
+@workspace_option
+@json_option
+def index_encoder(model_id: str | None, variant: str | None, workspace: Path | None, as_json: bool) -> None:
+    """Show the workspace's encoder, or make MODEL_ID (a catalog encoder, e.g. one you added with
+    `quarry models add model.onnx`) its encoder; stored chunks are then re-embedded by the next
+    `quarry ingest PATH --reembed`.
+
+    \b
+    Examples:
+      quarry index encoder
+      quarry models add ~/models/e5-small/model.onnx --id e5-small
+      quarry index encoder e5-small && quarry ingest ~/Documents --reembed
+    """
+    from engine.encode import available_variants
+
+    with open_workspace(workspace) as ws:
+        if model_id:
+            ws.use_encoder(model_id, variant)
+        data = {"encoder": ws.encoder_id, "variant": ws.encoder_variant,
+                "variants_on_disk": available_variants(ws.encoder_id), "chunks": ws.store.chunk_count(),
+                "reembed_needed": _reembed_needed(ws)}
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"encoder  {data['encoder']} ({data['variant']}; on disk: {', '.join(data['variants_on_disk'])})")
+    if data["reembed_needed"]:
+        click.echo(f"{data['reembed_needed']} stored chunks were embedded with another encoder: "
+                   "run `quarry ingest PATH --reembed`", err=True)
+
+
+def _reembed_needed(ws) -> int:
+    from engine.ingest import reembed_needed
+
+    return reembed_needed(ws)
+
+
 @cli.group()
 def eval() -> None:  # noqa: A001  (the command is called eval)
     """Evaluate retrieval and answers on your own question sets."""
