@@ -17,6 +17,8 @@ from engine.keyword import KeywordIndex
 
 MODES = ("vector", "keyword", "hybrid")
 CANDIDATES = 50
+OVERFETCH = 4  # a filtered search fetches this many times the hits it needs, then 4x deeper each round
+MAX_FETCH = 3200  # past this, a filter is selective: search within its (few) matching ids instead
 RRF_K = 60
 
 
@@ -131,7 +133,7 @@ class Searcher:
         """Loads both indexes, rebuilding from DuckDB any that is missing or stale; gives what was rebuilt."""
         generation = self.store.chunk_generation()
         rebuilt = []
-        loaded = VectorIndex.load(self.vectors_dir)
+        loaded = VectorIndex.load(self.vectors_dir, mmap=True)
         count = self.store.chunk_count()
         wants_ivf = count >= vector_index.EXACT_LIMIT
         if (loaded is None or loaded[1].get("generation") != generation
@@ -214,10 +216,7 @@ class Searcher:
         if not query:
             raise SearchError("empty query; type some words to search for")
         timings: dict[str, float] = {}
-        allowed = None
-        if filters and filters.active():
-            allowed = sorted(self.store.filter_chunk_ids(None, filters.doctype, filters.path_glob,
-                                                         filters.since))
+        filters = filters if filters and filters.active() else None
         depth = max(CANDIDATES, k)
         qv = None
         vector_hits: list[tuple[int, float]] = []
@@ -226,14 +225,22 @@ class Searcher:
             t0 = time.perf_counter()
             qv = self.ws.encoder().encode([query])[0]
             t1 = time.perf_counter()
-            with self.lock:
-                vector_hits = self.vectors.search(qv, depth, np.array(allowed) if allowed is not None else None)
+
+            def vector_run(n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
+                with self.lock:
+                    return self.vectors.search(qv, n, None if allowed is None else np.array(allowed))
+
+            vector_hits = self._filtered(vector_run, depth, filters)
             timings["encode_ms"] = (t1 - t0) * 1000
             timings["vector_ms"] = (time.perf_counter() - t1) * 1000
         if mode in ("keyword", "hybrid"):
             t0 = time.perf_counter()
-            with self.lock:
-                keyword_hits = self.keywords.search(query, depth, allowed)
+
+            def keyword_run(n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
+                with self.lock:
+                    return self.keywords.search(query, n, allowed)
+
+            keyword_hits = self._filtered(keyword_run, depth, filters)
             timings["keyword_ms"] = (time.perf_counter() - t0) * 1000
         if mode == "vector":
             ranked, weights = vector_hits, {"vector": 1.0, "keyword": 0.0}
@@ -254,13 +261,39 @@ class Searcher:
                             row.text, vmap.get(cid), kmap.get(cid), rank))
         return SearchResult(hits, mode, weights, timings, qv)
 
+    def _filtered(self, run, depth: int, filters: Filters | None) -> list[tuple[int, float]]:
+        """Gives up to `depth` hits of `run(n, allowed)` that pass the filters, at a cost proportional to
+        the hits: candidates are fetched unfiltered, deeper each round, and checked against the filters
+        in DuckDB; only a filter so selective that few candidates pass searches within its matching ids
+        (then few)."""
+        if filters is None:
+            return run(depth, None)
+        fetch = depth * OVERFETCH
+        while True:
+            hits = run(fetch, None)
+            passing = self.store.filter_chunk_ids([cid for cid, _ in hits], filters.doctype, filters.path_glob,
+                                                  filters.since)
+            kept = [(cid, score) for cid, score in hits if cid in passing]
+            if len(kept) >= depth or len(hits) < fetch:
+                return kept[:depth]
+            if fetch >= MAX_FETCH:
+                break
+            fetch *= OVERFETCH
+        allowed = sorted(self.store.filter_chunk_ids(None, filters.doctype, filters.path_glob, filters.since))
+        return run(depth, allowed) if allowed else []
+
     def vector_scores(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Gives the cosine of a query to specific chunks (for refusal and citation checks)."""
+        """Gives the exact cosine of a query to specific chunks (for refusal and citation checks), from the
+        vectors DuckDB keeps: an IVF search sees only the lists it probes, so it would give 0 to the rest."""
         if not ids:
             return {}
-        with self.lock:
-            hits = self.vectors.search(query_vector, len(ids), np.array(ids))
-        return dict(hits)
+        blobs = self.store.vectors_by_ids(list(ids))
+        if not blobs:
+            return {}
+        found = list(blobs)
+        matrix = np.frombuffer(b"".join(blobs[cid] for cid in found), dtype=np.float32).reshape(len(found), -1)
+        cosines = matrix @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return {cid: float(c) for cid, c in zip(found, cosines)}
 
 
 def searchable_text(title: str | None, heading: str | None, text: str) -> str:
