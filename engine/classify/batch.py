@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine import jobs
-from engine.classify.base import MAX_TEXT_CHARS, ClassifyError
+from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
 
 BATCH_ROWS = 512
 
@@ -99,7 +99,8 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
                 if _is_text(v):
                     good.append(i)
                     inputs.append(str(v))
-        predictions = head.method.predict(inputs) if inputs else []
+        with one_thread():
+            predictions = head.method.predict(inputs) if inputs else []
         out = [(row_id, None if tabular else _text(v), None, None, None, "skipped: not text", attempt)
                for row_id, v in zip(ids, values)]
         for i, pred in zip(good, predictions):

@@ -30,11 +30,6 @@ class EmbeddingHead(Method):
     def scores(self, inputs: Sequence[str]) -> np.ndarray:
         return align(self.model, self.model.predict_proba(self.embed(list(inputs))), self.labels)
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["embed"] = None  # the encoder is the workspace's; reattached on load
-        return state
-
 
 def align(model, probs: np.ndarray, labels: list[str]) -> np.ndarray:
     """Gives probabilities in the label set's order (a class the model never saw gets 0)."""

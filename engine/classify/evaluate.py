@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from engine.classify.auto import choose, macro_f1
-from engine.classify.base import ClassifyError, Examples, Method, check_labels
+from engine.classify.base import ClassifyError, Examples, Method, check_labels, one_thread
 from engine.classify.heads import builder
 
 CURVE = (10, 50, None)  # examples per label; None = all
@@ -103,6 +103,13 @@ def evaluate(ws, train: Examples, test: Examples, methods: Sequence[str], source
              progress: Callable[[str], None] | None = None, label_set: str | None = None,
              store: bool = True) -> EvalReport:
     """Fits each method on `train`, scores it on `test`; auto picks by CV on `train` alone."""
+    with one_thread():
+        return _evaluate(ws, train, test, methods, source, llm_model, curve, progress, label_set, store)
+
+
+def _evaluate(ws, train: Examples, test: Examples, methods: Sequence[str], source: str,
+              llm_model: str | None, curve: Sequence[int | None], progress: Callable[[str], None] | None,
+              label_set: str | None, store: bool) -> EvalReport:
     unknown = sorted(set(test.y) - set(train.labels))
     if unknown:
         raise ClassifyError(f"the test data has labels the training data does not know: {', '.join(unknown[:5])};"

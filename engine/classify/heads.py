@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.classify.auto import Choice, choose
-from engine.classify.base import ClassifyError, Examples, Method, Prediction, check_texts
+from engine.classify.base import ClassifyError, Examples, Method, Prediction, check_texts, one_thread
 from engine.classify.vectors import Embedder
 
 METHODS = ("auto", "zero-shot", "embedding", "lexical", "stack", "llm", "tabular")
@@ -86,10 +86,11 @@ def fingerprint(data: Examples, method: str, encoder_id: str, llm_model: str | N
     return digest.hexdigest()
 
 
-def _attach(method: Method, embed: Embedder) -> Method:
+def _attach(method: Method, ws) -> Method:
+    """Gives a loaded head its encoder back (heads are saved without it)."""
     for part in [method, *getattr(method, "parts", [])]:
         if hasattr(part, "embed"):
-            part.embed = embed
+            part.embed = embedder(ws)
     return method
 
 
@@ -130,22 +131,23 @@ def trained(ws, set_name: str, method: str = "auto", llm_model: str | None = Non
         try:
             with open(stored[1], "rb") as fh:
                 model = pickle.load(fh)
-            _attach(model, embedder(ws))
+            _attach(model, ws)
             choice = Choice(**stored[2]["choice"]) if stored[2].get("choice") else None
             reused = True
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
             model = None
     if model is None:
-        if method == "auto":
+        with one_thread():
+            if method == "auto":
+                if progress:
+                    progress("cross-validating methods")
+                choice = choose(data, build)
+                name = choice.method
+            else:
+                name = method
             if progress:
-                progress("cross-validating methods")
-            choice = choose(data, build)
-            name = choice.method
-        else:
-            name = method
-        if progress:
-            progress(f"training {name}")
-        model = build(name).fit(data)
+                progress(f"training {name}")
+            model = build(name).fit(data)
         if method != "llm":
             _save(ws, found.id, method, key_print, model, choice)
     model._fingerprint = key_print
@@ -174,7 +176,8 @@ def classify(ws, set_name: str, texts: Sequence, method: str = "auto", llm_model
     """Gives a Prediction per text (or per record for a tabular set) and the trained method used."""
     head = trained(ws, set_name, method, llm_model)
     inputs = list(texts) if head.method.name == "tabular" else check_texts(texts)
-    predictions = head.method.predict(inputs)
+    with one_thread():
+        predictions = head.method.predict(inputs)
     if head.choice:
         for p in predictions:
             p.method = f"auto:{head.choice.method}"
@@ -204,7 +207,8 @@ def compare(ws, set_name: str, text: str, llm_model: str | None = None,
         started = time.perf_counter()
         try:
             head = trained(ws, set_name, name, llm_model)
-            prediction = head.method.predict([text])[0]
+            with one_thread():
+                prediction = head.method.predict([text])[0]
             note = head.choice.line() if head.choice else ""
             out.append(Compared(name, prediction, (time.perf_counter() - started) * 1000, note=note))
         except ClassifyError as exc:
