@@ -123,14 +123,18 @@ class Searcher:
         self.keywords: KeywordIndex | None = None
         self.rebuilt: list[str] = []
         # FAISS and the tantivy writer are not safe under concurrent change and search (a TUI ingest
-        # worker beside a search worker), so every use goes through this lock.
+        # worker beside a search worker), so every use goes through this lock. Changes (apply, remove)
+        # also hold the store's write lock, taken first: writers call them inside `store.writing()`.
         self.lock = threading.RLock()
-        with self.lock:
-            self.sync()
+        self.sync()
 
     # -- consistency with DuckDB ----------------------------------------------------------------
     def sync(self) -> list[str]:
         """Loads both indexes, rebuilding from DuckDB any that is missing or stale; gives what was rebuilt."""
+        with self.store.write_lock, self.lock:  # no commit may land between reading DuckDB and loading
+            return self._sync()
+
+    def _sync(self) -> list[str]:
         generation = self.store.chunk_generation()
         rebuilt = []
         loaded = VectorIndex.load(self.vectors_dir, mmap=True)
@@ -194,18 +198,37 @@ class Searcher:
             self.keywords.remove(ids)
 
     def checkpoint(self) -> None:
-        """Saves both indexes tagged with the current DuckDB generation."""
-        with self.lock:
+        """Saves both indexes tagged with the current DuckDB generation; a folder that cannot be
+        written (full disk, read-only) is one WorkspaceError naming it (DuckDB keeps the data)."""
+        try:
+            self._save_tagged()
+        except (OSError, RuntimeError, ValueError) as exc:
+            from engine.workspace import index_write_error
+
+            raise index_write_error(self.vectors_dir, exc) from None
+
+    def _save_tagged(self) -> None:
+        """Saves both indexes tagged with the current DuckDB generation.
+
+        Holds the store's write lock, so no commit and no index change falls between reading the
+        generation and saving (writers apply inside `store.writing()`): the tag never names chunks the
+        indexes lack. The FAISS file is written without the search lock: searches only read it."""
+        with self.store.write_lock:
             generation = self.store.chunk_generation()
             if self.vectors.kind == "flat" and len(self.vectors) >= vector_index.EXACT_LIMIT:
-                self.vectors = self._rebuild_vectors(generation)
+                rebuilt = self._rebuild_vectors(generation)
+                with self.lock:
+                    self.vectors = rebuilt
             else:
                 self.vectors.save(self.vectors_dir, generation, self.ws.encoder_id)
-            self.keywords.commit(generation)
+            with self.lock:
+                self.keywords.commit(generation)
 
     def close(self) -> None:
-        if self.keywords is not None:
-            self.keywords.close()
+        # A job thread may be mid-apply (an app quit during an ingest): wait for its commit to end.
+        with self.store.write_lock, self.lock:
+            if self.keywords is not None:
+                self.keywords.close()
 
     # -- search -------------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None) -> SearchResult:
