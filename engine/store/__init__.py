@@ -3,6 +3,7 @@ feature mixed in from its own module (documents, chats, jobs, labels, recommenda
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,28 @@ from engine.store.writer import CheckedCursor, strict
 DB_NAME = "quarry.duckdb"
 
 __all__ = ["DB_NAME", "Chat", "ChunkRow", "Document", "Message", "Store"]
+
+
+DAMAGED_FIX = ("it is damaged or not Quarry's: move it aside (your files are untouched) and run"
+               " `quarry ingest` again to rebuild the library")
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+_NO_ROOM = ("no space left", "file too large", "disk quota", "out of disk")
+
+
+def _no_room(exc: BaseException) -> bool:
+    """Tells whether a write failed for want of disk space (the file system, not a bug)."""
+    return isinstance(exc, (duckdb.IOException, OSError)) and any(s in str(exc).lower() for s in _NO_ROOM)
+
+
+def _no_room_message(path: Path, exc: BaseException) -> str:
+    return (f"{path}: the disk is full ({_first_line(exc)}); free some space and run again;"
+            " what was stored before is kept")
 
 
 def _busy_message(path: Path, exc: Exception) -> str:
@@ -51,10 +74,20 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceBusy(_busy_message(path, exc)) from None
-            raise WorkspaceError(f"{path}: cannot open the workspace database ({exc})") from None
+            raise WorkspaceError(f"{path}: cannot open the workspace database ({_first_line(exc)});"
+                                 f" {DAMAGED_FIX}") from None
         except duckdb.Error as exc:
-            raise WorkspaceError(f"{path}: not a Quarry workspace database ({exc})") from None
-        self.migrate()
+            raise WorkspaceError(f"{path}: not a readable DuckDB database ({_first_line(exc)});"
+                                 f" {DAMAGED_FIX}") from None
+        try:
+            self.migrate()
+        except duckdb.Error as exc:
+            self._conn.close()
+            raise WorkspaceError(f"{path}: the workspace database cannot be read or upgraded"
+                                 f" ({_first_line(exc)}); {DAMAGED_FIX}") from None
+        except WorkspaceError:
+            self._conn.close()
+            raise
 
     @property
     def db(self) -> duckdb.DuckDBPyConnection:
@@ -114,10 +147,18 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
                 self.db.execute("BEGIN TRANSACTION")
                 try:
                     yield
-                except BaseException:
-                    self.db.execute("ROLLBACK")
+                except BaseException as exc:
+                    with contextlib.suppress(duckdb.Error):  # a database a full disk invalidated
+                        self.db.execute("ROLLBACK")
+                    if _no_room(exc):
+                        raise WorkspaceError(_no_room_message(self.path, exc)) from None
                     raise
-                self.db.execute("COMMIT")
+                try:
+                    self.db.execute("COMMIT")
+                except duckdb.Error as exc:
+                    if _no_room(exc):
+                        raise WorkspaceError(_no_room_message(self.path, exc)) from None
+                    raise
             finally:
                 self._local.depth = depth
 

@@ -118,3 +118,14 @@ def test_a_pipe_with_no_data_is_not_waited_for(ws, chat_model):
 def test_ask_in_an_empty_workspace_says_so(tmp_path, encoder):
     ran = quarry("ask", "--json", "What is the refund window?", "-w", tmp_path / "ws")
     assert ran.code == 0 and json.loads(ran.stdout)["refused"]
+
+
+def test_export_to_a_path_that_cannot_be_written_is_one_line(ws, tmp_path):
+    from engine.workspace import Workspace
+
+    with Workspace(ws) as w:
+        chat_id = w.store.create_chat("kept", None)
+        w.store.add_message(chat_id, "user", "hello")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    error_line(quarry("export", chat_id, "--out", blocker / "chat.md", "-w", ws), "chat.md", code=1)

@@ -126,7 +126,12 @@ def export(chat_id: int, out: Path | None, workspace: Path | None) -> None:
     with open_workspace(workspace) as ws:
         text = export_markdown(ws.store, chat_id)
     if out:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from engine.errors import QuarryError
+
+            raise QuarryError(f"{out}: cannot be written ({exc.strerror or exc}); give another --out") from None
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text)
