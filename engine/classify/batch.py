@@ -13,6 +13,7 @@ from engine import jobs
 from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
 
 BATCH_ROWS = 512
+LLM_BATCH_ROWS = 16
 
 
 def output_name(label_set: str, source: str) -> str:
@@ -85,8 +86,9 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
     skipped = store.batch_skipped(output)
     message = head.choice.line() if head.choice else f"method {method_name}"
     yield job.progress(done, total, message)
+    size = LLM_BATCH_ROWS if head.method.name == "llm" else BATCH_ROWS  # cancel answers within a batch
     while not job.cancelled():
-        rows = store.batch_rows(staging, last, BATCH_ROWS)
+        rows = store.batch_rows(staging, last, size)
         if not rows:
             break
         ids, values = [r[0] for r in rows], [r[1] for r in rows]

@@ -19,7 +19,6 @@ TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
 
 @pytest.fixture
 def classify_root(tmp_path):
-    require_models("minilm-l6")
     root = tmp_path / "ws"
     with Workspace(root) as ws:
         sets.import_examples(ws, "reviews", "sentiment", file=TABLES / "reviews.csv", text_column="text")
@@ -31,6 +30,7 @@ def _app(root):
 
 
 async def test_a_text_shows_every_method(classify_root):
+    require_models("minilm-l6", "smollm2-135m")
     app = _app(classify_root)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
@@ -61,6 +61,7 @@ async def test_new_set_and_typed_examples(classify_root):
 
 
 async def test_batch_runs_and_cancels(classify_root):
+    require_models("minilm-l6", "smollm2-135m")
     app = _app(classify_root)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
@@ -81,6 +82,7 @@ async def test_batch_runs_and_cancels(classify_root):
 
 
 async def test_evaluation_fills_table_and_confusion_grid(classify_root):
+    require_models("minilm-l6")
     app = _app(classify_root)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
