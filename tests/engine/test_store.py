@@ -1,7 +1,11 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from engine.errors import WorkspaceBusy, WorkspaceError
 from engine.store import DB_NAME
+from engine.store.migrations import MIGRATIONS
 from engine.workspace import Workspace
 from tests.conftest import workspace_held_elsewhere
 
@@ -9,9 +13,9 @@ from tests.conftest import workspace_held_elsewhere
 def test_migrates_an_empty_folder(tmp_path):
     root = tmp_path / "new"
     with Workspace(root) as ws:
-        assert ws.store.schema_version() == 1
-        tables = {r[0] for r in ws.store.db.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert {"documents", "chunks", "chats", "messages", "_migrations"} <= tables
+        assert ws.store.schema_version() == max(number for number, _ in MIGRATIONS)
+        tables = set(ws.store.table_names())
+    assert {"documents", "chunks", "chats", "messages", "jobs", "_migrations"} <= tables
     assert (root / DB_NAME).exists() and (root / "indexes").is_dir()
     with Workspace(root) as ws:
         assert ws.store.migrate() == []
@@ -44,3 +48,24 @@ def test_garbage_database_is_a_clear_error(tmp_path):
     (tmp_path / DB_NAME).write_bytes(b"not duckdb at all" * 100)
     with pytest.raises(WorkspaceError, match=DB_NAME):
         Workspace(tmp_path)
+
+
+REPO = Path(__file__).resolve().parents[2]
+SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+                 r"CREATE\s+(OR\s+REPLACE\s+)?(TABLE|INDEX|SEQUENCE|VIEW)|DROP\s+TABLE|ALTER\s+TABLE)\b")
+RAW = re.compile(r"\.(execute|executemany|sql)\(|\bdb\.register\(|store\.db\b|import duckdb|duckdb\.")
+
+
+def test_no_sql_outside_engine_store():
+    """SQL lives in engine/store/ only: the rest of engine/ and tui/ call store methods (a table file is read
+    with `store.read_table_file(TableFile(...))`, engine/store/documents.py)."""
+    found = []
+    for top in ("engine", "tui"):
+        for path in sorted((REPO / top).rglob("*.py")):
+            rel = path.relative_to(REPO).as_posix()
+            if rel.startswith("engine/store/"):
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if SQL.search(line) or RAW.search(line):
+                    found.append(f"{rel}:{number}: {line.strip()}")
+    assert found == []

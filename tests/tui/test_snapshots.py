@@ -12,7 +12,7 @@ from tui.app import QuarryApp
 @pytest.fixture
 def snapshot_workspace(demo_workspace):
     """The demo workspace with fixed ingest times, so the library table is the same every run."""
-    demo_workspace.store.db.execute("UPDATE documents SET ingested_at = ?", [datetime(2026, 11, 1, 9, 30)])
+    demo_workspace.store.set_ingested_at(datetime(2026, 11, 1, 9, 30))
     root = demo_workspace.root
     demo_workspace.close()
     return root
