@@ -42,7 +42,8 @@ def open_table(ws, table: str) -> Source:
 
 def open_file(ws, path: Path) -> Source:
     """Gives a CSV, Parquet or XLSX file as a table; raises ClassifyError when it is not one."""
-    import duckdb
+    from engine.errors import IngestError
+    from engine.store.documents import TableFile, table_relation
 
     path = Path(path).expanduser()
     if not path.is_file():
@@ -52,20 +53,16 @@ def open_file(ws, path: Path) -> Source:
         raise ClassifyError(f"{path}: not a table file; give a CSV, Parquet or XLSX file")
     if suffix == ".xlsx":
         return _xlsx(path)
-    if suffix == ".parquet":
-        sql = "SELECT * FROM read_parquet(?)"
-    else:
-        sql = "SELECT * FROM read_csv(?, header = true, sample_size = -1)"
+    table = TableFile(str(path), "parquet" if suffix == ".parquet" else "csv")
+    sql, params = table_relation(table)  # SQL stays in engine/store
     try:
-        columns = [c for c, _ in ws.store.table_columns(sql, [str(path)])]
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0][:120]
-        raise ClassifyError(f"{path}: not a readable table ({first}); give a CSV, Parquet or XLSX file"
-                            " with a header row") from None
+        columns = ws.store.table_file_columns(table)
+    except IngestError as exc:
+        raise ClassifyError(f"{exc}; give a CSV, Parquet or XLSX file with a header row") from None
     if len(columns) < 2:
         raise ClassifyError(f"{path}: reads as one column ({columns[0] if columns else 'none'}); give a table with"
                             " a header row and a text and a label column")
-    return Source(str(path), sql, [str(path)], columns)
+    return Source(str(path), sql, params, columns)
 
 
 def _xlsx(path: Path) -> Source:

@@ -184,6 +184,15 @@ class DocumentsSQL:
             cause = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise IngestError(f"{table.path}: not a readable {table.doctype} file ({cause})") from None
 
+    def table_file_columns(self, table: TableFile) -> list[str]:
+        """Gives the column names of a csv/json/parquet file without reading its rows."""
+        sql, params = table_relation(table)
+        try:
+            return [d[0] for d in self.db.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description]
+        except duckdb.Error as exc:
+            cause = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            raise IngestError(f"{table.path}: not a readable table ({cause})") from None
+
     def table_rows(self, name: str, **equals) -> int:
         """Gives how many rows of a kept data table have the given column values (all rows without)."""
         where = " AND ".join(f'"{_ident(column)}" = ?' for column in equals) or "TRUE"
