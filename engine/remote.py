@@ -92,6 +92,9 @@ class RemoteLLM:
         return RemotePrompt([{"role": "user", "content": prompt}])
 
     def tokenize(self, text: str, add_bos: bool = False) -> list[int]:
+        """Gives stand-in tokens: as many as the text is estimated to have (a rendered chat: its messages)."""
+        if text.startswith(_RENDERED):
+            return self.prompt_tokens(text)
         return [0] * estimate_tokens(text)
 
     def count_tokens(self, text: str) -> int:

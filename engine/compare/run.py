@@ -266,6 +266,7 @@ class Comparison:
         self.run: CompareRun | None = None
         self._messages: list[dict] = []
         self._sources = []
+        self._lang = "en"
 
     # -- preparing ----------------------------------------------------------------------------
     def _prepare(self) -> CompareRun:
@@ -295,11 +296,12 @@ class Comparison:
         ask = rag.Ask(self.ws, self.prompt, k=self.settings.k, mode=self.settings.search_mode)
         frame, hits, scores = ask.retrieve([])
         run.search_query = frame.search_query
-        best = max(scores, default=0.0)
-        if best < rag.RELEVANCE_BAR:
+        self._lang = ask.lang
+        bar = rag.relevance_weights(ask.lang)[1]  # the same refusal bar as a document answer
+        if max(scores, default=0.0) < bar:
             run.refused = True
             return
-        relevant = [h for h, s in zip(hits, scores) if s >= rag.RELEVANCE_BAR * 0.8][: self.settings.k]
+        relevant = [h for h, s in zip(hits, scores) if s >= bar * 0.8][: self.settings.k]
         # Counted with one model-independent estimate, so the source list cannot depend on which model
         # happens to be first.
         counter = type("Counter", (), {"count_tokens": staticmethod(estimate_tokens)})()
@@ -320,9 +322,9 @@ class Comparison:
         tracked = track_peak and _reset_peak()
         try:
             if run.refused:
-                from engine import rag
+                from engine.phrases import phrase
 
-                column.text = column.raw_text = rag.REFUSAL
+                column.text = column.raw_text = phrase("refusal", self._lang)
                 column.status = "done"
                 column.checks = {"refused": True, "supported_share": 0.0}
                 yield Piece(column.position, column.text)
@@ -354,7 +356,11 @@ class Comparison:
         if self.reference is not None and column.status == "done":
             from engine.compare.agreement import agreement
 
-            column.checks.update(agreement(column.raw_text, self.reference, self.ws.encoder()))
+            try:
+                encoder = self.ws.encoder()
+            except QuarryError:  # no encoder provisioned: "contains" still says something
+                encoder = None
+            column.checks.update(agreement(column.raw_text, self.reference, encoder))
 
     def _check(self, column: Column) -> None:
         """Runs the citation check every document answer gets; records the share of supported sentences."""

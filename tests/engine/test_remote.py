@@ -165,3 +165,15 @@ def test_a_wrong_key_is_refused_by_the_server(llama_server, user_models, monkeyp
     model = _remote("loop-wrong", llama_server["url"], api_key_env="QUARRY_TEST_WRONG_KEY")
     with pytest.raises(RemoteError, match="HTTP 401"):
         list(model.stream_chat(MESSAGES, GenerationParams(max_tokens=4)))
+
+
+def test_chat_turns_can_use_a_remote_model(llama_server, user_models, tmp_path):
+    from engine.chat import Turn
+    from engine.workspace import Workspace
+
+    catalog.add_remote(llama_server["url"], "smollm2", "loop-chat", api_key_env=llama_server["key_env"])
+    with Workspace(tmp_path / "ws") as ws:
+        turn = Turn(ws, "Say hello.", model_id="loop-chat")
+        text = "".join(turn.stream(GenerationParams(max_tokens=8, temperature=0)))
+        assert text.strip() and turn.reply.stats.model == "loop-chat"
+        assert [m.role for m in ws.store.messages(turn.reply.chat_id)] == ["user", "assistant"]
