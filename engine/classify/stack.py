@@ -27,6 +27,3 @@ class Stack(Method):
 
     def scores(self, inputs: Sequence[str]) -> np.ndarray:
         return np.mean([part.scores(inputs) for part in self.parts], axis=0)
-
-    def attach(self, embed: Embedder) -> None:
-        self.parts[0].embed = embed
