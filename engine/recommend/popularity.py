@@ -55,8 +55,8 @@ class PopularInCategory(Popular):
         super().fit(data, catalog, cancelled)
         n_cat = len(self.category_names)
         codes = self.category_codes[data.item]
-        share = np.zeros((data.n_users, n_cat), np.float32)
-        np.add.at(share, (data.user, codes), 1.0)
+        flat = data.user.astype(np.int64) * n_cat + codes
+        share = np.bincount(flat, minlength=data.n_users * n_cat).reshape(data.n_users, n_cat).astype(np.float32)
         totals = share.sum(1, keepdims=True)
         self.share = share / np.clip(totals, 1, None)
 

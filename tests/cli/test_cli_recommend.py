@@ -26,6 +26,21 @@ def store_dir(tmp_path_factory, encoder):
     return root
 
 
+def test_demo_store_has_the_structure_of_a_shop(store_dir):
+    """≥ 300 items in English and Chinese, ≥ 1,000 users, ≥ 30,000 events over months, long-tailed."""
+    from engine.workspace import Workspace
+
+    with Workspace(store_dir) as ws:
+        db = ws.store.db
+        items, zh = db.execute("SELECT count(*), count(*) FILTER (regexp_matches(text, '[\u4e00-\u9fff]')) "
+                               "FROM rec_items").fetchone()
+        days = db.execute("SELECT date_diff('day', min(ts), max(ts)) FROM rec_interactions").fetchone()[0]
+        counts = [r[0] for r in db.execute("SELECT count(*) AS n FROM rec_interactions GROUP BY item_id "
+                                           "ORDER BY n DESC").fetchall()]
+    assert items >= 300 and zh == items and days >= 150
+    assert sum(counts[: len(counts) // 10]) > 0.3 * sum(counts)  # the top tenth of items takes > 30%
+
+
 @pytest.fixture
 def store_ws(store_dir, tmp_path):
     target = tmp_path / "ws"

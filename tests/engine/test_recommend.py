@@ -256,3 +256,14 @@ def test_top_n_rows_keeps_the_largest():
     m = sparse.csr_matrix(np.array([[0, 3, 1, 2], [5, 0, 0, 0]], dtype=np.float32))
     kept = top_n_rows(m, 2).toarray()
     assert kept.tolist() == [[0, 3, 0, 2], [5, 0, 0, 0]]
+
+
+def test_fit_job_reports_each_method(tiny):
+    from engine import jobs
+
+    seen = []
+    run = jobs.start(tiny, "recommend_fit", {"methods": ["popular", "sequence"]})
+    for progress in run:
+        seen.append(progress.message)
+    assert run.status == "done" and set(run.result) == {"popular", "sequence"}
+    assert seen[-1].startswith("fitted sequence in")

@@ -22,6 +22,7 @@ def rec_store_dir(tmp_path_factory, encoder):
     with Workspace(root) as ws:
         items, interactions = rec.demo_files()
         rec.import_data(ws, interactions, items)
+        rec.item_vectors(ws, rec.load_dataset(ws).catalog)  # cached under indexes/: copies skip encoding
     return root
 
 
