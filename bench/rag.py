@@ -23,7 +23,7 @@ from pathlib import Path
 from bare_llama import bare_generate
 from common import ROOT, print_table, write_json  # noqa: I001
 
-from engine import llm, locations, rag
+from engine import locations, pool, rag
 from engine.citations import SUPPORT_BAR, Source, SupportScorer
 from engine.evaluate import evaluate_answers, read_questions
 from engine.ingest import ingest_paths
@@ -40,7 +40,7 @@ SPEED_QUESTIONS = [
 
 def ask_ttft(ws, question: str, n_gen: int) -> tuple[dict, list[int]]:
     """Gives ask's wall TTFT (from the call) and decode speed, cold cache, and the prompt tokens it used."""
-    model = llm.get("smollm2-135m")
+    model = pool.get("smollm2-135m", slot="rag")
     model._forget_from(0)
     job = rag.Ask(ws, question)
     started = time.perf_counter()
@@ -55,7 +55,7 @@ def ask_ttft(ws, question: str, n_gen: int) -> tuple[dict, list[int]]:
 
 
 def speed(ws, rounds: int, n_gen: int) -> tuple[list[dict], dict]:
-    model = llm.get("smollm2-135m")
+    model = pool.get("smollm2-135m", slot="rag")
     rows = []
     for question in SPEED_QUESTIONS:
         ours, bare = [], []

@@ -98,12 +98,12 @@ class QuarryApp(App):
         if not self.warm_models:
             return
         try:
-            from engine import llm
+            from engine import pool
 
             searcher = self.workspace.searcher()
             from engine import rag
 
-            model = llm.get(self.settings.model)
+            model = pool.get(self.settings.model, slot="rag")
             rag.warm(model)
             rebuilt = f"; rebuilt {', '.join(searcher.rebuilt)} index" if searcher.rebuilt else ""
             self.post_message(ModelsWarm(f"{model.model_id} ready{rebuilt}"))
