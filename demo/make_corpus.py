@@ -247,6 +247,9 @@ def write_tables(out: Path) -> None:
     for sku, name, _cat, price, _ in PRODUCTS:
         ws.append([sku, name, price, round(price * 0.95, 2)])
     wb.save(str(out / "price-list.xlsx"))
+    import make_classify_data  # grows reviews and tickets past the hand-written rows; credit applications
+
+    make_classify_data.write(tables, REVIEWS_EN, REVIEWS_ZH, TICKETS)
 
 
 def main() -> None:
