@@ -4,6 +4,7 @@ path for a Chinese question over the demo workspace (no chat model is called for
 from __future__ import annotations
 
 import struct
+
 import pytest
 
 from engine import catalog, extractive
@@ -52,8 +53,10 @@ def test_citations_carry_file_page_and_span_and_the_answer_keeps_full_width_mark
     assert "，" in text and "," not in text  # ingest's NFKC made the comma ASCII; the answer restores it
 
 
-def test_a_question_the_passages_do_not_answer_gets_no_sentence():
-    assert extractive.extract("公司食堂几点开饭？", _sources(), "zh") == []
+def test_no_sentence_is_quoted_below_the_floor():
+    weights = extractive.Weights(floor=0.3)
+    assert extractive.extract("公司食堂几点开饭？", _sources(), "zh", weights=weights) == []
+    assert extractive.extract("书店的复购率提高了多少？", _sources(), "zh", weights=weights)
 
 
 def test_full_width_is_character_for_character():
