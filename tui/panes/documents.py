@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tui import actions
-from tui.messages import IngestFailed, IngestFinished, IngestProgressed, SearchFinished
-from tui.widgets.dialogs import ConfirmScreen
+from tui.messages import JobFailed, JobFinished, JobProgressed, SearchFinished
+from tui.widgets.dialogs import ChunkScreen, ConfirmScreen
+from tui.widgets.job_progress import JobProgress
+from tui.widgets.lists import KeyedDataTable
+from tui.widgets.path_input import PathInput
 
 SEARCH_DELAY = 0.25
 
@@ -27,29 +31,48 @@ def common_root(paths: list[str]) -> str:
     return root if len(paths) > 1 or root != paths[0] else os.path.dirname(root)
 
 
+def shorten_left(text: str, width: int) -> str:
+    """Gives text cut to `width` terminal cells from the left behind a …, keeping its end (a file name)."""
+    if cell_len(text) <= width:
+        return text
+    while text and cell_len(text) > width - 1:
+        text = text[1:]
+    return "…" + text
+
+
+def shorten_right(text: str, width: int) -> str:
+    """Gives text cut to `width` terminal cells, ending in … when cut."""
+    if cell_len(text) <= width:
+        return text
+    while text and cell_len(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
 class DocumentsPane(Vertical):
     BINDINGS = actions.bindings("documents")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._cancel = threading.Event()
-        self._ingesting = False
         self._search_timer = None
         self._hits: list = []
+        self._rows: dict[str, tuple] = {}  # library row key -> (name under the common root, ingested at, status)
         self.ingests = 0  # ingests finished or failed, for tests that wait on them
         self.files_reported = 0  # progress updates shown during the last ingest
+        self.stopped_ingest: int | None = None  # the newest ingest job that stopped before its end
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="add-row"):
-            yield Input(placeholder="Path of a file or folder to add (enter)", id="add-path")
-        with Horizontal(id="ingest-row"):
-            yield ProgressBar(id="ingest-bar", show_eta=True)
-            yield Static("", id="ingest-status")
-        yield Label("Library", classes="section")
-        yield DataTable(id="doc-table", cursor_type="row", zebra_stripes=True)
+            yield PathInput(placeholder="Path of a file or folder to add (tab completes, enter adds)",
+                            id="add-path")
+        yield JobProgress(id="ingest-progress")
+        yield Label("Library", classes="section", id="library-title")
+        yield KeyedDataTable(id="doc-table", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="Search your documents (hybrid: meaning + keywords)", id="doc-search")
         with Horizontal(id="search-row"):
-            yield DataTable(id="hit-table", cursor_type="row")
+            with Vertical(id="hit-side"):
+                yield Label("Hits · enter opens · del removes", classes="section", id="hit-count")
+                yield KeyedDataTable(id="hit-table", cursor_type="row")
             with VerticalScroll(id="hit-preview-box"):
                 yield Static("", id="hit-preview")
 
@@ -58,7 +81,6 @@ class DocumentsPane(Vertical):
         table.add_columns("File", "Type", "Pages", "Chunks", "Ingested", "Status")
         hits = self.query_one("#hit-table", DataTable)
         hits.add_columns("#", "Score", "File", "Page")
-        self.query_one("#ingest-row").display = False
 
     @property
     def workspace(self):
@@ -66,18 +88,84 @@ class DocumentsPane(Vertical):
 
     def workspace_ready(self) -> None:
         self.refresh_library()
+        self._offer_resume()
+
+    def _offer_resume(self) -> None:
+        """Says when an ingest stopped before its end (a crash, a kill, a cancel) and how to resume it."""
+        from engine import jobs
+
+        stopped = [r for r in jobs.unfinished(self.workspace) if r.kind == "ingest"]
+        self.stopped_ingest = stopped[0].id if stopped else None
+        if stopped:
+            done = f"{stopped[0].done}/{stopped[0].total}" if stopped[0].total else str(stopped[0].done)
+            key = actions.key_label(self.app.settings.keys.get("documents.resume", "ctrl+r"))
+            self.notify(f"An ingest stopped before its end ({done} files); {key} in Documents resumes it",
+                        timeout=10, markup=False)
+
+    def action_resume_ingest(self) -> None:
+        from engine import jobs
+
+        if self.stopped_ingest is None:
+            self.notify("No stopped ingest to resume", severity="warning")
+            return
+        workspace, job_id = self.workspace, self.stopped_ingest
+        started = self.query_one(JobProgress).start(lambda cancel: jobs.resume(workspace, job_id, cancel),
+                                                    f"Resuming ingest job {job_id} …", kind="ingest")
+        if started is None:
+            self.notify("An ingest is already running (esc cancels it)", severity="warning")
+        else:
+            self.files_reported = 0
 
     def refresh_library(self) -> None:
         docs = self.workspace.store.documents()
         root = common_root([d.path for d in docs])
         table = self.query_one("#doc-table", DataTable)
         table.clear()
+        self._rows = {}
         for d in docs:
             name = os.path.relpath(d.path, root) if root else d.path
-            when = d.ingested_at.strftime("%Y-%m-%d %H:%M") if d.ingested_at else "-"
             status = d.status if d.status == "ready" else f"failed: {(d.error or '')[len(d.path) + 2:][:40]}"
-            table.add_row(name, d.doctype, str(d.pages or "-"), str(d.chunks), when, status, key=str(d.id))
-        self.query_one("#doc-table", DataTable).border_title = f"{len(docs)} documents"
+            self._rows[str(d.id)] = (name, d.ingested_at, status)
+            table.add_row(Text(name), d.doctype, str(d.pages or "-"), str(d.chunks), "-", Text(status),
+                          key=str(d.id))
+        self.query_one("#library-title", Label).update(f"Library · {len(docs)} document{'s' * (len(docs) != 1)}")
+        self._fit_library()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_library)
+
+    def _fit_library(self) -> None:
+        """Fits the library's columns to the pane's width so every column stays on screen: on a narrow
+        terminal the date drops its year and a long status is cut; the File column takes what is left,
+        a long name keeping its end (the file name) behind a leading …."""
+        table = self.query_one("#doc-table", DataTable)
+        columns = list(table.columns.values())
+        available = table.scrollable_content_region.width
+        if len(columns) < 6 or not available:
+            return
+        narrow = available < 100
+        when_format = "%m-%d %H:%M" if narrow else "%Y-%m-%d %H:%M"
+        status_cap = 8 if available < 70 else 14 if narrow else 40
+        longest = {"name": 4, "status": 6}
+        for name, _, status in self._rows.values():
+            longest["name"] = max(longest["name"], cell_len(name))
+            longest["status"] = max(longest["status"], min(cell_len(status), status_cap))
+        pad = 2 * table.cell_padding
+        when_width = 11 if narrow else 16
+        others = sum(c.get_render_width(table) for c in columns[1:4]) + when_width + longest["status"] + 3 * pad
+        file_width = max(8, min(longest["name"], available - others))
+        widths = {0: file_width, 4: when_width, 5: longest["status"]}
+        for index, width in widths.items():
+            columns[index].auto_width = False
+            columns[index].width = width
+        for key, (name, when, status) in self._rows.items():
+            if key not in table.rows:
+                continue
+            table.update_cell(key, columns[0].key, Text(shorten_left(name, file_width)))
+            table.update_cell(key, columns[4].key, when.strftime(when_format) if when else "-")
+            table.update_cell(key, columns[5].key, Text(shorten_right(status, longest["status"])),
+                              update_width=True)
+        table.refresh()
 
     # -- adding -------------------------------------------------------------------------------
     def action_focus_add(self) -> None:
@@ -95,86 +183,95 @@ class DocumentsPane(Vertical):
         if not path.exists():
             self.notify(f"{path}: no such file or folder", severity="error")
             return
-        if self._ingesting:
-            self.notify("An ingest is already running (esc cancels it)", severity="warning")
-            return
-        self._ingesting = True
-        self.files_reported = 0
-        self._cancel.clear()
-        row = self.query_one("#ingest-row")
-        row.display = True
-        self.query_one("#ingest-bar", ProgressBar).update(total=None, progress=0)
-        self.query_one("#ingest-status", Static).update(f"Reading {path} …")
         self.ingest(path)
 
-    @work(thread=True, exclusive=True, group="ingest", exit_on_error=False)
     def ingest(self, path: Path) -> None:
-        from engine.errors import QuarryError
-        from engine.ingest import IngestSummary, ingest_paths
+        """Runs an ingest job (engine.jobs) in the one worker pattern; its bar shows until it ends."""
+        from engine.ingest import start_ingest
 
-        summary = IngestSummary()
-        try:
-            for event in ingest_paths(self.workspace, [path], cancel=self._cancel.is_set, summary=summary):
-                self.post_message(IngestProgressed(event))
-        except QuarryError as exc:
-            self.post_message(IngestFailed(str(exc)))
+        workspace = self.workspace
+        started = self.query_one(JobProgress).start(
+            lambda cancel: start_ingest(workspace, [path], cancel=cancel), f"Reading {path} …", kind="ingest")
+        if started is None:
+            self.notify("An ingest is already running (esc cancels it)", severity="warning")
+        else:
+            self.files_reported = 0
+
+    @on(JobProgressed)
+    def progressed(self, message: JobProgressed) -> None:
+        if message.kind != "ingest":
             return
-        self.post_message(IngestFinished(summary, self._cancel.is_set()))
-
-    @on(IngestProgressed)
-    def progressed(self, message: IngestProgressed) -> None:
-        event = message.event
-        bar = self.query_one("#ingest-bar", ProgressBar)
-        if event.kind == "start":
-            bar.update(total=max(event.files_total, 1), progress=0)
-        elif event.kind in ("ingested", "skipped", "failed"):
+        event = message.progress.data.get("event")
+        if event in ("ingested", "skipped", "failed"):
             self.files_reported += 1
-            bar.update(progress=event.files_done)
-            self.query_one("#ingest-status", Static).update(
-                f"{event.files_done}/{event.files_total} files · {event.chunks_total} chunks · "
-                f"{event.chunks_per_s:.0f} chunks/s · {Path(event.path).name} (esc cancels)")
-        if event.kind == "failed":
-            self.notify(event.message, severity="error", timeout=6)
-        for warning in event.warnings:
-            self.notify(warning, severity="warning", timeout=6)
+        if event == "failed":
+            self.notify(message.progress.data["error"], severity="error", timeout=6, markup=False)
 
-    @on(IngestFinished)
-    def ingest_finished(self, message: IngestFinished) -> None:
-        self._ingesting = False
+    @on(JobFinished)
+    def ingest_finished(self, message: JobFinished) -> None:
+        if message.kind != "ingest":
+            return
         self.ingests += 1
-        self.query_one("#ingest-row").display = False
         self.refresh_library()
-        line = message.summary.line()
-        self.notify(("Cancelled: " if message.cancelled else "") + line, timeout=6)
+        self.stopped_ingest = message.job_id if message.cancelled else None
+        line = message.result.line() if message.result is not None else "nothing ingested"
+        self.notify(("Cancelled: " if message.cancelled else "") + line, timeout=6, markup=False)
 
-    @on(IngestFailed)
-    def ingest_failed(self, message: IngestFailed) -> None:
-        self._ingesting = False
-        self.ingests += 1
-        self.query_one("#ingest-row").display = False
-        self.notify(message.error, severity="error", timeout=8)
+    @on(JobFailed)
+    def ingest_failed(self, message: JobFailed) -> None:
+        if message.kind != "ingest":
+            return
+        self.ingests += 1  # JobProgress already showed the error; what was committed is listed
+        self.refresh_library()
 
     def action_cancel_ingest(self) -> None:
-        if self._ingesting:
-            self._cancel.set()
-            self.query_one("#ingest-status", Static).update("Cancelling after the current file …")
+        self.query_one(JobProgress).cancel("Cancelling after the current file …")
 
     def action_remove_document(self) -> None:
-        table = self.query_one("#doc-table", DataTable)
-        if not table.row_count:
+        """Removes the highlighted document: the library's row, or the search hit's document when the
+        hits have focus."""
+        if self.workspace is None:
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        name = table.get_row(key)[0]
+        hits = self.query_one("#hit-table", DataTable)
+        if hits.has_focus:
+            if not self._hits or hits.cursor_row >= len(self._hits):
+                return
+            path = self._hits[hits.cursor_row].path
+            doc = next((d for d in self.workspace.store.documents() if d.path == path), None)
+            if doc is None:
+                self.notify(f"{path} is no longer in the library", severity="warning")
+                return
+            key, name = str(doc.id), path.rsplit("/", 1)[-1]
+        else:
+            table = self.query_one("#doc-table", DataTable)
+            if not table.row_count:
+                return
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            name = str(table.get_row(key)[0])
 
         def done(yes: bool | None) -> None:
             if yes:
-                from engine.ingest import remove_document
-
-                chunks = remove_document(self.workspace, int(key))
-                self.refresh_library()
-                self.notify(f"Removed {name} ({chunks} chunks)")
+                self.remove(int(key), name)
 
         self.app.push_screen(ConfirmScreen(f"Remove {name} from the library?"), done)
+
+    @work(thread=True, group="remove", exit_on_error=False)
+    def remove(self, document_id: int, name: str) -> None:
+        """Removes a document off the UI thread: the commit waits for the writer lock, then the
+        index checkpoint writes files."""
+        from engine.errors import QuarryError
+        from engine.ingest import remove_document
+
+        try:
+            chunks = remove_document(self.workspace, document_id)
+        except QuarryError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._removed, name, chunks)
+
+    def _removed(self, name: str, chunks: int) -> None:
+        self.refresh_library()
+        self.notify(f"Removed {name} ({chunks} chunks)", markup=False)
 
     # -- search -------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
@@ -197,7 +294,7 @@ class DocumentsPane(Vertical):
             settings = self.app.settings
             hits = self.workspace.searcher().search(text, 10, settings.search_mode).hits
         except QuarryError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.post_message(SearchFinished(text, hits, (time.perf_counter() - started) * 1000))
 
@@ -207,9 +304,19 @@ class DocumentsPane(Vertical):
         table = self.query_one("#hit-table", DataTable)
         table.clear()
         for h in message.hits:
-            table.add_row(str(h.rank), f"{h.score:.4f}", h.path.rsplit("/", 1)[-1], str(h.page or "-"))
-        table.border_title = f"{len(message.hits)} hits · {message.elapsed_ms:.0f} ms"
+            table.add_row(str(h.rank), f"{h.score:.4f}", Text(h.path.rsplit("/", 1)[-1]), str(h.page or "-"))
+        n = len(message.hits)
+        self.query_one("#hit-count", Label).update(
+            f"{n} hit{'s' * (n != 1)} · {message.elapsed_ms:.0f} ms · enter opens · del removes")
         self._preview(0)
+
+    @on(DataTable.RowSelected, "#hit-table")
+    def open_hit(self, event: DataTable.RowSelected) -> None:
+        """Opens the selected hit's passage with its file, page and heading."""
+        if event.cursor_row >= len(self._hits):
+            return
+        h = self._hits[event.cursor_row]
+        self.app.push_screen(ChunkScreen(h.path, h.page, h.heading, h.text, None))
 
     @on(DataTable.RowHighlighted, "#hit-table")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -222,4 +329,7 @@ class DocumentsPane(Vertical):
             return
         h = self._hits[index]
         where = h.path + (f" — page {h.page}" if h.page else "")
-        preview.update(f"[b]{where}[/b]\n\n{h.text}")
+        body = Text(where, style="bold")
+        body.append("\n\n")
+        body.append(h.text, style="")
+        preview.update(body)
