@@ -29,6 +29,8 @@ models: $(STAMP)
 
 demo: setup
 	$(PY) -m tui ingest --workspace $(DEMO) demo/docs
+	$(PY) -m tui labels demo --workspace $(DEMO)
+	$(PY) -m tui recommend import --workspace $(DEMO) --demo
 
 run: demo
 	$(PY) -m tui --workspace $(DEMO)
