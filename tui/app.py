@@ -26,6 +26,8 @@ class QuarryCommands(Provider):
         matcher = self.matcher(query)
         app = self.app
         for action in actions.ACTIONS:
+            if not action.palette:
+                continue
             key = actions.key_label(app.settings.keys.get(action.id, action.key))
             label = f"{action.description} ({key})"
             score = matcher.match(label)
@@ -115,6 +117,7 @@ class QuarryApp(App):
         self.sub_title = f"{self.workspace.root.name} · {self.settings.model}"
         self.query_one(ChatPane).workspace_ready()
         self.query_one(DocumentsPane).workspace_ready()
+        self.query_one(RecommendPane).workspace_ready()
 
     @on(WorkspaceFailed)
     def workspace_failed(self, message: WorkspaceFailed) -> None:
@@ -131,6 +134,11 @@ class QuarryApp(App):
             error = event.worker.error
             self.notify(str(error).splitlines()[0] if str(error) else type(error).__name__,
                         title="Error", severity="error", timeout=10)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Shows a toast. Its text is always literal: file names, titles and errors are never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_unmount(self) -> None:
         if self.workspace is not None:
@@ -152,20 +160,22 @@ class QuarryApp(App):
         if action.scope == "app":
             await self.run_action(action.action)
             return
-        self.action_show_pane(action.scope)
-        await self.run_action(action.action, self.query_one(f"#{action.scope}-pane"))
+        pane = actions.PANE_OF_SCOPE.get(action.scope, action.scope)
+        self.action_show_pane(pane)
+        await self.run_action(action.action, self.query_one(f"#{pane}-pane"))
 
     def action_help(self) -> None:
         from tui.widgets.dialogs import HelpScreen
 
         rows = [(a.scope, actions.key_label(self.settings.keys.get(a.id, a.key)), a.description)
-                for a in actions.ACTIONS]
+                for a in actions.ACTIONS if a.in_help]
         self.push_screen(HelpScreen(rows))
 
     def action_toggle_theme(self) -> None:
         from engine import settings
 
-        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        dark = self.available_themes[self.theme].dark if self.theme in self.available_themes else True
+        self.theme = "textual-light" if dark else "textual-dark"
         self.settings.theme = self.theme
         settings.save(self.settings)
 

@@ -101,10 +101,10 @@ async def test_citations_unsupported_and_nearest_passages_are_literal(demo_works
     hit = demo_workspace.searcher().search("return window for opened electronics", 1).hits[0]
     chat = store.create_chat("What does [/note] mean?", "smollm2-135m", mode="docs")
     store.add_message(chat, "user", "What does [/note] mean?")
-    citation = {"number": 1, "chunk_id": hit.chunk_id, "path": "/docs/[/terms].pdf", "page": 2,
+    citation = {"number": 1, "chunk_id": hit.chunk_id, "path": "/docs/[b]terms.pdf", "page": 2,
                 "span": [0, 5], "span_text": "See [/terms] here.", "support": 0.9}
     record = {"citations": [citation], "unsupported": ["It means [/x] always"], "refused": True,
-              "nearest": [{"chunk_id": hit.chunk_id, "path": "/docs/[/b].md", "page": None,
+              "nearest": [{"chunk_id": hit.chunk_id, "path": "/docs/[i]b.md", "page": None,
                            "text": "What does [/note] mean? See [/terms] here."}]}
     store.add_message(chat, "assistant", "See [/terms] here [1]. It means [/x] always ⚠.", {}, record)
     app = app_on(demo_workspace, warm_models=False)
@@ -114,6 +114,6 @@ async def test_citations_unsupported_and_nearest_passages_are_literal(demo_works
         box = [b for b in app.query(MessageBox) if b.role == "assistant"][-1]
         first, nearest = box.query(CitationList)
         assert isinstance(first.get_option_at_index(0).prompt, Text)
-        assert "[1] [/terms].pdf, p.2 — “See [/terms] here.”" in str(first.get_option_at_index(0).prompt)
-        assert "[/b].md" in str(nearest.get_option_at_index(0).prompt)
+        assert "[1] [b]terms.pdf, p.2 — “See [/terms] here.”" in str(first.get_option_at_index(0).prompt)
+        assert "[i]b.md" in str(nearest.get_option_at_index(0).prompt)
         assert "It means [/x] always" in rendered(box.query_one(".unsupported"))

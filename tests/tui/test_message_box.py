@@ -12,8 +12,8 @@ def test_snippet_drops_a_repeated_heading_and_cuts_at_a_word():
 
 
 def test_citation_label_is_literal_text():
-    label = citation_label({"number": 2, "path": "/d/[/x].pdf", "page": 3, "span_text": "See [/terms] here."})
-    assert label.plain == "[2] [/x].pdf, p.3 — “See [/terms] here.”"
+    label = citation_label({"number": 2, "path": "/d/[b]x.pdf", "page": 3, "span_text": "See [/terms] here."})
+    assert label.plain == "[2] [b]x.pdf, p.3 — “See [/terms] here.”"
 
 
 def test_unsupported_line_names_only_sentences_the_user_sees():
