@@ -39,12 +39,14 @@ def emit_json(data) -> None:
 
 
 def open_workspace(path: Path | None):
-    """Opens the command's --workspace, else the one given before the command (`quarry -w DIR ask`)."""
+    """Opens the command's --workspace, else the nearest one given before it (`quarry recommend -w DIR eval`,
+    `quarry -w DIR ask`)."""
     from engine.workspace import Workspace
 
-    if path is None:
-        ctx = click.get_current_context(silent=True)
-        path = (ctx.find_root().obj or {}).get("workspace") if ctx else None
+    ctx = click.get_current_context(silent=True)
+    while path is None and ctx is not None:
+        path = ctx.params.get("workspace")
+        ctx = ctx.parent
     return Workspace(path)
 
 

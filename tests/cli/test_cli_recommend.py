@@ -107,6 +107,14 @@ def test_eval_on_files_with_a_mapping(tmp_path, store_dir):
     assert json.loads(result.stdout)["users"] == 30
     bad = run("recommend", "eval", "--interactions", log, "--user-col", "nobody", "-w", tmp_path / "ws")
     assert bad.exit_code == 1 and "no column 'nobody' for --user-col; its columns are: who, what, when" in bad.output
+    # -w given on the group reaches its commands
+    imported = run("recommend", "-w", tmp_path / "ws2", "import", "--interactions", log, "--user-col", "who",
+                   "--item-col", "what", "--time-col", "when")
+    assert imported.exit_code == 0, imported.output
+    from engine.workspace import Workspace
+
+    with Workspace(tmp_path / "ws2") as ws:
+        assert ws.store.rec_counts()[2] == 150
 
 
 def test_help_has_examples():
