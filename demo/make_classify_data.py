@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 TABLES = Path(__file__).parent / "docs" / "tables"
+CREDIT_FILE = Path(__file__).parent / "classify" / "credit-applications.csv"
 REVIEW_ROWS = 640
 TICKET_ROWS = 450
 CREDIT_ROWS = 2000
@@ -188,7 +189,7 @@ def _credit(rng: random.Random, n: int) -> list[list]:
 
 
 def write(tables: Path = TABLES, reviews_en=(), reviews_zh=(), tickets: dict | None = None) -> None:
-    """Writes reviews.csv, support-tickets.csv and credit-applications.csv; hand-written rows come first."""
+    """Writes reviews.csv, support-tickets.csv and demo/classify/credit-applications.csv; hand-written rows first."""
     rng = random.Random(16)
     tables.mkdir(parents=True, exist_ok=True)
     rows = [(s, "en", t, lab) for s, t, lab in reviews_en] + [(s, "zh", t, lab) for s, t, lab in reviews_zh]
@@ -219,7 +220,9 @@ def write(tables: Path = TABLES, reviews_en=(), reviews_zh=(), tickets: dict | N
         w.writerow(["ticket_id", "text", "intent"])
         for i, (text, intent) in enumerate(ticket_rows, start=1):
             w.writerow([f"T{i:04d}", text, intent])
-    with (tables / "credit-applications.csv").open("w", newline="", encoding="utf-8") as fh:
+    # Credit rows are numbers, not documents: they live beside the corpus, not in it (no chunks to embed).
+    CREDIT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with CREDIT_FILE.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["application_id", "age", "income", "debt_ratio", "employment_years", "past_defaults", "region",
                     "loan_amount", "outcome"])

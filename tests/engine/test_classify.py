@@ -17,6 +17,7 @@ from engine.workspace import Workspace
 from tests.conftest import quarry_env, require_models
 
 TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
+CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def ws(tmp_path_factory):
     workspace = Workspace(root)
     sets.import_examples(workspace, "reviews", "sentiment", file=TABLES / "reviews.csv", text_column="text")
     sets.import_examples(workspace, "tickets", "intent", file=TABLES / "support-tickets.csv", text_column="text")
-    sets.import_examples(workspace, "credit", "outcome", file=TABLES / "credit-applications.csv", features=["*"])
+    sets.import_examples(workspace, "credit", "outcome", file=CREDIT, features=["*"])
     yield workspace
     workspace.close()
 
@@ -39,7 +40,7 @@ def test_demo_tables_are_big_and_varied_enough():
     tickets = list(csv.DictReader((TABLES / "support-tickets.csv").open(encoding="utf-8")))
     assert len(tickets) >= 400 and len({t["intent"] for t in tickets}) >= 8
     assert len({t["text"] for t in tickets}) > 0.9 * len(tickets)
-    credit = list(csv.DictReader((TABLES / "credit-applications.csv").open(encoding="utf-8")))
+    credit = list(csv.DictReader((CREDIT).open(encoding="utf-8")))
     assert len(credit) >= 2000 and 0.05 < sum(r["outcome"] == "default" for r in credit) / len(credit) < 0.5
 
 

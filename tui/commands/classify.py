@@ -10,10 +10,11 @@ import click
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
 
 METHOD_CHOICES = ["auto", "zero-shot", "embedding", "lexical", "stack", "llm", "tabular"]
-DEMO_SETS = [  # (set, table, text column, features, label column)
+DEMO_CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
+DEMO_SETS = [  # (set, ingested table or a demo file, text column, features, label column)
     ("reviews", "t_reviews", "text", None, "sentiment"),
     ("tickets", "t_support_tickets", "text", None, "intent"),
-    ("credit", "t_credit_applications", None,
+    ("credit", DEMO_CREDIT, None,
      ["age", "income", "debt_ratio", "employment_years", "past_defaults", "region", "loan_amount"], "outcome"),
 ]
 
@@ -202,10 +203,15 @@ def labels_demo(workspace: Path | None) -> None:
             if ws.store.label_set(name) is not None:
                 click.echo(f"label set '{name}' exists")
                 continue
-            if not ws.store.table_exists(table):
+            file = table if isinstance(table, Path) else None
+            if file is None and not ws.store.table_exists(table):
                 click.echo(f"skipped '{name}': no table {table} (ingest demo/docs first)", err=True)
                 continue
-            found, added = sets.import_examples(ws, name, label_column, table, None, text_column, features)
+            if file is not None and not file.exists():
+                click.echo(f"skipped '{name}': no file {file}", err=True)
+                continue
+            found, added = sets.import_examples(ws, name, label_column, None if file else table, file,
+                                                text_column, features)
             click.echo(f"label set '{name}': {added} examples, labels {', '.join(found.labels)}")
 
 
