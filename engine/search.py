@@ -17,6 +17,7 @@ from engine.keyword import KeywordIndex
 
 MODES = ("vector", "keyword", "hybrid")
 CANDIDATES = 50
+MAX_K = 1000  # most hits one search gives (a huge k aborts inside FAISS)
 OVERFETCH = 4  # a filtered search fetches this many times the hits it needs, then 4x deeper each round
 MAX_FETCH = 3200  # past this, a filter is selective: search within its (few) matching ids instead
 RRF_K = 60
@@ -238,6 +239,8 @@ class Searcher:
         query = query.strip()
         if not query:
             raise SearchError("empty query; type some words to search for")
+        if not 1 <= k <= MAX_K:
+            raise SearchError(f"k = {k}: ask for between 1 and {MAX_K} hits")
         timings: dict[str, float] = {}
         filters = filters if filters and filters.active() else None
         depth = max(CANDIDATES, k)
