@@ -260,8 +260,21 @@ class LabelsSQL:
 
     def commit_batch(self, output: str, rows: list[tuple]) -> None:
         """Commits (row_id, text, label, confidence, runner_up, method, attempt) rows in one transaction."""
+        # Through Arrow: DuckDB's executemany runs a statement per row (measured on the busy 2-core box:
+        # 49 s for 512 rows, a multi-row VALUES insert 8.7 s, this 0.02 s).
+        import pyarrow as pa
+
+        columns = list(zip(*rows)) if rows else [[]] * 7
+        types = [pa.int64(), pa.string(), pa.string(), pa.float64(), pa.string(), pa.string(), pa.int32()]
+        names = ["row_id", "text", "label", "confidence", "runner_up", "method", "attempt"]
+        table = pa.table({n: pa.array(list(c), t) for n, c, t in zip(names, columns, types)})
+        view = f"_rows_{output}"
         with self.writing():
-            self.db.executemany(f"INSERT INTO {quote_ident(output)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.register(view, table)
+            try:
+                self.db.execute(f"INSERT INTO {quote_ident(output)} SELECT * FROM {quote_ident(view)}")
+            finally:
+                self.db.unregister(view)
 
     def drop_table(self, name: str) -> None:
         with self.writing():
