@@ -86,7 +86,7 @@ def docs(remove_id: int | None, workspace: Path | None, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--k", "k", type=int, default=5, show_default=True, help="How many hits.")
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many hits (1-1000).")
 @click.option("--mode", type=click.Choice(["vector", "keyword", "hybrid"]), default="hybrid", show_default=True)
 @click.option("--type", "doctype", help="Only documents of this type (pdf, md, csv, ...).")
 @click.option("--path", "path_glob", help="Only documents whose path matches this glob, e.g. '*policies*'.")
@@ -200,7 +200,7 @@ def eval() -> None:  # noqa: A001  (the command is called eval)
 
 @eval.command("retrieval")
 @click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--k", "k", type=int, default=5, show_default=True)
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True)
 @workspace_option
 @json_option
 def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: bool) -> None:
@@ -226,27 +226,33 @@ def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: boo
 @click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
 @click.option("--max-tokens", type=int, default=128, show_default=True)
+@click.option("--extractive/--generated", default=None,
+              help="Force quoted or generated answers (default: as `quarry ask` answers each question).")
 @workspace_option
 @json_option
-def eval_answers(questions: Path, model_id: str | None, max_tokens: int, workspace: Path | None,
-                 as_json: bool) -> None:
-    """Answer accuracy with citations, and refusal rate on questions that have no answer.
+def eval_answers(questions: Path, model_id: str | None, max_tokens: int, extractive: bool | None,
+                 workspace: Path | None, as_json: bool) -> None:
+    """Answer accuracy with citations, and refusal rates, per language and over all questions.
 
     \b
     Example:
-      quarry eval answers bench/questions.jsonl --json
+      quarry eval answers bench/questions_zh.jsonl --json
     """
     from engine.evaluate import evaluate_answers, read_questions
 
     items = read_questions(questions)
     with open_workspace(workspace) as ws:
         report = evaluate_answers(ws, items, model_id, max_tokens,
-                                  progress=lambda i, n: click.echo(f"\r{i}/{n}", nl=False, err=True))
+                                  progress=lambda i, n: click.echo(f"\r{i}/{n}", nl=False, err=True),
+                                  extractive=extractive)
     click.echo("", err=True)
     if as_json:
         emit_json(report)
         return
-    for key in ("answered_correctly", "cites_expected_file", "citation_precision",
-                "refusal_rate_unanswerable", "false_refusal_rate"):
-        value = report[key]
-        click.echo(f"{key:28} {'-' if value is None else f'{value:.3f}'}")
+    columns = {"all": report, **report["by_lang"]}
+    click.echo(f"{'':28}" + "".join(f"{lang:>8}" for lang in columns))
+    for key in ("n", "contains_answer", "answered_correctly", "cites_expected_file", "citation_precision",
+                "refusal_rate_unanswerable", "false_refusal_rate", "median_chars"):
+        cells = [c[key] for c in columns.values()]
+        click.echo(f"{key:28}" + "".join(f"{'-' if v is None else v if isinstance(v, int) else f'{v:.3f}':>8}"
+                                         for v in cells))

@@ -76,7 +76,8 @@ def models_list(as_json: bool) -> None:
         emit_json([{"id": s.entry.id, "kind": s.entry.kind, "format": s.entry.format,
                     "status": s.state, "size_bytes": s.size_bytes, "source": s.entry.source,
                     "path": str(s.entry.model_path), "license": s.entry.license,
-                    "default_for": s.default_for, "detail": s.detail} for s in rows])
+                    "default_for": s.default_for, "detail": s.detail,
+                    "languages": list(s.entry.languages)} for s in rows])
         return
     click.echo(f"{'ID':16} {'KIND':8} {'FORMAT':6} {'STATUS':8} {'SIZE':>9}  TITLE")
     for s in rows:
@@ -112,17 +113,20 @@ def models_pull(model_ids: tuple[str, ...], force: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--id", "model_id", help="Id to give it (default: the file name).")
 @click.option("--kind", type=click.Choice(["llm", "encoder"]), help="Default: llm for GGUF, encoder for ONNX.")
-def models_add(path: Path, model_id: str | None, kind: str | None) -> None:
+@click.option("--lang", "languages", default="en", show_default=True,
+              help="Languages the model reads, comma-separated (en, zh); others get extractive answers.")
+def models_add(path: Path, model_id: str | None, kind: str | None, languages: str) -> None:
     """Register a GGUF or ONNX model file you already have.
 
     \b
     Example:
-      quarry models add ~/models/qwen2.5-0.5b-instruct-q4_k_m.gguf --id qwen-0.5b
+      quarry models add ~/models/qwen2.5-0.5b-instruct-q4_k_m.gguf --id qwen-0.5b --lang zh,en
     """
     from engine import catalog
 
-    entry = catalog.add(path, model_id, kind)
-    click.echo(f"{entry.id}: registered {entry.format} {entry.kind} at {entry.path}")
+    entry = catalog.add(path, model_id, kind, languages)
+    click.echo(f"{entry.id}: registered {entry.format} {entry.kind} at {entry.path} "
+               f"(reads {', '.join(entry.languages)})")
 
 
 __all__ = ["init", "locate", "models", "workspace_option"]

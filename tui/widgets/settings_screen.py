@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -27,7 +28,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
             yield Label("Settings", classes="title")
             with Grid(id="settings-grid"):
                 yield Label("Chat model")
-                yield Select([(m, m) for m in self.models], value=c.model if c.model in self.models
+                yield Select([(Text(m), m) for m in self.models], value=c.model if c.model in self.models
                              else self.models[0], allow_blank=False, id="set-model")
                 yield Label("Temperature (0 = greedy)")
                 yield Input(str(c.temperature), id="set-temperature", type="number")
@@ -38,6 +39,10 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 yield Label("Search mode")
                 yield Select([(m, m) for m in ("hybrid", "vector", "keyword")], value=c.search_mode,
                              allow_blank=False, id="set-mode")
+                yield Label("Document answers")
+                yield Select([("the model's words (quotes when it does not read the language)", False),
+                              ("always the documents' own sentences, quoted", True)],
+                             value=bool(getattr(c, "extractive", False)), allow_blank=False, id="set-extractive")
                 yield Label("Theme")
                 yield Select([(t, t) for t in THEMES], value=c.theme if c.theme in THEMES else THEMES[0],
                              allow_blank=False, id="set-theme")
@@ -57,7 +62,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 max_tokens=int(self.query_one("#set-max-tokens", Input).value),
                 top_k_sources=int(self.query_one("#set-top-k", Input).value),
                 search_mode=str(self.query_one("#set-mode", Select).value),
-                theme=str(self.query_one("#set-theme", Select).value))
+                theme=str(self.query_one("#set-theme", Select).value),
+                extractive=bool(self.query_one("#set-extractive", Select).value))
         except ValueError:
             self.query_one("#settings-error", Label).update("Temperature, max tokens and sources must be numbers")
             return
