@@ -129,12 +129,22 @@ class LLMMethod(Method):
         keep = model._reuse_prefix(tokens)
         model._decode(tokens[keep:])
         node, mass = self._root, 1.0
+        pending: list[int] = []  # label tokens taken without a choice, decoded only when logits are needed
         while True:
             candidates = list(node.children)
             if node.terminal is not None:
                 if not candidates:
                     break
                 candidates.append(eos)
+            elif len(candidates) == 1:  # one way on: its probability is 1, no logits (no decode) needed
+                token = candidates[0]
+                lib.llama_sampler_accept(grammar, token)
+                pending.append(token)
+                node = node.children[token]
+                continue
+            if pending:
+                model._decode(pending)
+                pending = []
             logits = np.ctypeslib.as_array(lib.llama_get_logits_ith(model._ctx, -1),
                                            shape=(lib.llama_vocab_n_tokens(model._vocab),))
             data = np.zeros(len(candidates), dtype=_TOKEN_DATA)
@@ -163,8 +173,7 @@ class LLMMethod(Method):
                 break
             lib.llama_sampler_accept(grammar, token)
             node = node.children[token]
-            if node.children or node.terminal is None:
-                model._decode([token])
+            pending.append(token)
         chosen = node.terminal
         probs[chosen] = mass
         total = probs.sum()
