@@ -328,7 +328,8 @@ def load_xlsx(path: Path) -> Loaded:
 
 def record_text(columns: list[str], values) -> str:
     """Gives one table row as 'column: value' text, the form records are searched in."""
-    pairs = ((c, str(v).replace("\x00", "")) for c, v in zip(columns, values) if v is not None)
+    # A NUL stands between words (padding, a field separator): a space keeps both words findable.
+    pairs = ((c, str(v).replace("\x00", " ")) for c, v in zip(columns, values) if v is not None)
     return "; ".join(f"{c}: {v}" for c, v in pairs if v.strip())
 
 
