@@ -13,9 +13,9 @@ from textual.worker import Worker, WorkerState
 from tui import actions
 from tui.messages import ModelsWarm, WorkspaceFailed, WorkspaceReady
 from tui.panes.chat import ChatPane
-from tui.panes.documents import DocumentsPane
 from tui.panes.classify import ClassifyPane
 from tui.panes.compare import ComparePane
+from tui.panes.documents import DocumentsPane
 from tui.panes.recommend import RecommendPane
 
 
