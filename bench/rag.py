@@ -4,9 +4,12 @@
 - TTFT of a follow-up question whose system prompt and sources are already in the KV cache;
 - refusal-bar calibration over the retrieval bench's answerable and unanswerable questions;
 - citation precision, answer accuracy and refusal rate over the same questions;
-- support-check accuracy on planted sentences (true, number changed, from another document).
+- support-check accuracy on planted sentences (true, number changed, from another document);
+- answers per language (English bench/questions.jsonl, Chinese bench/questions_zh.jsonl over the demo
+  and, when ../shared/data/seeds-zh is there, the seed articles) on the report half of each set;
+  `--fit` fits the per-language refusal bar and extractive weights on the other half.
 
-Usage: python bench/rag.py [--rounds 3] [--questions N]
+Usage: python bench/rag.py [--rounds 3] [--questions N] [--answers-only] [--fit]
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from common import ROOT, print_table, write_json  # noqa: I001
 
 from engine import locations, pool, rag
 from engine.citations import SUPPORT_BAR, Source, SupportScorer
-from engine.evaluate import evaluate_answers, read_questions
+from engine.evaluate import (
+    evaluate_answers,
+    fit_extractive,
+    fit_relevance,
+    read_questions,
+    retrieved,
+    split_halves,
+)
 from engine.ingest import ingest_paths
 from engine.llm import GenerationParams
 from engine.workspace import Workspace
@@ -137,16 +147,67 @@ def planted(ws, n: int, seed: int = 3) -> dict:
     return {"claims": total, "bar": SUPPORT_BAR} | {k: round(v / total, 3) for k, v in correct.items()}
 
 
+SEEDS = ROOT.parent / "shared" / "data" / "seeds-zh"
+ANSWER_KEYS = ("n", "contains_answer", "answered_correctly", "cites_expected_file", "citation_precision",
+               "refusal_rate_unanswerable", "false_refusal_rate", "median_chars", "extract_ms_median")
+
+
+def all_questions() -> list:
+    """Gives the English and Chinese question sets (the Chinese seed questions only when the seeds are here)."""
+    questions = read_questions(ROOT / "bench" / "questions.jsonl")
+    zh = read_questions(ROOT / "bench" / "questions_zh.jsonl")
+    if not SEEDS.is_dir():
+        zh = [q for q in zh if not q.expected_file or q.expected_file.startswith("zh/")]
+    return questions + zh
+
+
+def fit(ws, questions) -> dict:
+    """Fits, per language, the refusal bar and the extractive weights on the fit half of the questions."""
+    fit_half, _ = split_halves(questions)
+    out = {}
+    for lang in sorted({q.lang for q in fit_half}):
+        items = retrieved(ws, [q for q in fit_half if q.lang == lang])
+        relevance_fit = fit_relevance(items)
+        out[lang] = {"relevance": relevance_fit,
+                     "extractive": fit_extractive(items, lang, relevance_fit, ws.encoder())}
+        print_table(f"Fit on {len(items)} {lang} questions: refusal", [relevance_fit], list(relevance_fit))
+        ext = out[lang]["extractive"]
+        print_table(f"Fit on {len(items)} {lang} questions: extractive", [ext["weights"] | {
+            k: v for k, v in ext.items() if k != "weights"}], list(ext["weights"]) + [k for k in ext if k != "weights"])
+    return out
+
+
+def answers_by_language(ws, questions, max_tokens: int = 96) -> tuple[list[dict], dict]:
+    """Gives per-language answer figures on the report half of the questions (the half not fitted on)."""
+    _, report_half = split_halves(questions)
+    report = evaluate_answers(ws, report_half, max_tokens=max_tokens)
+    rows = [{"lang": lang} | {k: report["by_lang"][lang][k] for k in ANSWER_KEYS}
+            for lang in sorted(report["by_lang"])]
+    print_table(f"Answers per language on the report half ({len(report_half)} questions; SmolLM2, greedy)",
+                rows, ["lang", *ANSWER_KEYS])
+    return rows, report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--questions", type=int, default=0, help="limit the accuracy run (0 = all)")
+    parser.add_argument("--answers-only", action="store_true", help="only the per-language answer figures")
+    parser.add_argument("--fit", action="store_true", help="fit per-language constants on the fit half first")
+    parser.add_argument("--tag", default="", help="suffix of the results file, e.g. 'before'")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="quarry-rag-"))
     try:
         with Workspace(tmp / "demo") as ws:
-            list(ingest_paths(ws, [locations.demo_corpus()]))
+            list(ingest_paths(ws, [locations.demo_corpus()] + ([SEEDS] if SEEDS.is_dir() else [])))
+            both = all_questions()
+            fitted = fit(ws, both) if args.fit else None
+            by_lang, report = answers_by_language(ws, both)
+            if args.answers_only:
+                write_json("rag_languages" + (f"_{args.tag}" if args.tag else ""),
+                           {"fit": fitted, "answers_by_language": by_lang, "answer_rows": report["rows"]})
+                return
             questions = read_questions(ROOT / "bench" / "questions.jsonl")
             rows, cached = speed(ws, args.rounds, args.tokens)
             print_table("ask vs bare llama.cpp on the same prompt (SmolLM2, medians; cold cache, and warm = system "
@@ -158,10 +219,12 @@ def main() -> None:
             print_table("Support check on planted sentences (share judged right)", [plant], list(plant))
             subset = questions[: args.questions] if args.questions else questions
             report = evaluate_answers(ws, subset, max_tokens=96)
-            summary = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in report.items() if k != "rows"}
+            summary = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in report.items()
+                       if k not in ("rows", "by_lang")}
             print_table(f"Answers over {len(subset)} questions (SmolLM2, greedy)", [summary], list(summary))
             write_json("rag", {"speed": rows, "follow_up": cached, "refusal_calibration": calibration,
-                               "planted": plant, "answers": summary, "answer_rows": report["rows"]})
+                               "planted": plant, "answers": summary, "answer_rows": report["rows"],
+                               "fit": fitted, "answers_by_language": by_lang})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

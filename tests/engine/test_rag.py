@@ -153,9 +153,11 @@ def test_empty_library_says_how_to_add_documents(tmp_path, encoder):
 
 
 def test_warm_start_caches_the_system_prompt(demo_workspace, chat_model):
+    from engine import pool
     from engine.rag import warm
 
-    chat_model._forget_from(0)
-    decoded = warm(chat_model)
+    answers = pool.get(chat_model.model_id, slot="rag")  # document answers have their own KV cache
+    answers._forget_from(0)
+    decoded = warm(answers)
     answer = Ask(demo_workspace, "How long must passwords be?").run(GREEDY)
     assert decoded > 20 and answer.stats.cached_tokens >= decoded - 8
