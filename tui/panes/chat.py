@@ -211,7 +211,8 @@ class ChatPane(Vertical):
                 from engine.rag import Ask
 
                 job = Ask(self.workspace, text, chat_id=chat_id, model_id=settings.model,
-                          k=settings.top_k_sources, mode=settings.search_mode)
+                          k=settings.top_k_sources, mode=settings.search_mode,
+                          extractive=True if settings.extractive else None)
                 params = settings.generation(temperature=0.0)
             else:
                 from engine.chat import Turn
