@@ -12,6 +12,7 @@ from tests.conftest import require_models
 from tui.cli import cli
 
 TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
+CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
 
 
 def run(*args, input=None):
@@ -25,7 +26,7 @@ def ws_dir(tmp_path_factory):
     result = run("labels", "import", "tickets", "--file", TABLES / "support-tickets.csv", "--text-column", "text",
                  "--label-column", "intent", "-w", root)
     assert result.exit_code == 0, result.output
-    result = run("labels", "import", "credit", "--file", TABLES / "credit-applications.csv", "--features", "*",
+    result = run("labels", "import", "credit", "--file", CREDIT, "--features", "*",
                  "--label-column", "outcome", "-w", root)
     assert result.exit_code == 0, result.output
     return root
