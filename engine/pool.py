@@ -53,6 +53,7 @@ class Pool:
         self._budget = budget_bytes  # None: from the settings at first use
         self._lock = threading.RLock()
         self._slots: dict[tuple[str, str], LLM] = {}
+        self._remotes: dict[str, object] = {}  # RemoteLLM by model id: no memory here, never released
         self._weights: dict[str, Weights] = {}
         self.loads = 0  # contexts created, reloads included (tests and benches read it)
 
@@ -129,6 +130,7 @@ class Pool:
             for model in self._slots.values():
                 self._release(model, force=True)
             self._slots.clear()
+            self._remotes.clear()
             for weights in self._weights.values():
                 weights.close()
             self._weights.clear()
@@ -138,10 +140,9 @@ class Pool:
         from engine.remote import RemoteLLM
 
         with self._lock:
-            key = (entry.id, "remote")
-            if key not in self._slots:
-                self._slots[key] = RemoteLLM(entry.id)
-            return self._slots[key]
+            if entry.id not in self._remotes:
+                self._remotes[entry.id] = RemoteLLM(entry.id)
+            return self._remotes[entry.id]
 
     def _weights_for(self, model_id: str) -> Weights:
         if model_id not in self._weights:
@@ -150,7 +151,7 @@ class Pool:
 
     def _resident(self) -> int:
         total = sum(w.bytes for w in self._weights.values())
-        return total + sum(m.context_bytes for m in self._slots.values() if isinstance(m, LLM) and m.resident)
+        return total + sum(m.context_bytes for m in self._slots.values() if m.resident)
 
     def _reload(self, model: LLM) -> None:
         """Loads a released LLM again (its caller holds model._state)."""
@@ -162,7 +163,7 @@ class Pool:
 
     def _fit(self, keep: LLM | None) -> None:
         """Releases least recently used idle slots until the pool fits its budget (never `keep`)."""
-        idle = sorted((m for m in self._slots.values() if isinstance(m, LLM) and m.resident and m is not keep),
+        idle = sorted((m for m in self._slots.values() if m.resident and m is not keep),
                       key=lambda m: m.last_used)
         for model in idle:
             if self._resident() <= self.budget_bytes:
@@ -183,7 +184,7 @@ class Pool:
                 model._state.release()
         elif model.try_release() is False:
             return False
-        if not any(m.resident and m.model_id == model.model_id for m in self._slots.values() if isinstance(m, LLM)):
+        if not any(m.resident and m.model_id == model.model_id for m in self._slots.values()):
             weights = self._weights.pop(model.model_id, None)
             if weights is not None:
                 weights.close()

@@ -162,6 +162,8 @@ class RemoteLLM:
                             stats.stop_reason = {"stop": "eos", "length": "length"}.get(reason, reason)
                 else:
                     if not stats.stop_reason:
+                        if not pieces:
+                            self._explain_empty_stream(body)
                         raise self._fail("the server closed the stream mid-answer (no end marker)")
         finally:
             ended = time.perf_counter()
@@ -185,6 +187,16 @@ class RemoteLLM:
     # -- HTTP ---------------------------------------------------------------------------------
     def _fail(self, what: str) -> RemoteError:
         return RemoteError(f"remote model '{self.model_id}' at {self.url}: {what}")
+
+    def _explain_empty_stream(self, body: dict) -> None:
+        """Raises the server's own error for a request whose stream ended before any text.
+
+        Some servers (llama-cpp-python's) can only fail a streamed request by closing it, for example
+        when the prompt is over their context; the same request unstreamed gets the HTTP error that
+        says why, which is what the user needs to read."""
+        plain = {k: v for k, v in body.items() if k != "stream_options"} | {"stream": False, "max_tokens": 1}
+        with self._open(plain) as response:
+            response.read()
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}

@@ -153,6 +153,10 @@ class Piece:
 class ColumnFinished:
     column: Column
 
+    @property
+    def position(self) -> int:
+        return self.column.position
+
 
 @dataclass
 class Finished:

@@ -96,7 +96,8 @@ def chunk_blocks(blocks: Sequence[Block], count_batch: Callable[[list[str]], lis
                 kept: list[tuple[str, int]] = []
                 carried = 0
                 for prev in reversed(current):
-                    if carried + prev[1] > overlap:
+                    # the overlap never pushes the next chunk past `size` (a full-size unit follows it)
+                    if carried + prev[1] > overlap or carried + prev[1] + unit[1] > size:
                         break
                     kept.insert(0, prev)
                     carried += prev[1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +42,8 @@ _NO_ROOM = ("no space left", "file too large", "disk quota", "out of disk")
 
 def _no_room(exc: BaseException) -> bool:
     """Tells whether a write failed for want of disk space (the file system, not a bug)."""
-    return isinstance(exc, (duckdb.IOException, OSError)) and any(s in str(exc).lower() for s in _NO_ROOM)
+    # a failed COMMIT reports it as a TransactionException, a failed write as an IOException
+    return isinstance(exc, (duckdb.Error, OSError)) and any(s in str(exc).lower() for s in _NO_ROOM)
 
 
 def _no_room_message(path: Path, exc: BaseException) -> str:
@@ -68,6 +71,7 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         self.path = path
         self._local = threading.local()
         self._cursor_lock = threading.Lock()
+        self._cursors: weakref.WeakSet = weakref.WeakSet()  # per-thread cursors, gone with their thread
         self.write_lock = threading.RLock()
         try:
             self._conn = duckdb.connect(str(path))
@@ -96,11 +100,26 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         if cursor is None:
             with self._cursor_lock:
                 cursor = self._conn.cursor()
+                self._cursors.add(cursor)
                 self._local.cursor = cursor = CheckedCursor(cursor, self._local) if strict() else cursor
         return cursor
 
     def close(self) -> None:
-        self._conn.close()
+        """Closes the database; a query still running in another thread (a worker the app is leaving
+        behind at exit) is interrupted and waited for, briefly, instead of failing the close."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._conn.close()
+                return
+            except duckdb.ResourceInUseException:
+                if time.monotonic() > deadline:
+                    raise
+                with self._cursor_lock:
+                    for cursor in list(self._cursors):
+                        with contextlib.suppress(duckdb.Error):
+                            cursor.interrupt()
+                time.sleep(0.05)
 
     # -- schema -------------------------------------------------------------------------------
     def migrate(self) -> list[str]:

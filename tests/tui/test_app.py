@@ -21,15 +21,6 @@ async def test_function_keys_switch_panes(demo_workspace_dir):
             assert tabs.active == pane
 
 
-async def test_planned_panes_say_what_to_provision(demo_workspace_dir):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press("f5")
-        text = app.query_one("#compare").query_one("Markdown")._markdown
-        assert "Not built yet" in text and "quarry models pull" in text
-
-
 async def test_help_lists_every_binding(demo_workspace_dir):
     app = QuarryApp(demo_workspace_dir, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -67,7 +58,8 @@ async def test_settings_reject_out_of_range_values(demo_workspace_dir):
         app.screen.query_one("#set-temperature").value = "9"
         await pilot.click("#save")
         assert isinstance(app.screen, SettingsScreen)
-        assert "Temperature 0–2" in str(app.screen.query_one("#settings-error", Label).render())
+        error = str(app.screen.query_one("#settings-error", Label).render())
+        assert "temperature = 9.0 is not valid" in error and "0.0 to 2.0" in error
 
 
 async def test_command_palette_runs_actions(demo_workspace_dir):

@@ -80,6 +80,7 @@ async def test_voting_before_a_round_and_with_one_model_is_refused(tmp_path):
         listing.deselect("gemma3-270m")
         await pane.send("hello")
         assert pane.run is None and not pane.generating
+        await pilot.pause()  # a toast is a message: it reaches the app's list when the app handles it
         notes = [n.message for n in pilot.app._notifications]
         assert any("Votes are for blind rounds" in m for m in notes)
         assert any("Pick at least two models" in m for m in notes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +11,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
+from engine.errors import SettingsError
 from engine.settings import Settings
 
 THEMES = ["textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night"]
@@ -56,7 +59,9 @@ class SettingsScreen(ModalScreen[Settings | None]):
             self.dismiss(None)
             return
         try:
-            result = Settings(
+            # replace() keeps what this screen does not show (key overrides, ingest limits, memory budget).
+            result = replace(
+                self.current,
                 model=str(self.query_one("#set-model", Select).value),
                 temperature=float(self.query_one("#set-temperature", Input).value),
                 max_tokens=int(self.query_one("#set-max-tokens", Input).value),
@@ -64,11 +69,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 search_mode=str(self.query_one("#set-mode", Select).value),
                 theme=str(self.query_one("#set-theme", Select).value),
                 extractive=bool(self.query_one("#set-extractive", Select).value))
+        except SettingsError as exc:
+            # The ranges live in engine/settings.py, the one settings object; its message names the key.
+            self.query_one("#settings-error", Label).update(Text(str(exc).removeprefix("settings: ")))
+            return
         except ValueError:
             self.query_one("#settings-error", Label).update("Temperature, max tokens and sources must be numbers")
-            return
-        if not (0 <= result.temperature <= 2 and 1 <= result.max_tokens <= 4096 and 1 <= result.top_k_sources <= 20):
-            self.query_one("#settings-error", Label).update(
-                "Temperature 0–2, max tokens 1–4096, sources 1–20")
             return
         self.dismiss(result)
