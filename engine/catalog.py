@@ -236,6 +236,19 @@ def sniff_format(path: Path) -> str:
     raise QuarryError(f"{path}: not a GGUF file (no GGUF header) and not an .onnx file")
 
 
+def _save_user_entry(entry: ModelEntry) -> None:
+    """Writes `entry` into the user's model file, replacing one with its id (atomically)."""
+    users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != entry.id]
+    record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
+    record["languages"] = list(entry.languages)
+    users.append(record)
+    target = locations.user_models_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps({"model": users}), encoding="utf-8")
+    os.replace(tmp, target)
+
+
 def add(path: Path, model_id: str | None = None, kind: str | None = None,
         languages: str | tuple[str, ...] = ("en",)) -> ModelEntry:
     """Registers a GGUF or ONNX file the user already has and gives its catalog entry.
@@ -257,15 +270,7 @@ def add(path: Path, model_id: str | None = None, kind: str | None = None,
     )
     if fmt == "onnx" and not (path.parent / "tokenizer.json").exists():
         raise QuarryError(f"{path}: an ONNX encoder needs a tokenizer.json beside it")
-    users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != model_id]
-    record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
-    record["languages"] = list(entry.languages)
-    users.append(record)
-    target = locations.user_models_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps({"model": users}), encoding="utf-8")
-    os.replace(tmp, target)
+    _save_user_entry(entry)
     return entry
 
 
@@ -278,6 +283,11 @@ def add_remote(url: str, api_model: str, model_id: str | None = None, api_key_en
     languages = parse_languages(languages)
 
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise QuarryError(f"{url}: the port is not a number; give the server's base URL, e.g. "
+                          "http://gpu-box:8080/v1") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise QuarryError(f"{url}: not an http(s) URL; give the server's base URL, e.g. http://gpu-box:8080/v1")
     if api_key_env and not api_key_env.replace("_", "").isalnum():
@@ -290,13 +300,5 @@ def add_remote(url: str, api_model: str, model_id: str | None = None, api_key_en
     entry = ModelEntry(id=model_id, kind="remote", format="openai", title=f"{api_model} at {url}",
                        source="path", file="", sha256="", url=url, api_model=api_model,
                        api_key_env=api_key_env or None, timeout_s=timeout_s, n_ctx=n_ctx, languages=languages)
-    users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != model_id]
-    record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
-    record["languages"] = list(entry.languages)
-    users.append(record)
-    target = locations.user_models_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps({"model": users}), encoding="utf-8")
-    os.replace(tmp, target)
+    _save_user_entry(entry)
     return entry

@@ -33,6 +33,13 @@ class IngestError(QuarryError):
     """One input file that cannot be ingested; the rest of the batch goes on."""
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """Gives the first non-blank line of an exception's message (its type name when it has none), for a
+    one-line error that wraps a library's multi-line one."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:limit]
+
+
 class SearchError(QuarryError):
     """A search request that cannot be answered as asked."""
 

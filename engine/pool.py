@@ -69,8 +69,15 @@ class Pool:
         with self._lock:
             model = self._slots.get(key)
             if model is None:  # the first caller of a slot sets its context size and threads
-                model = LLM(model_id, n_ctx=n_ctx, threads=threads, weights=self._weights_for(model_id),
-                            slot=slot, pool=self)
+                weights = self._weights_for(model_id)
+                try:
+                    model = LLM(model_id, n_ctx=n_ctx, threads=threads, weights=weights, slot=slot, pool=self)
+                except BaseException:
+                    # weights no slot uses would stay resident and count against the budget
+                    if not any(m.model_id == model_id for m in self._slots.values()):
+                        self._weights.pop(model_id, None)
+                        weights.close()
+                    raise
                 self._slots[key] = model
                 self.loads += 1
                 self._fit(keep=model)

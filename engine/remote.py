@@ -212,9 +212,13 @@ class RemoteLLM:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise self._fail("not an http(s) URL; re-add it with `quarry models add-remote URL --name NAME`")
+        try:
+            port = parts.port
+        except ValueError:
+            raise self._fail("the URL's port is not a number; re-add it with `quarry models add-remote`") from None
         cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         kwargs = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
-        conn = cls(parts.hostname, parts.port, timeout=self.timeout_s, **kwargs)
+        conn = cls(parts.hostname, port, timeout=self.timeout_s, **kwargs)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             conn.request("POST", path, body=json.dumps(body).encode("utf-8"), headers=self._headers())
@@ -232,6 +236,10 @@ class RemoteLLM:
         except OSError as exc:
             conn.close()
             raise self._fail(f"cannot connect ({exc.strerror or exc}); check the server") from None
+        except http.client.HTTPException as exc:  # e.g. the port answers, but not in HTTP
+            conn.close()
+            raise self._fail(f"the reply is not HTTP ({type(exc).__name__}); is the URL an OpenAI-compatible "
+                             "server?") from None
         if response.status != 200:
             detail = _error_snippet(response)
             conn.close()

@@ -44,25 +44,6 @@ class AnswerFailed(Message):
         self.error = error
 
 
-class IngestProgressed(Message):
-    def __init__(self, event: object) -> None:
-        super().__init__()
-        self.event = event  # engine.ingest.IngestEvent
-
-
-class IngestFinished(Message):
-    def __init__(self, summary: object, cancelled: bool) -> None:
-        super().__init__()
-        self.summary = summary  # engine.ingest.IngestSummary
-        self.cancelled = cancelled
-
-
-class IngestFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
-
-
 class SearchFinished(Message):
     def __init__(self, query: str, hits: list, elapsed_ms: float) -> None:
         super().__init__()

@@ -117,6 +117,9 @@ def compare_batch(ws, job) -> Iterator:
             if isinstance(event, ColumnFinished) and event.column.status == "failed":
                 failed += 1
                 warnings.append(f"prompt {index + 1}, {event.column.model}: {event.column.error}")
+        if any(c.status == "cancelled" for c in comparison.run.columns):  # cut off: redone on resume
+            ws.store.set_compare_batch(batch_id, status="cancelled")
+            return summary(ws, batch_id).to_dict()
         done.add(index)
         yield job.progress(len(done), total, f"prompt {index + 1}: {item['prompt'][:60]}", warnings, failed)
     ws.store.set_compare_batch(batch_id, status="done")

@@ -398,7 +398,9 @@ class Comparison:
                     yield from self._column(run, column, cancel, track_peak=True)
                 self._store(column)
                 yield ColumnFinished(column)
-        self.ws.store.finish_compare_run(run.id)
+        # a run cut off by cancel is not 'done': a resumed batch drops it and runs its prompt again
+        cut = any(c.status == "cancelled" for c in run.columns)
+        self.ws.store.finish_compare_run(run.id, "cancelled" if cut else "done")
         yield Finished(run)
 
     def _concurrent(self, run: CompareRun, cancel) -> Iterator[Event]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import jobs
-from engine.errors import IngestError, QuarryError
+from engine.errors import IngestError, QuarryError, first_line
 from engine.ingest import walk
 from engine.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
 from engine.ingest.loaders import (
@@ -105,7 +105,7 @@ def load(path: Path, store, limits: Limits | None = None) -> tuple[Loaded, bool]
     except (IngestError, PermissionError, FileNotFoundError):
         raise  # the run loop words these (permissions, a file gone mid-run)
     except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
-        raise IngestError(f"{path}: could not be read ({type(exc).__name__}: {_first_line(exc)[:100]})") from None
+        raise IngestError(f"{path}: could not be read ({type(exc).__name__}: {first_line(exc)[:100]})") from None
     limits.check_text(path, loaded)
     return loaded, loaded.doctype == "xlsx"
 
@@ -145,10 +145,6 @@ def csv_shape(path: Path) -> tuple[str, int]:
         header = next(reader, [])
         ragged = sum(1 for row in reader if row and len(row) != len(header))
     return delimiter, ragged
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:160]
 
 
 def _sha256(path: Path) -> str:
@@ -245,7 +241,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             elif isinstance(exc, OSError):
                 exc = IngestError(f"{key}: cannot be read ({exc.strerror or type(exc).__name__})")
             elif not isinstance(exc, IngestError):
-                exc = IngestError(f"{path}: could not be read ({type(exc).__name__}: {_first_line(exc)[:100]})")
+                exc = IngestError(f"{path}: could not be read ({type(exc).__name__}: {first_line(exc)[:100]})")
             message = safe_text(str(exc))
             _record_failure(store, key, path, digest, existing, message)
             summary.failed += 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from engine.errors import WorkspaceBusy, WorkspaceError
+from engine.errors import WorkspaceBusy, WorkspaceError, first_line
 from engine.store.chats import Chat, ChatsSQL, Message
 from engine.store.comparisons import ComparisonsSQL
 from engine.store.documents import ChunkRow, Document, DocumentsSQL
@@ -32,11 +32,6 @@ DAMAGED_FIX = ("it is damaged or not Quarry's: move it aside (your files are unt
                " `quarry ingest` again to rebuild the library")
 
 
-def _first_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return (lines[0] if lines else type(exc).__name__)[:200]
-
-
 _NO_ROOM = ("no space left", "file too large", "disk quota", "out of disk")
 
 
@@ -47,7 +42,7 @@ def _no_room(exc: BaseException) -> bool:
 
 
 def _no_room_message(path: Path, exc: BaseException) -> str:
-    return (f"{path}: the disk is full ({_first_line(exc)}); free some space and run again;"
+    return (f"{path}: the disk is full ({first_line(exc)}); free some space and run again;"
             " what was stored before is kept")
 
 
@@ -78,17 +73,17 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceBusy(_busy_message(path, exc)) from None
-            raise WorkspaceError(f"{path}: cannot open the workspace database ({_first_line(exc)});"
+            raise WorkspaceError(f"{path}: cannot open the workspace database ({first_line(exc)});"
                                  f" {DAMAGED_FIX}") from None
         except duckdb.Error as exc:
-            raise WorkspaceError(f"{path}: not a readable DuckDB database ({_first_line(exc)});"
+            raise WorkspaceError(f"{path}: not a readable DuckDB database ({first_line(exc)});"
                                  f" {DAMAGED_FIX}") from None
         try:
             self.migrate()
         except duckdb.Error as exc:
             self._conn.close()
             raise WorkspaceError(f"{path}: the workspace database cannot be read or upgraded"
-                                 f" ({_first_line(exc)}); {DAMAGED_FIX}") from None
+                                 f" ({first_line(exc)}); {DAMAGED_FIX}") from None
         except WorkspaceError:
             self._conn.close()
             raise

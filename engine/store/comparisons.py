@@ -9,6 +9,8 @@ from datetime import datetime
 
 import duckdb
 
+from engine.store.sql import quote_ident
+
 
 def m006_comparisons(db: duckdb.DuckDBPyConnection) -> None:
     """Creates the comparison tables: batches, runs, answers, votes."""
@@ -162,9 +164,9 @@ class ComparisonsSQL:
                             [run_id, position, model, label, status, text, raw_text, error,
                              json.dumps(stats), json.dumps(checks)])
 
-    def finish_compare_run(self, run_id: int) -> None:
+    def finish_compare_run(self, run_id: int, status: str = "done") -> None:
         with self.writing():
-            self.db.execute("UPDATE compare_runs SET status = 'done' WHERE id = ?", [run_id])
+            self.db.execute("UPDATE compare_runs SET status = ? WHERE id = ?", [status, run_id])
 
     def reveal_compare_run(self, run_id: int) -> None:
         with self.writing():
@@ -277,6 +279,6 @@ class ComparisonsSQL:
         cols = [c for c in columns if c in have]
         if not cols:
             return []
-        quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
-        name = '"' + table.replace('"', '""') + '"'
+        quoted = ", ".join(quote_ident(c) for c in cols)
+        name = quote_ident(table)
         return [dict(zip(cols, r)) for r in self.db.execute(f"SELECT {quoted} FROM {name}").fetchall()]

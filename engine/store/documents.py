@@ -10,6 +10,7 @@ from datetime import datetime
 import duckdb
 
 from engine.errors import IngestError
+from engine.store.sql import quote_ident
 
 
 @dataclass
@@ -71,10 +72,6 @@ def table_relation(table: TableFile) -> tuple[str, list]:
     if table.doctype == "parquet":
         return "SELECT * FROM read_parquet(?)", [table.path]
     raise ValueError(f"not a table file type: {table.doctype}")
-
-
-def _ident(name: str) -> str:
-    return name.replace('"', '""')
 
 
 class DocumentsSQL:
@@ -195,8 +192,8 @@ class DocumentsSQL:
 
     def table_rows(self, name: str, **equals) -> int:
         """Gives how many rows of a kept data table have the given column values (all rows without)."""
-        where = " AND ".join(f'"{_ident(column)}" = ?' for column in equals) or "TRUE"
-        return self.db.execute(f'SELECT count(*) FROM "{_ident(name)}" WHERE {where}',
+        where = " AND ".join(f"{quote_ident(column)} = ?" for column in equals) or "TRUE"
+        return self.db.execute(f"SELECT count(*) FROM {quote_ident(name)} WHERE {where}",
                                list(equals.values())).fetchone()[0]
 
     def table_names(self) -> list[str]:

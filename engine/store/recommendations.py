@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 
 from engine.errors import RecommendError
+from engine.store.sql import quote_ident
 
 PURCHASE_EVENTS = ("purchase", "buy", "order", "bought", "checkout")
 EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "cart": 2.0, "add_to_cart": 2.0, "wishlist": 2.0, "rating": 3.0,
@@ -149,10 +150,6 @@ def _resolve(db: duckdb.DuckDBPyConnection, relation: str, label: str, mapping: 
     return resolved
 
 
-def _q(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 class RecommendationsSQL:
     """Store methods for the catalog, interactions and evaluation runs (mixed into `Store`)."""
 
@@ -163,14 +160,17 @@ class RecommendationsSQL:
         """Imports catalog items (replacing the catalog unless `append`); gives what it did."""
         relation, label = source_sql(source)
         cols = _resolve(self.db, relation, label, mapping, ("item",))
-        title = _q(cols["title"]) if cols["title"] else _q(cols["item"])
-        select = (f"SELECT CAST({_q(cols['item'])} AS VARCHAR) AS item_id, "
-                  f"coalesce(CAST({title} AS VARCHAR), CAST({_q(cols['item'])} AS VARCHAR)) AS title, "
-                  f"{'CAST(' + _q(cols['text']) + ' AS VARCHAR)' if cols['text'] else 'NULL'} AS text, "
-                  f"{'CAST(' + _q(cols['category']) + ' AS VARCHAR)' if cols['category'] else 'NULL'} AS category, "
-                  f"{'TRY_CAST(' + _q(cols['price']) + ' AS DOUBLE)' if cols['price'] else 'NULL'} AS price, "
+        title = quote_ident(cols["title"]) if cols["title"] else quote_ident(cols["item"])
+
+        def cast(key: str, kind: str = "VARCHAR", how: str = "CAST") -> str:
+            return f"{how}({quote_ident(cols[key])} AS {kind})" if cols[key] else "NULL"
+
+        select = (f"SELECT {cast('item')} AS item_id, "
+                  f"coalesce(CAST({title} AS VARCHAR), {cast('item')}) AS title, "
+                  f"{cast('text')} AS text, {cast('category')} AS category, "
+                  f"{cast('price', 'DOUBLE', 'TRY_CAST')} AS price, "
                   f"{self._attributes_sql(relation, cols)} AS attributes FROM {relation} "
-                  f"WHERE {_q(cols['item'])} IS NOT NULL")
+                  f"WHERE {quote_ident(cols['item'])} IS NOT NULL")
         report = ImportReport("items", label)
         with self.writing():
             self.db.execute(f"CREATE OR REPLACE TEMP TABLE rec_staged_items AS {select}")
@@ -193,14 +193,14 @@ class RecommendationsSQL:
             return "NULL"
         if rest == ["attributes"]:
             return "TRY_CAST(attributes AS JSON)"
-        pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', {_q(c)}" for c in rest)
+        pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', {quote_ident(c)}" for c in rest)
         return f"json_object({pairs})"
 
     def rec_import_interactions(self, source: str, mapping: Mapping, append: bool = False) -> ImportReport:
         """Imports interactions (replacing them unless `append`), checked and deduplicated; gives what it did."""
         relation, label = source_sql(source)
         cols = _resolve(self.db, relation, label, mapping, ("user", "item", "time"))
-        user, item, time = _q(cols["user"]), _q(cols["item"]), _q(cols["time"])
+        user, item, time = quote_ident(cols["user"]), quote_ident(cols["item"]), quote_ident(cols["time"])
         kind = self.db.execute(f"SELECT typeof({time}) FROM {relation} LIMIT 1").fetchone()
         if kind is None:
             raise RecommendError(f"{label}: no interactions in it; give a file with one event per row")
@@ -209,9 +209,9 @@ class RecommendationsSQL:
             ts = f"to_timestamp(CASE WHEN {time} > 1e11 THEN {time} / 1000.0 ELSE {time} END)::TIMESTAMP"
         else:
             ts = f"TRY_CAST({time} AS TIMESTAMP)"
-        event = f"lower(CAST({_q(cols['event'])} AS VARCHAR))" if cols["event"] else "'interaction'"
+        event = f"lower(CAST({quote_ident(cols['event'])} AS VARCHAR))" if cols["event"] else "'interaction'"
         weights = " ".join(f"WHEN '{e}' THEN {w}" for e, w in EVENT_WEIGHTS.items())
-        weight = (f"coalesce(TRY_CAST({_q(cols['weight'])} AS DOUBLE), 1.0)" if cols["weight"]
+        weight = (f"coalesce(TRY_CAST({quote_ident(cols['weight'])} AS DOUBLE), 1.0)" if cols["weight"]
                   else f"CASE {event} {weights} ELSE 1.0 END")
         bought = (f"{event} IN ({', '.join(repr(e) for e in PURCHASE_EVENTS)})" if cols["event"] else "true")
         select = (f"SELECT CAST({user} AS VARCHAR) AS user_id, CAST({item} AS VARCHAR) AS item_id, "

@@ -123,6 +123,27 @@ def test_a_refusing_server_says_so(user_models):
         list(model.stream_chat(MESSAGES))
 
 
+def test_a_port_that_answers_but_not_in_http_says_so(user_models):
+    """A loopback socket that greets like an SSH server: the client must not trip on the bad status line."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def greet() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+    threading.Thread(target=greet, daemon=True).start()
+    model = _remote("bad-proto", f"http://127.0.0.1:{listener.getsockname()[1]}/v1", timeout_s=3)
+    try:
+        with pytest.raises(RemoteError, match="the reply is not HTTP"):
+            list(model.stream_chat(MESSAGES))
+    finally:
+        listener.close()
+
+
 def test_a_missing_key_variable_is_named(user_models, monkeypatch):
     monkeypatch.delenv("QUARRY_TEST_NO_KEY", raising=False)
     model = _remote("bad-key", "http://127.0.0.1:9/v1", api_key_env="QUARRY_TEST_NO_KEY")
@@ -137,6 +158,8 @@ def test_add_remote_checks_its_input(user_models):
         catalog.add_remote("ftp://x", "m", "r1")
     with pytest.raises(QuarryError, match="not an environment variable name"):
         catalog.add_remote("http://x:1/v1", "m", "r1", api_key_env="sk-123 secret")
+    with pytest.raises(QuarryError, match="the port is not a number"):
+        catalog.add_remote("http://gpu:80a/v1", "m", "r1")
     entry = catalog.add_remote("http://gpu-box:8080/v1", "qwen", "team-qwen", api_key_env="TEAM_KEY", timeout_s=5)
     assert catalog.get("team-qwen") == entry and catalog.status(entry).state == "ready"
     assert "sk-" not in user_models.read_text()

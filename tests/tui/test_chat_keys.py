@@ -146,3 +146,23 @@ async def test_waiting_indicator_until_the_first_token(demo_workspace):
         assert "thinking… 0 s" in str(box.query_one(".waiting").render())
         await box.append("Hello")
         assert not box.query(".waiting")
+
+
+async def test_new_chat_while_an_answer_streams_is_refused_and_the_answer_finishes(demo_workspace):
+    """ctrl+n mid-answer used to remove the box the answer streamed into and crash on its next piece."""
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        chat = app.query_one("#chat-pane")
+        chat.action_toggle_mode()  # plain chat: the model writes the whole reply (no refusal shortcut)
+        done = chat.completed
+        app.query_one("#prompt").focus()
+        await pilot.press(*"Write a long story about a lighthouse.", "enter")
+        await wait_for(pilot, lambda: chat._generating, timeout=10)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert any("still being written" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: chat.completed > done, timeout=180)
+        assert app.is_running and answers(app)[-1].text.strip()
+        await pilot.press("ctrl+n")  # once the answer is in, a new chat opens
+        await wait_for(pilot, lambda: chat.chat_id is None, timeout=5)

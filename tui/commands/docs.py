@@ -225,7 +225,7 @@ def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: boo
 @eval.command("answers")
 @click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
-@click.option("--max-tokens", type=int, default=128, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(1, 32768), default=128, show_default=True)
 @click.option("--extractive/--generated", default=None,
               help="Force quoted or generated answers (default: as `quarry ask` answers each question).")
 @workspace_option

@@ -99,7 +99,13 @@ class ChatPane(Vertical):
         chat = event.item.chat
         await self.load_chat(chat.id, chat.mode)
 
-    async def load_chat(self, chat_id: int | None, mode: str | None = None) -> None:
+    async def load_chat(self, chat_id: int | None, mode: str | None = None) -> bool:
+        """Shows a chat (None: a new one); refused while an answer streams into the open one, whose
+        box would be gone when its next piece arrives."""
+        if self._generating:
+            self.notify("An answer is still being written: wait for it, or press esc to stop it",
+                        severity="warning", timeout=4)
+            return False
         self.chat_id = chat_id
         if mode:
             self.mode = mode
@@ -108,10 +114,11 @@ class ChatPane(Vertical):
         await log.remove_children()
         if chat_id is None:
             await log.mount(Static("New conversation. Type below and press enter.", classes="hint", id="chat-empty"))
-            return
+            return True
         boxes = [MessageBox(m.role, m.content, m.stats, m.citations) for m in self.workspace.store.messages(chat_id)]
         await log.mount_all(boxes)
         self._scroll_to_end()
+        return True
 
     def _scroll_to_end(self) -> None:
         """Scrolls the conversation to its last line once the layout includes what was just mounted."""
@@ -120,7 +127,8 @@ class ChatPane(Vertical):
         self.call_after_refresh(log.scroll_end, animate=False)
 
     async def action_new_chat(self) -> None:
-        await self.load_chat(None)
+        if not await self.load_chat(None):
+            return
         self.query_one("#chat-list", ListView).index = None
         self.query_one("#prompt", PromptInput).focus()
 
@@ -152,6 +160,10 @@ class ChatPane(Vertical):
         chat = self._target_chat() if self.workspace is not None else None
         if chat is None:
             self.notify("Open or select a chat first", severity="warning")
+            return
+        if self._generating and chat.id == self.chat_id:
+            self.notify("An answer is still being written into this chat: stop it (esc) first",
+                        severity="warning", timeout=4)
             return
         listing = self.query_one("#chat-list", ListView)
         position = listing.index or 0
@@ -231,18 +243,25 @@ class ChatPane(Vertical):
         except Exception as exc:  # QuarryError is the user's; anything else is shown, not crashed on
             self.post_message(AnswerFailed(box_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
 
+    def _box(self, box_id: str) -> MessageBox | None:
+        """Gives the answer's box; None when the chat it was in is no longer shown."""
+        found = self.query(f"#{box_id}")
+        return found.first(MessageBox) if found else None
+
     @on(AnswerStreamed)
     async def streamed(self, message: AnswerStreamed) -> None:
         log = self.query_one("#chat-log", VerticalScroll)
         at_bottom = log.scroll_y >= log.max_scroll_y - 1
-        await self.query_one(f"#{message.box_id}", MessageBox).append(message.text)
+        box = self._box(message.box_id)
+        if box is not None:
+            await box.append(message.text)
         if at_bottom:
             log.scroll_end(animate=False)
 
     @on(AnswerFinished)
     async def finished(self, message: AnswerFinished) -> None:
         result = message.result
-        box = self.query_one(f"#{message.box_id}", MessageBox)
+        box = self._box(message.box_id)
         record = result.record() if hasattr(result, "record") else None
         if getattr(result, "trimmed_turns", 0):
             self.notify(f"{result.trimmed_turns} earlier message(s) did not fit the model's context and were "
@@ -251,7 +270,8 @@ class ChatPane(Vertical):
         self.chat_id = result.chat_id
         if new_chat:
             self.refresh_chats(select=result.chat_id)
-        await box.finish(result.text, result.stats.to_dict() if result.stats else None, record)
+        if box is not None:
+            await box.finish(result.text, result.stats.to_dict() if result.stats else None, record)
         # The view ends on the stats, citations and ⚠ line, which were just mounted below the answer.
         self._scroll_to_end()
         self._generating = False
@@ -260,8 +280,9 @@ class ChatPane(Vertical):
 
     @on(AnswerFailed)
     async def failed(self, message: AnswerFailed) -> None:
-        box = self.query_one(f"#{message.box_id}", MessageBox)
-        await box.finish(f"_{message.error}_", None, None)
+        box = self._box(message.box_id)
+        if box is not None:
+            await box.finish(f"_{message.error}_", None, None)
         self.notify(message.error, severity="error", timeout=8)
         self._scroll_to_end()
         self._generating = False
@@ -324,6 +345,10 @@ class ChatPane(Vertical):
         last = next((m for m in reversed(store.messages(self.chat_id)) if m.role == "user"), None)
         if last is None:
             self.notify("This chat has no question yet", severity="warning")
+            return
+        if self._generating:
+            self.notify("An answer is still being written: wait for it, or press esc to stop it",
+                        severity="warning", timeout=4)
             return
         store.delete_messages_from(self.chat_id, last.id)
         await self.load_chat(self.chat_id)

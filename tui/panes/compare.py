@@ -470,8 +470,13 @@ class ComparePane(Vertical):
 
     def _reveal(self) -> None:
         from engine import compare as cmp
+        from engine.errors import QuarryError
 
-        names = cmp.reveal(self.app.workspace, self.run.id)
+        try:
+            names = cmp.reveal(self.app.workspace, self.run.id)
+        except QuarryError as exc:  # a run that failed part-way has nothing to reveal
+            self.notify(str(exc), severity="warning", timeout=6)
+            return
         self.run.revealed = True
         for column in self.run.columns:
             widget = self._columns.get(column.position)
@@ -491,6 +496,11 @@ class ComparePane(Vertical):
     @work(thread=True, exclusive=True, group="compare-board", exit_on_error=False)
     def load_board(self, candidates: list[str]) -> None:
         from engine import compare as cmp
+        from engine.errors import QuarryError
 
-        board = cmp.board(self.app.workspace, candidates or [e.id for e in cmp.chat_models()])
+        try:
+            board = cmp.board(self.app.workspace, candidates or [e.id for e in cmp.chat_models()])
+        except QuarryError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="warning", timeout=6)
+            return
         self.app.call_from_thread(self.app.push_screen, LeaderboardScreen(board))

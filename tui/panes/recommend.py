@@ -219,8 +219,8 @@ class RecommendPane(Vertical):
         history.clear()
         history.display = message.kind == "user"
         for item_id, title, event, when in message.history or []:
-            history.add_row(when.strftime("%Y-%m-%d %H:%M"), event, Text(item_id), Text(title))
-        history.border_title = f"History of {message.subject} (newest first)" if message.kind == "user" else ""
+            history.add_row(when.strftime("%Y-%m-%d %H:%M"), Text(event), Text(item_id), Text(title))
+        history.border_title = Text(f"History of {message.subject} (newest first)") if message.kind == "user" else ""
         table = self.query_one("#rec-table", DataTable)
         table.clear()
         for r in result.items:
