@@ -4,10 +4,14 @@ job (after a cancel, a crash or `kill -9`) starts after the last committed row."
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import duckdb
 
 from engine import jobs
 from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
@@ -17,15 +21,27 @@ LLM_BATCH_ROWS = 16
 
 
 def output_name(label_set: str, source: str) -> str:
-    """Gives the default output table: c_<source>_<label set>."""
+    """Gives the default output table: c_<source>_<label set>, in ASCII.
+
+    Table names stay ASCII so every front (and the output check) takes them as typed; a part with other
+    characters (t_评论, 情感) keeps what ASCII it has plus a short hash, so different names stay apart."""
     stem = Path(source).stem if "/" in source or "." in source else source
-    return "c_" + re.sub(r"\W+", "_", f"{stem}_{label_set}".lower()).strip("_")
+    return "c_" + "_".join(_ascii_part(part) for part in (stem, label_set))
+
+
+def _ascii_part(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if text.isascii():
+        return slug or "x"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}_{digest}" if slug else digest
 
 
 def params(ws, label_set: str, column: str, table: str | None = None, file: Path | None = None,
            method: str = "auto", output: str | None = None, export: Path | None = None,
            llm_model: str | None = None) -> dict:
-    """Checks a batch request (table or file, column, label set, method) and gives the job's params."""
+    """Checks a batch request (table or file, column, label set, method, output, export) and gives the
+    job's params; every check runs here, before any work, so each front shows one line."""
     from engine.classify import heads, sets
     from engine.classify.sources import open_source
 
@@ -33,18 +49,43 @@ def params(ws, label_set: str, column: str, table: str | None = None, file: Path
     heads.check_method(method, found.kind == "tabular")
     if method == "all":
         raise ClassifyError("a batch runs one method; give --method auto (the default) or one method")
+    if found.kind != "tabular" and not (column or "").strip():
+        raise ClassifyError("give the column with the text to classify (--column C; in the app: table.column)")
     source = open_source(ws, table, file)
     if found.kind == "tabular":
         source.require(*found.features)
     else:
         source.require(column)
-    if export is not None and Path(export).suffix.lower() not in (".csv", ".parquet"):
-        raise ClassifyError(f"{export}: export to a .csv or .parquet file")
+    if export is not None:
+        _check_export(Path(export))
     name = output or output_name(label_set, table or str(file))
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ClassifyError(f"output table '{name}': use letters, digits and _ only")
-    return {"label_set": label_set, "column": column, "table": table, "file": str(file) if file else None,
+    _check_output(ws.store, name)
+    return {"label_set": label_set, "column": column or "", "table": table, "file": str(file) if file else None,
             "method": method, "output": name, "export": str(export) if export else None, "llm_model": llm_model}
+
+
+def _check_export(path: Path) -> None:
+    """Refuses an export file that could not be written, before the batch spends its time."""
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise ClassifyError(f"{path}: export to a .csv or .parquet file")
+    folder = path.expanduser().parent
+    if not folder.is_dir():
+        raise ClassifyError(f"{path}: no folder {folder}; create it or export elsewhere")
+    if path.expanduser().is_dir():
+        raise ClassifyError(f"{path}: is a folder; give a file name ending in .csv or .parquet")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ClassifyError(f"{path}: the folder {folder} is not writable; export elsewhere")
+
+
+def _check_output(store, name: str) -> None:
+    """A batch replaces its output table, so that table must be one a classify batch made (or a new name):
+    `--output documents` would otherwise drop the library."""
+    existing = store.table_named(name)
+    if existing is not None and not store.is_batch_output(existing):
+        raise ClassifyError(f"output table '{name}' already exists and was not made by classify; "
+                            f"pick another --output name (e.g. c_{name.lower()})")
 
 
 def _staging(output: str) -> str:
@@ -119,7 +160,12 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
         return None
     if p.get("export"):
         fmt = "parquet" if p["export"].lower().endswith(".parquet") else "csv"
-        store.export_batch(output, p["export"], fmt)
+        try:
+            store.export_batch(output, p["export"], fmt)
+        except duckdb.Error as exc:  # the folder went away or filled up after params() checked it
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ClassifyError(f"{p['export']}: could not write the export ({reason}); the labels are in table"
+                                f" {output}; free space or export to another folder") from None
     store.drop_table(staging)
     counts = store.batch_counts(output)
     summary = {"output": output, "rows": done, "skipped": skipped, "method": method_name,
@@ -150,6 +196,7 @@ def _stage(ws, source, staging: str, column: str, features: list[str] | None) ->
     """Copies what to classify into a staging table with stable row ids (text, or a record as JSON)."""
     import json
 
+    from engine.classify.sets import _plain
     from engine.classify.sources import read
 
     store = ws.store
@@ -162,15 +209,6 @@ def _stage(ws, source, staging: str, column: str, features: list[str] | None) ->
         store.stage_values(staging, [None if r[0] is None else str(r[0]) for r in read(ws, source, [column])])
         return
     store.stage_batch_source(staging, source.relation, column, source.params)
-
-
-def _plain(value):
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def run(ws, label_set: str, column: str, table: str | None = None, file: Path | None = None,

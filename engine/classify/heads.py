@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.classify.auto import Choice, choose
 from engine.classify.base import ClassifyError, Examples, Method, Prediction, check_texts, one_thread
 from engine.classify.vectors import Embedder
+from engine.errors import QuarryError
 
 METHODS = ("auto", "zero-shot", "embedding", "lexical", "stack", "llm", "tabular")
 TEXT_METHODS = ("zero-shot", "embedding", "lexical", "stack", "llm")
@@ -211,6 +212,6 @@ def compare(ws, set_name: str, text: str, llm_model: str | None = None,
                 prediction = head.method.predict([text])[0]
             note = head.choice.line() if head.choice else ""
             out.append(Compared(name, prediction, (time.perf_counter() - started) * 1000, note=note))
-        except ClassifyError as exc:
+        except QuarryError as exc:  # a missing or unknown model fails that method's row, not the comparison
             out.append(Compared(name, None, (time.perf_counter() - started) * 1000, error=str(exc)))
     return out

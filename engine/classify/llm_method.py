@@ -25,14 +25,16 @@ _TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
 
 
 def load_model(model_id: str):
-    """Gives the chat model in its own 'classify' slot (own KV cache) when the model pool is there."""
-    try:
-        from engine import pool
-    except ImportError:
-        from engine import llm
+    """Gives the chat model in its own 'classify' slot (own KV cache)."""
+    from engine import pool
 
-        return llm.get(model_id)
     return pool.get(model_id, slot="classify")
+
+
+def _is_remote(model) -> bool:
+    from engine.remote import RemoteLLM
+
+    return bool(getattr(model, "remote", False)) or isinstance(model, RemoteLLM)
 
 
 def gbnf(labels: Sequence[str]) -> str:
@@ -69,8 +71,11 @@ class LLMMethod(Method):
         if any(not label.strip() for label in data.labels):
             raise ClassifyError("a label name is blank; rename it")
         self.labels = list(data.labels)
-        self.model = load_model(self.model_id)
-        model = self.model
+        model = load_model(self.model_id)
+        if _is_remote(model):  # the method walks llama.cpp's logits and KV cache, which only a local model has
+            raise ClassifyError(f"the llm method needs a local GGUF model; '{self.model_id}' is remote (a server);"
+                                " pick a local chat model (`quarry models list` shows them)")
+        self.model = model
         listing = "\n".join(f"- {label}" + (f": {data.descriptions[label]}" if data.descriptions.get(label) else "")
                             for label in self.labels)
         messages = [{"role": "system", "content": "You sort texts into categories. Answer with exactly one "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +16,7 @@ class Embedder:
         self.batch_size = batch_size
         self.memo_limit = memo_limit
         self._memo: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()  # the pane's workers share one Embedder; a clear() must not race a read
 
     @property
     def model_id(self) -> str:
@@ -24,10 +26,13 @@ class Embedder:
         """Gives one unit vector per text (float32)."""
         if not len(texts):
             return np.zeros((0, self.encoder.dimension), np.float32)
-        todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        fresh = dict(zip(todo, self.encoder.encode(todo, batch_size=self.batch_size))) if todo else {}
-        out = np.stack([fresh[t] if t in fresh else self._memo[t] for t in texts])
-        if len(self._memo) + len(fresh) > self.memo_limit:
-            self._memo.clear()
-        self._memo.update(fresh)
-        return out
+        with self._lock:  # what is known is copied out: another thread may clear the memo while we encode
+            known = {t: self._memo[t] for t in dict.fromkeys(texts) if t in self._memo}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            known.update(fresh := dict(zip(todo, self.encoder.encode(todo, batch_size=self.batch_size))))
+            with self._lock:
+                if len(self._memo) + len(fresh) > self.memo_limit:
+                    self._memo.clear()
+                self._memo.update(fresh)
+        return np.stack([known[t] for t in texts])

@@ -250,3 +250,118 @@ def test_killed_batch_resumes_without_redoing_rows(tmp_path):
         assert again.store.batch_done("c_big")[0] == 10_000 and again.store.batch_duplicates("c_big") == 0
         attempts = again.store.batch_attempt_counts("c_big")
         assert attempts == {1: first, 2: 10_000 - first}
+
+
+# -- reviewed defects ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["documents", "jobs", "Documents", "label_sets"])
+def test_output_never_replaces_a_table_classify_did_not_make(ws, name):
+    """`--output documents` once dropped the library: a batch replaces only its own earlier output."""
+    before = ws.store.db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    with pytest.raises(ClassifyError, match=f"output table '{name}' already exists and was not made by classify"):
+        batch.run(ws, "reviews", "text", file=TABLES / "reviews.csv", method="lexical", output=name)
+    assert ws.store.table_exists(name.lower())
+    assert ws.store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == before
+
+
+def test_output_may_replace_its_own_earlier_output_but_not_a_lookalike(ws, tmp_path):
+    path = tmp_path / "few.csv"
+    path.write_text("id,text\n1,Great desk\n2,Broke in a week\n", encoding="utf-8")
+    for _ in range(2):  # the second run replaces the first's table
+        summary = batch.wait(batch.run(ws, "reviews", "text", file=path, method="lexical", output="c_few"))
+        assert summary["rows"] == 2
+    with ws.store.writing():  # a table of the user's that happens to start with c_
+        ws.store.db.execute("CREATE TABLE c_mine (row_id BIGINT, note VARCHAR)")
+    with pytest.raises(ClassifyError, match="'c_mine' already exists and was not made by classify"):
+        batch.run(ws, "reviews", "text", file=path, method="lexical", output="c_mine")
+    assert ws.store.table_exists("c_mine")
+
+
+def test_default_output_names_are_ascii(ws):
+    """A Chinese label set or table name once gave c_reviews_情感, which the output check then refused."""
+    sets.create(ws, "情感", [("正面", ""), ("负面", "")])
+    request = batch.params(ws, "情感", "text", file=TABLES / "reviews.csv")
+    assert request["output"].isascii() and request["output"].startswith("c_reviews_")
+    assert batch.output_name("情感", "t_评论") != batch.output_name("态度", "t_评论")
+    assert batch.output_name("reviews", str(TABLES / "reviews.csv")) == "c_reviews_reviews"
+
+
+def test_a_batch_without_a_text_column_is_one_line(ws):
+    with pytest.raises(ClassifyError, match="give the column with the text to classify"):
+        batch.params(ws, "reviews", "", table="t_reviews")
+
+
+def test_an_export_folder_that_is_missing_is_refused_before_any_work(ws, tmp_path):
+    jobs_before = len(ws.store.jobs())
+    with pytest.raises(ClassifyError, match="no folder"):
+        batch.run(ws, "reviews", "text", file=TABLES / "reviews.csv", method="lexical",
+                  export=tmp_path / "gone" / "out.csv")
+    assert len(ws.store.jobs()) == jobs_before
+
+
+def test_an_export_that_fails_at_the_end_is_one_line_naming_the_file(ws, tmp_path):
+    path = tmp_path / "few.csv"
+    path.write_text("id,text\n1,Great desk\n2,Broke in a week\n", encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    run = batch.run(ws, "reviews", "text", file=path, method="lexical", output="c_export_gone",
+                    export=folder / "out.csv")
+    folder.rmdir()  # the folder goes away while the batch runs
+    with pytest.raises(ClassifyError, match="out.csv: could not write the export"):
+        run.wait()
+    assert run.status == "failed"
+    assert ws.store.batch_done("c_export_gone")[0] == 2  # the labels are kept in the table
+
+
+def test_compare_gives_a_missing_model_its_own_row(ws):
+    """An unknown chat model raised out of compare and left the pane's table loading forever."""
+    rows = heads.compare(ws, "reviews", "Great desk", llm_model="no-such-model", methods=["lexical", "llm"])
+    assert [r.method for r in rows] == ["lexical", "llm"]
+    assert rows[0].prediction is not None
+    assert rows[1].prediction is None and "no-such-model" in rows[1].error
+
+
+def test_the_llm_method_refuses_a_remote_model(ws, tmp_path, monkeypatch):
+    """A remote (server) model has no llama.cpp logits or KV cache; it once failed with a raw ValueError."""
+    from engine import catalog, locations
+
+    monkeypatch.setattr(locations, "user_models_file", lambda: tmp_path / "user-models.toml")
+    catalog.add_remote("http://127.0.0.1:9/v1", "whatever", "far-away")  # never contacted
+    with pytest.raises(ClassifyError, match="needs a local GGUF model; 'far-away' is remote"):
+        heads.classify(ws, "tickets", ["where is my parcel"], "llm", "far-away")
+    rows = heads.compare(ws, "tickets", "where is my parcel", llm_model="far-away", methods=["llm"])
+    assert "is remote" in rows[0].error
+
+
+def test_the_embedder_memo_is_safe_across_threads(ws):
+    """One thread clearing the memo while another read it gave a KeyError."""
+    import threading
+
+    from engine.classify.vectors import Embedder
+
+    embed = Embedder(ws.encoder(), memo_limit=4)  # a tiny memo: it is cleared on almost every call
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for i in range(12):
+                texts = [f"text {offset} {i} {j}" for j in range(3)] + ["shared text"]
+                assert embed(texts).shape[0] == 4
+        except BaseException as exc:  # noqa: BLE001  (reported by the assert below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_examples_stored_in_bulk_keep_order_text_and_features(ws):
+    found = sets.create(ws, "bulk", [("a", ""), ("b", "")])
+    rows = [(f"text {i}", None, "ab"[i % 2]) for i in range(1500)]
+    assert ws.store.add_examples(found.id, rows, "test") == 1500
+    stored = ws.store.examples(found.id)
+    assert stored == rows
+    ws.store.add_labels(found.id, [("c", "third"), ("a", "")])
+    assert sets.get(ws, "bulk").labels == ["a", "b", "c"] and sets.get(ws, "bulk").descriptions["c"] == "third"
