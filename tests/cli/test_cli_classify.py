@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import require_models
+from engine.workspace import Workspace
+from tests.conftest import quarry_env, require_models
 from tui.cli import cli
 
 TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
@@ -96,8 +99,50 @@ def test_classify_eval_on_train_and_test_files(ws_dir, tmp_path):
     (["classify", "", "--label-set", "tickets", "-m", "lexical"], "text 1 is empty"),
     (["classify", "--table", "ghost", "--column", "x", "--label-set", "tickets"], "no table 'ghost'"),
     (["classify", "hello", "--label-set", "credit", "-m", "lexical"], "this label set holds table rows"),
+    (["classify", "--file", TABLES / "support-tickets.csv", "--label-set", "tickets"],
+     "give the column with the text to classify"),
+    (["classify", "--file", TABLES / "support-tickets.csv", "-c", "text", "--label-set", "tickets",
+      "--export", "/no/such/folder/out.csv"], "no folder /no/such/folder"),
 ])
 def test_errors_are_one_line(ws_dir, args, message):
     result = run(*args, "-w", ws_dir)
     assert result.exit_code != 0 and message in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("output", ["documents", "jobs"])
+def test_output_over_an_internal_table_is_refused_and_the_table_kept(ws_dir, output):
+    """`--output documents` once dropped the library before classifying into it."""
+    with Workspace(ws_dir) as ws:
+        before = ws.store.db.execute(f"SELECT count(*) FROM {output}").fetchone()[0]
+    result = run("classify", "--file", TABLES / "support-tickets.csv", "-c", "text", "-s", "tickets", "-m", "lexical",
+                 "--output", output, "-w", ws_dir)
+    assert result.exit_code != 0 and f"output table '{output}' already exists" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    with Workspace(ws_dir) as ws:
+        assert ws.store.db.execute(f"SELECT count(*) FROM {output}").fetchone()[0] == before
+
+
+def test_texts_piped_on_stdin_one_per_line(ws_dir):
+    result = run("classify", "-s", "tickets", "-m", "lexical", "--json", "-w", ws_dir,
+                 input="please refund my order\n\nmy password reset never arrives\n")
+    assert result.exit_code == 0, result.output
+    assert [p["text"] for p in json.loads(result.stdout)["predictions"]] == [
+        "please refund my order", "my password reset never arrives"]
+
+
+def test_an_idle_stdin_pipe_is_not_waited_on(ws_dir):
+    """`quarry classify -s tickets` under a pipe no one writes to once hung on sys.stdin.read()."""
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "classify", "-s", "tickets", "-w", str(ws_dir)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=quarry_env())
+    try:
+        code = proc.wait(timeout=120)  # stdin stays open and empty all along
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("quarry classify waited on an idle stdin pipe")
+    finally:
+        proc.stdin.close()
+    out = proc.stdout.read()
+    assert code != 0 and "give texts to classify" in out and "Traceback" not in out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -235,6 +234,7 @@ def classify() -> None:
     Examples:
       quarry classify "Where is my parcel?" --label-set tickets
       quarry classify "物流很快，质量不错" --label-set reviews --method all
+      cat texts.txt | quarry classify --label-set tickets      (one text per line)
       quarry classify --table reviews --column text --label-set reviews --export out.csv
       quarry classify --file apps.csv --label-set credit --method tabular
       quarry classify eval --label-set reviews --method all
@@ -261,8 +261,7 @@ def classify_text(texts: tuple[str, ...], label_set: str | None, method: str, ta
     """Classify texts (or a table/file column as a batch job that resumes after a crash)."""
     from engine.classify import ClassifyError, heads
 
-    if not texts and not table and not file and not sys.stdin.isatty():
-        texts = tuple(line for line in sys.stdin.read().splitlines() if line.strip())
+    texts = _with_piped(texts, reading=not table and not file)
     with open_workspace(workspace) as ws:
         label_set = label_set or _only_set(ws)
         llm_model = _llm_model(model) if method in ("llm", "all") else model
@@ -285,6 +284,18 @@ def classify_text(texts: tuple[str, ...], label_set: str | None, method: str, ta
     for text, p in zip(texts, predictions):
         runner = f"  (then {p.runner_up})" if p.runner_up else ""
         click.echo(f"{p.label}\t{p.confidence:.2f}\t{p.method}{runner}\t{' '.join(text.split())[:70]}")
+
+
+def _with_piped(texts: tuple[str, ...], reading: bool) -> tuple[str, ...]:
+    """Gives the texts, adding one per line of stdin when it has data now or `-` is given; an idle pipe
+    is never waited on, and stdin is size-limited and decoded like chat's (one reader for both)."""
+    from tui.commands.talk import _read_stdin, _stdin_ready
+
+    wait = "-" in texts
+    texts = tuple(t for t in texts if t != "-")
+    if reading and (wait or (not texts and _stdin_ready())):
+        texts += tuple(line for line in _read_stdin().splitlines() if line.strip())
+    return texts
 
 
 def _only_set(ws) -> str:
@@ -317,12 +328,9 @@ def _print_compare(texts, rows, as_json: bool) -> None:
 
 
 def _batch(ws, label_set, column, table, file, method, output, export, llm_model, as_json) -> None:
-    from engine.classify import ClassifyError, batch, sets
+    from engine.classify import ClassifyError, batch
     from tui.commands.progress import follow
 
-    found = sets.get(ws, label_set)
-    if found.kind == "text" and not column:
-        raise ClassifyError("give --column: the column with the text to classify")
     run = batch.run(ws, label_set, column or "", table, file, method, output, export, llm_model)
     click.echo(f"job {run.id}: classifying into table {run.job.params['output']}", err=True)
     summary = follow(run, quiet=as_json)
