@@ -118,6 +118,7 @@ class QuarryApp(App):
         self.query_one(ChatPane).workspace_ready()
         self.query_one(DocumentsPane).workspace_ready()
         self.query_one(RecommendPane).workspace_ready()
+        self.query_one(ClassifyPane).workspace_ready()
 
     @on(WorkspaceFailed)
     def workspace_failed(self, message: WorkspaceFailed) -> None:

@@ -40,7 +40,7 @@ async def test_a_text_shows_every_method(classify_root):
         await pilot.press(*"Broke after a week, support never replied.", "enter")
         await wait_for(pilot, lambda: pane.classified == 1, timeout=120)
         table = app.query_one("#cls-results", DataTable)
-        methods = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        methods = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert methods == ["auto", "zero-shot", "embedding", "lexical", "stack", "llm"]
         labels = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
         assert labels <= {"好评", "中评", "差评"}
@@ -108,3 +108,69 @@ def test_pane_snapshot(snap_compare, classify_root):
 
 def test_pane_snapshot_small(snap_compare, classify_root):
     assert snap_compare(_app(classify_root), terminal_size=(80, 24), run_before=_before())
+
+
+async def test_label_sets_are_listed_when_the_workspace_opens(classify_root):
+    """The pane was never told the workspace was ready: its set chooser stayed empty until F3."""
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert app.query_one("#cls-set").value == "reviews"
+
+
+async def test_label_set_and_label_names_with_brackets_are_shown_literally(classify_root):
+    """A set named `a[/]b` crashed the app (its name was read as markup in the set chooser)."""
+    require_models("minilm-l6")
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3", "ctrl+n")
+        await pilot.press(*"a[/]b = [bold]yes, no[/]", "enter")
+        assert app.query_one("#cls-set").value == "a[/]b"
+        chooser = app.query_one("#cls-set")
+        assert str(chooser.query_one("SelectCurrent #label").render()) == "a[/]b"
+        chooser.expanded = True  # the option list renders every set's name too
+        await pilot.pause(0.2)
+        chooser.expanded = False
+        app.query_one("#cls-text").focus()
+        assert "2 labels" in str(app.query_one("#cls-info").render())
+        assert any(n.message == "Created a[/]b with 2 labels" for n in app._notifications)
+        pane = app.query_one("#classify-pane")
+        app.query_one("#cls-method").value = "zero-shot"
+        await pilot.press(*"I agree, yes", "enter")
+        await wait_for(pilot, lambda: pane.classified == 1, timeout=120)
+        table = app.query_one("#cls-results", DataTable)
+        row = table.get_row_at(0)
+        assert {str(row[1]), str(row[3])} == {"[bold]yes", "no[/]"}
+        await pilot.pause(0.1)  # the table renders its literal cells without a MarkupError
+
+
+async def test_a_batch_target_without_a_column_is_one_line(classify_root):
+    """`t_reviews` (no .column) reached DuckDB with an empty column and showed as a bug."""
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        pane = app.query_one("#classify-pane")
+        await pilot.press("ctrl+b", *"t_reviews", "enter")
+        await wait_for(pilot, lambda: pane.batches == 1, timeout=60)
+        toasts = [n.message for n in app._notifications]
+        assert any(m.startswith("give the column with the text to classify") for m in toasts), toasts
+        assert not any("Bug" in m for m in toasts)
+        assert not app.query_one("#cls-job").busy
+
+
+async def test_a_missing_chat_model_fails_its_row_and_the_table_stops_loading(classify_root):
+    """A missing model escaped compare's per-method catch and left the results table loading forever."""
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.settings.model = "no-such-model"
+        await pilot.press("f3")
+        pane = app.query_one("#classify-pane")
+        app.query_one("#cls-method").value = "llm"
+        await pilot.press(*"Great desk", "enter")
+        await wait_for(pilot, lambda: pane.classified == 1, timeout=60)
+        table = app.query_one("#cls-results", DataTable)
+        assert not table.loading and table.row_count == 1
+        assert "unknown model 'no-such-model'" in str(table.get_row_at(0)[5])

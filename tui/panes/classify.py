@@ -100,7 +100,7 @@ class ClassifyPane(VerticalScroll):
         names = self.workspace.store.label_set_names()
         chooser = self.query_one("#cls-set", Select)
         current = select or (chooser.value if chooser.value in names else None)
-        chooser.set_options([(n, n) for n in names])
+        chooser.set_options([(Text(n), n) for n in names])  # a name like "a[/]b" is not markup
         if current is None and names:
             current = names[0]
         if current is not None:
@@ -111,13 +111,13 @@ class ClassifyPane(VerticalScroll):
         info = self.query_one("#cls-info", Static)
         name = self.label_set
         if self.workspace is None:
-            info.update("workspace not open")
+            info.update(Text("workspace not open"))
         elif name is None:
             info.update(Text("no label sets: create one below (ctrl+n) or `quarry labels demo`"))
         else:
             found = self.workspace.store.label_set(name)
             if found is None:
-                info.update("")
+                info.update(Text(""))
                 return
             counts = ", ".join(f"{k} {v}" for k, v in list(found.counts.items())[:6])
             info.update(Text(f"{found.kind} · {len(found.labels)} labels · {found.examples} examples ({counts})"))
@@ -153,12 +153,12 @@ class ClassifyPane(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="classify", exit_on_error=False)
     def run_compare(self, set_name: str, text: str, methods: list[str] | None) -> None:
-        from engine.classify import ClassifyError, heads
+        from engine.classify import heads
 
         try:
             rows = heads.compare(self.workspace, set_name, text, self.app.settings.model, methods)
-        except ClassifyError as exc:
-            self.post_message(self.Failed(str(exc)))
+        except Exception as exc:  # whatever it is, Failed clears the table's loading state
+            self.post_message(self.Failed(_failure(exc)))
             return
         self.post_message(self.Compared(text, rows))
 
@@ -167,14 +167,15 @@ class ClassifyPane(VerticalScroll):
         table = self.query_one("#cls-results", DataTable)
         table.loading = False
         table.clear()
-        for c in message.rows:
+        for c in message.rows:  # str cells are read as markup by DataTable: every cell is a Text
             if c.prediction is None:
-                table.add_row(c.method, Text("-"), "", "", f"{c.ms:.0f}", Text(c.error[:80], style="red"))
+                table.add_row(Text(c.method), Text("-"), Text(""), Text(""), Text(f"{c.ms:.0f}"),
+                              Text(c.error[:80], style="red"))
                 continue
             p = c.prediction
             note = c.note or p.reason
-            table.add_row(c.method, Text(p.label, style="bold"), f"{p.confidence:.2f}", Text(p.runner_up or "-"),
-                          f"{c.ms:.0f}", Text(note[:80], style="dim"))
+            table.add_row(Text(c.method), Text(p.label, style="bold"), Text(f"{p.confidence:.2f}"),
+                          Text(p.runner_up or "-"), Text(f"{c.ms:.0f}"), Text(note[:80], style="dim"))
         self.classified += 1
 
     @on(Failed)
@@ -195,7 +196,8 @@ class ClassifyPane(VerticalScroll):
 
     @on(Input.Submitted, "#cls-new-set")
     def new_set(self, event: Input.Submitted) -> None:
-        from engine.classify import ClassifyError, sets
+        from engine.classify import sets
+        from engine.errors import QuarryError
 
         raw = event.value.strip()
         if not raw or self.workspace is None:
@@ -207,7 +209,7 @@ class ClassifyPane(VerticalScroll):
         labels = [(part.strip(), "") for part in rest.replace("，", ",").split(",") if part.strip()]
         try:
             found = sets.create(self.workspace, name.strip(), labels)
-        except ClassifyError as exc:
+        except QuarryError as exc:  # a full disk too: one line, the app stays up
             self.notify(str(exc), severity="error", markup=False)
             return
         event.input.value = ""
@@ -217,7 +219,8 @@ class ClassifyPane(VerticalScroll):
 
     @on(Input.Submitted, "#cls-example")
     def add_example(self, event: Input.Submitted) -> None:
-        from engine.classify import ClassifyError, sets
+        from engine.classify import sets
+        from engine.errors import QuarryError
 
         label = event.value.strip()
         text = self.query_one("#cls-text", Input).value.strip() or self._last_text
@@ -228,7 +231,7 @@ class ClassifyPane(VerticalScroll):
             return
         try:
             found = sets.add_example(self.workspace, self.label_set, text, label)
-        except ClassifyError as exc:
+        except QuarryError as exc:  # a full disk too: one line, the app stays up
             self.notify(str(exc), severity="error", markup=False)
             return
         event.input.value = ""
@@ -290,7 +293,7 @@ class ClassifyPane(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="classify-eval", exit_on_error=False)
     def run_eval(self, set_name: str) -> None:
-        from engine.classify import ClassifyError, evaluate, sets
+        from engine.classify import evaluate, sets
 
         ws = self.workspace
         try:
@@ -299,8 +302,8 @@ class ClassifyPane(VerticalScroll):
             methods = ["tabular", "auto"] if found.kind == "tabular" else EVAL_METHODS
             report = evaluate.evaluate(ws, train, test, methods, f"label set {set_name}", label_set=set_name,
                                        curve=(10, None))
-        except ClassifyError as exc:
-            self.post_message(self.Failed(str(exc)))
+        except Exception as exc:  # whatever it is, Failed clears the table's loading state
+            self.post_message(self.Failed(_failure(exc)))
             return
         self.post_message(self.Evaluated(report))
 
@@ -313,10 +316,23 @@ class ClassifyPane(VerticalScroll):
         for m in report.methods:
             name = f"auto:{m.chosen}" if m.chosen else m.method
             curve = " ".join(f"{p['per_label']}:{p['macro_f1']:.2f}" for p in m.curve)
-            table.add_row(name, f"{m.accuracy:.3f}", f"{m.macro_f1:.3f}", f"{m.texts_per_s:.0f}", curve)
+            table.add_row(Text(name), Text(f"{m.accuracy:.3f}"), Text(f"{m.macro_f1:.3f}"),
+                          Text(f"{m.texts_per_s:.0f}"), Text(curve))
         best = report.best()
         self.query_one("#cls-confusion", Static).update(confusion_grid(report.labels, best.confusion, best.method))
         self.evaluations += 1
+
+
+def _failure(exc: Exception) -> str:
+    """Gives a worker's error as one line: the message of one a user can act on, else the bug's type too."""
+    import logging
+
+    from engine.errors import QuarryError
+
+    if isinstance(exc, QuarryError):
+        return str(exc)
+    logging.getLogger(__name__).error("classify worker failed", exc_info=exc)
+    return f"Bug (please report): {type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def parse_batch_target(raw: str) -> tuple[str | None, str | None, str]:
