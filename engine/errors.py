@@ -56,5 +56,9 @@ class TooLarge(IngestError):
     """A file over one of the ingest limits (the message names the limit and how to raise it)."""
 
 
+class ClassifyError(QuarryError):
+    """A classification request that cannot be answered as asked."""
+
+
 class RecommendError(QuarryError):
     """A recommendation request or import that cannot be done as asked (unknown item, bad mapping, no data)."""

@@ -446,10 +446,3 @@ class LLM:
 
 def _raise_template_error(message: str) -> None:
     raise ValueError(message)
-
-
-def get(model_id: str, n_ctx: int = 4096, threads: int | None = None, slot: str = "chat") -> LLM:
-    """Gives a loaded model from the process's model pool (kept for callers written before the pool)."""
-    from engine import pool
-
-    return pool.get(model_id, slot=slot, n_ctx=n_ctx, threads=threads)

@@ -37,16 +37,18 @@ def require_models(*ids: str) -> None:
 
 @pytest.fixture(scope="session")
 def chat_model():
-    """The real SmolLM2 GGUF through llama.cpp, loaded once."""
-    from engine import llm
+    """The real SmolLM2 GGUF through llama.cpp, loaded once: the pool's chat slot, as the app gets it."""
+    from engine import pool
 
     require_models("smollm2-135m")
-    return llm.get("smollm2-135m")
+    return pool.get("smollm2-135m", slot="chat")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    """llama-cpp-python's OpenAI-compatible server over SmolLM2 on loopback, with an API key (compare)."""
+    """llama-cpp-python's OpenAI-compatible server over SmolLM2 on loopback, with an API key (compare).
+    Per module, not per session: an idle server still takes a fifth of a core, which the rest of the
+    suite would pay for."""
     from tests.remote_server import llama_server as serve
 
     require_models("smollm2-135m")

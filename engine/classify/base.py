@@ -8,13 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.errors import QuarryError
+from engine.errors import ClassifyError, QuarryError  # noqa: F401 -- ClassifyError is imported from here too
 
 MAX_TEXT_CHARS = 100_000  # a 1 MB text is a file, not a record; say so instead of encoding it for minutes
-
-
-class ClassifyError(QuarryError):
-    """A classification request that cannot be answered as asked."""
 
 
 @dataclass

@@ -11,8 +11,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
-
 from engine import jobs
 from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
 
@@ -160,12 +158,7 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
         return None
     if p.get("export"):
         fmt = "parquet" if p["export"].lower().endswith(".parquet") else "csv"
-        try:
-            store.export_batch(output, p["export"], fmt)
-        except duckdb.Error as exc:  # the folder went away or filled up after params() checked it
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ClassifyError(f"{p['export']}: could not write the export ({reason}); the labels are in table"
-                                f" {output}; free space or export to another folder") from None
+        store.export_batch(output, p["export"], fmt)  # a failed write is one ClassifyError naming the file
     store.drop_table(staging)
     counts = store.batch_counts(output)
     summary = {"output": output, "rows": done, "skipped": skipped, "method": method_name,

@@ -8,6 +8,9 @@ from datetime import datetime
 
 import duckdb
 
+from engine.errors import ClassifyError, first_line
+from engine.store.sql import quote_ident
+
 
 def m004_labels(db: duckdb.DuckDBPyConnection) -> None:
     """Creates label sets, labels, examples, trained-head records and runs."""
@@ -83,11 +86,6 @@ class RunRow:
 
 
 BATCH_COLUMNS = ["row_id", "text", "label", "confidence", "runner_up", "method", "attempt"]
-
-
-def quote_ident(name: str) -> str:
-    """Gives a DuckDB identifier quoted safely."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 class LabelsSQL:
@@ -313,8 +311,12 @@ class LabelsSQL:
     def export_batch(self, output: str, path: str, fmt: str) -> None:
         """Writes the predictions with the classified text to a CSV or Parquet file."""
         quoted = path.replace("'", "''")
-        self.db.execute(f"COPY (SELECT row_id, text, label, confidence, runner_up, method FROM {quote_ident(output)}"
-                        f" ORDER BY row_id) TO '{quoted}' (FORMAT {fmt})")
+        try:
+            self.db.execute(f"COPY (SELECT row_id, text, label, confidence, runner_up, method FROM "
+                            f"{quote_ident(output)} ORDER BY row_id) TO '{quoted}' (FORMAT {fmt})")
+        except duckdb.Error as exc:  # the folder went away or filled up after the batch's checks
+            raise ClassifyError(f"{path}: could not write the export ({first_line(exc)}); the labels are in table"
+                                f" {output}; free space or export to another folder") from None
 
     def batch_counts(self, output: str) -> dict[str, int]:
         return dict(self.db.execute(f"SELECT label, count(*) FROM {quote_ident(output)} GROUP BY label"

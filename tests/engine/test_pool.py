@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine import llm, pool, rag
+from engine import pool, rag
 from engine.llm import GenerationParams, RunStats
 from engine.pool import Pool
 from tests.conftest import require_models
@@ -119,8 +119,8 @@ def test_configure_releases_what_no_longer_fits(two_models):
     models.close()
 
 
-def test_llm_get_goes_through_the_process_pool(chat_model):
-    assert llm.get(SMOL) is pool.get(SMOL, slot="chat") is chat_model
+def test_the_process_pool_gives_one_model_per_slot(chat_model):
+    assert pool.get(SMOL, slot="chat") is chat_model
     assert any(r.model_id == SMOL and r.slot == "chat" for r in pool.loaded())
 
 
