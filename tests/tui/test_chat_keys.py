@@ -159,8 +159,10 @@ async def test_new_chat_while_an_answer_streams_is_refused_and_the_answer_finish
         app.query_one("#prompt").focus()
         await pilot.press(*"Write a long story about a lighthouse.", "enter")
         await wait_for(pilot, lambda: chat._generating, timeout=10)
+        assert chat._generating
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await wait_for(pilot, lambda: any("still being written" in n.message for n in app._notifications)
+                       or not chat._generating, timeout=10)
         assert any("still being written" in n.message for n in app._notifications)
         await wait_for(pilot, lambda: chat.completed > done, timeout=180)
         assert app.is_running and answers(app)[-1].text.strip()
