@@ -216,7 +216,8 @@ def main() -> None:
     result: dict = {"rounds": args.rounds}
     with tempfile.TemporaryDirectory() as tmp, Workspace(Path(tmp)) as ws:
         sets.import_examples(ws, "reviews", "sentiment", file=TABLES / "reviews.csv", text_column="text")
-        sets.import_examples(ws, "credit", "outcome", file=ROOT / "demo" / "classify" / "credit-applications.csv", features=["*"])
+        credit = ROOT / "demo" / "classify" / "credit-applications.csv"
+        sets.import_examples(ws, "credit", "outcome", file=credit, features=["*"])
         if not args.skip_speed:
             result["speed"] = speed(ws, args.rounds, args.batch_rows)
         if not args.skip_quality:
