@@ -9,7 +9,7 @@
   and, when ../shared/data/seeds-zh is there, the seed articles) on the report half of each set;
   `--fit` fits the per-language refusal bar and extractive weights on the other half.
 
-Usage: python bench/rag.py [--rounds 3] [--questions N] [--answers-only] [--fit]
+Usage: python bench/rag.py [--rounds 3] [--questions N] [--answers-only] [--fit] [--generated --tag before]
 """
 
 from __future__ import annotations
@@ -177,10 +177,11 @@ def fit(ws, questions) -> dict:
     return out
 
 
-def answers_by_language(ws, questions, max_tokens: int = 96) -> tuple[list[dict], dict]:
+def answers_by_language(ws, questions, max_tokens: int = 96,
+                        extractive: bool | None = None) -> tuple[list[dict], dict]:
     """Gives per-language answer figures on the report half of the questions (the half not fitted on)."""
     _, report_half = split_halves(questions)
-    report = evaluate_answers(ws, report_half, max_tokens=max_tokens)
+    report = evaluate_answers(ws, report_half, max_tokens=max_tokens, extractive=extractive)
     rows = [{"lang": lang} | {k: report["by_lang"][lang][k] for k in ANSWER_KEYS}
             for lang in sorted(report["by_lang"])]
     print_table(f"Answers per language on the report half ({len(report_half)} questions; SmolLM2, greedy)",
@@ -196,6 +197,8 @@ def main() -> None:
     parser.add_argument("--answers-only", action="store_true", help="only the per-language answer figures")
     parser.add_argument("--fit", action="store_true", help="fit per-language constants on the fit half first")
     parser.add_argument("--tag", default="", help="suffix of the results file, e.g. 'before'")
+    parser.add_argument("--generated", action="store_true",
+                        help="the model writes every answer, in any language (the way before extractive answers)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="quarry-rag-"))
     try:
@@ -203,7 +206,7 @@ def main() -> None:
             list(ingest_paths(ws, [locations.demo_corpus()] + ([SEEDS] if SEEDS.is_dir() else [])))
             both = all_questions()
             fitted = fit(ws, both) if args.fit else None
-            by_lang, report = answers_by_language(ws, both)
+            by_lang, report = answers_by_language(ws, both, extractive=False if args.generated else None)
             if args.answers_only:
                 write_json("rag_languages" + (f"_{args.tag}" if args.tag else ""),
                            {"fit": fitted, "answers_by_language": by_lang, "answer_rows": report["rows"]})

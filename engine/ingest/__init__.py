@@ -37,13 +37,16 @@ from engine.ingest.walk import display, safe_text
 from engine.store.documents import TableFile
 
 CHECKPOINT_SECONDS = 10.0
+# A file of many chunks is embedded in slices, with a progress event and a cancel check after each:
+# a 10 MB single line is 24,000 chunks and about half an hour of encoding on 2 busy cores.
+ENCODE_SLICE = 1024
 
 
 @dataclass
 class IngestEvent:
     """Progress of an ingest, yielded after every file (and once at the start and the end)."""
 
-    kind: str  # start | ingested | skipped | failed | removed | done
+    kind: str  # start | reading | embedding | ingested | skipped | failed | removed | done
     path: str = ""
     files_done: int = 0
     files_total: int = 0
@@ -250,7 +253,14 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             continue
         title = safe_text(loaded.title or path.name)
         texts = [searchable_text(title, p.heading, p.text) for p in pieces]
-        vectors = encoder.encode(texts)
+        vectors = None
+        for event in _embed(encoder, texts, key, done, len(files), summary, started, cancel):
+            if isinstance(event, IngestEvent):
+                yield event
+            else:
+                vectors = event
+        if vectors is None:  # cancelled part-way: nothing of this file is stored, a resumed run does it again
+            break
         _store_document(store, searcher, key, path, digest, existing, loaded, title, pieces, vectors, texts)
         summary.ingested += 1
         summary.chunks_embedded += len(pieces)
@@ -264,6 +274,28 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     searcher.checkpoint()
     summary.seconds = time.perf_counter() - started
     yield _event("done", "", done, len(files), 0, summary, started, summary.line())
+
+
+def _embed(encoder, texts, key, done, total, summary, started, cancel):
+    """Yields a file's vectors (an array) last; a file of many chunks is embedded in slices, with an
+    "embedding" event and a cancel check after each. Yields no array when cancelled part-way."""
+    if len(texts) <= ENCODE_SLICE:
+        yield encoder.encode(texts)
+        return
+    import numpy as np
+
+    vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+    file_started = time.perf_counter()
+    for start in range(0, len(texts), ENCODE_SLICE):
+        if cancel is not None and cancel():
+            return
+        end = min(start + ENCODE_SLICE, len(texts))
+        vectors[start:end] = encoder.encode(texts[start:end])
+        event = _event("embedding", key, done - 1, total, end, summary, started,
+                       f"embedding {key}: {end}/{len(texts)} chunks")
+        event.chunks_per_s = end / max(time.perf_counter() - file_started, 1e-9)
+        yield event
+    yield vectors
 
 
 def _event(kind, path, done, total, chunks, summary, started, message="") -> IngestEvent:
@@ -350,7 +382,7 @@ def ingest_job(ws, job: jobs.Job) -> Iterator[jobs.Progress]:
             data["error"] = event.message
         if event.kind == "removed":
             message = f"removed {name} (file is gone)"
-        elif event.kind == "done":
+        elif event.kind in ("done", "embedding"):
             message = event.message
         else:
             message = f"{event.chunks_total} chunks · {event.chunks_per_s:.0f} chunks/s · {name}".rstrip(" ·")

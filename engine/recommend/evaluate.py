@@ -15,7 +15,11 @@ from engine.recommend.base import Method
 from engine.recommend.data import Dataset, Interactions
 from engine.recommend.hybrid import DEFAULT_WEIGHTS, Hybrid, blend, scaled
 
-BATCH = 512
+# Users scored at once: a batch's score matrices (users × items, one per method) stay in the CPU's cache.
+# Measured on 20,000 items, scaling and top-10 of 512 users took 1,392 ms as one 512-row batch and 167 ms
+# as 64-row batches (bench/recommend.py).
+BATCH = 64
+PROGRESS_EVERY = 2048  # users between progress steps
 TUNE_USERS = 2000
 GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -247,7 +251,8 @@ def evaluate(dataset: Dataset, vectors: np.ndarray | None, k: int = 10, weights:
             seen[n][top.ravel()] = True
             novelty[n] += float(information[top].sum())
         done = min(lo + BATCH, len(test_users))
-        yield Step(3, total_steps, f"scored {done:,} of {len(test_users):,} test users")
+        if done % PROGRESS_EVERY == 0 or done == len(test_users):
+            yield Step(3, total_steps, f"scored {done:,} of {len(test_users):,} test users")
     n_users = len(test_users)
     n_catalog = int(catalog.in_catalog.sum()) or train.n_items
     rows = [MethodScore(n, float((gains[n] > 0).mean()), float(gains[n].mean()), float(precision[n].mean()),

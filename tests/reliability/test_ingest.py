@@ -310,6 +310,33 @@ def test_a_big_file_gets_a_reading_line_when_output_is_not_a_terminal(encoder, t
     assert ran.code == 0 and "reading" in ran.stderr and "big.md" in ran.stderr
 
 
+def test_a_file_of_many_chunks_reports_embedding_progress_and_cancels_between_slices(encoder, tmp_path,
+                                                                                      monkeypatch):
+    import engine.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "ENCODE_SLICE", 8)  # the real slice is 1024 chunks: minutes of text
+    words = " ".join(f"token{i}" for i in range(3_000))  # about 30 chunks
+    folder = folder_with(tmp_path, line__txt=words)
+    ran = ingest(tmp_path / "ws", folder)
+    assert ran.code == 0, ran.stderr
+    steps = [line for line in ran.stderr.splitlines() if "embedding" in line]
+    assert len(steps) >= 3 and "line.txt: 8/" in steps[0], ran.stderr
+    with Workspace(tmp_path / "ws") as ws:
+        total = sum(len(batch) for batch in ws.store.iter_chunks())
+        assert steps[-1].split(": ")[-1].startswith(f"{total}/{total} chunks")
+    # cancelled after the first slice: nothing of the file is stored, and the next run does it whole
+    events = []
+    with Workspace(tmp_path / "ws2") as ws:
+        for event in ingest_paths(ws, [folder], cancel=lambda: any(e.kind == "embedding" for e in events)):
+            events.append(event)
+        assert [e.kind for e in events].count("embedding") == 1
+        assert not any(e.kind == "ingested" for e in events)
+        assert sum(len(batch) for batch in ws.store.iter_chunks()) == 0
+        assert_consistent(ws)
+        kinds = [e.kind for e in ingest_paths(ws, [folder])]
+        assert "ingested" in kinds and sum(len(batch) for batch in ws.store.iter_chunks()) == total
+
+
 BROKEN = {
     "corrupt__pdf": (b"%PDF-1.4\n" + b"garbage" * 50, "not a readable PDF"),
     "binary__md": (bytes(range(256)) * 8, "binary content"),

@@ -48,6 +48,8 @@ def _ingest_line(progress) -> str | None:
         return f"{where} removed {progress.data['path']}"
     if event == "reading":
         return f"{where} reading {progress.data['path']} (a big file: this can take a while)"
+    if event == "embedding":
+        return f"{where} {progress.message} ({progress.data['chunks_per_s']:.0f} chunks/s)"
     if event == "ingested":
         return (f"{where} {progress.data['path']}: {progress.data['chunks']} chunks"
                 f" ({progress.data['chunks_per_s']:.0f} chunks/s)")
