@@ -61,7 +61,10 @@ async def test_blind_round_vote_reveal_and_leaderboard_survive_a_restart(tmp_pat
         assert pane.voted and pane.run.revealed
         by_label = {c.label: c.model for c in pane.run.columns}
         assert [c.title for c in columns] == [f"A · {by_label['A']}", f"B · {by_label['B']}"]
-        await pilot.press("b")  # a second vote on the same round is refused, not counted
+        assert pilot.app.focused.id == "compare-prompt"  # the round is over: letters type the next prompt
+        await pilot.press("b")
+        assert pane.query_one("#compare-prompt").text == "b"
+        pane.action_vote("b")  # a second vote on the same round is refused, not counted
         await pilot.pause(0.1)
         rows = await _leaderboard_rows(pilot)
         assert [r[1] for r in rows] == [by_label["A"], by_label["B"]]

@@ -159,7 +159,7 @@ class LeaderboardScreen(ModalScreen[None]):
 
     def _footer(self) -> str:
         b = self.board
-        lines = [f"{b.votes} votes · 95% intervals from {b.rounds} bootstrap resamples · ties and "
+        lines = [f"{b.votes} vote{'' if b.votes == 1 else 's'} · 95% intervals from {b.rounds} bootstrap resamples · ties and "
                  "'both bad' count half a win each"]
         if b.next_pair:
             lines.append(f"Least certain next: {b.next_pair[0]} vs {b.next_pair[1]}")
@@ -379,6 +379,10 @@ class ComparePane(Vertical):
         await holder.remove_children()
         self._columns = {c.position: AnswerColumn(c.position, self._title(c)) for c in run.columns}
         await holder.mount_all(list(self._columns.values()))
+        # Seen in tmux: while the first answer streamed, the new columns' borders and the status line
+        # stayed unpainted (the old hint showed through) until a resize; ask for the layout at once.
+        holder.refresh(layout=True)
+        self.screen.refresh(layout=True)
         how = ("The models answer at the same time (GPU)." if run.concurrent
                else "CPU only: the models answer one after another, so each gets every core.")
         if run.refused:
@@ -485,6 +489,8 @@ class ComparePane(Vertical):
         voted = "Vote stored. " if self.voted else "Revealed without a vote. "
         self._status(voted + " · ".join(f"{label} was {model}" for label, model in names.items())
                      + " — ctrl+l shows the leaderboard")
+        # the round is over: the letter keys go back to typing the next prompt
+        self.query_one("#compare-prompt", PromptInput).focus()
 
     # -- leaderboard ----------------------------------------------------------------------------
     def action_leaderboard(self) -> None:
