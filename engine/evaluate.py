@@ -244,16 +244,20 @@ def fit_extractive(items: list[dict], lang: str, relevance_fit: dict, encoder=No
             best = (hits, dict(zip(names[1:], values)))
     fitted = Weights(**best[1])
     # Then the floor (refusal among passages that cleared the bar) and the second-sentence share.
+    # The ranking does not depend on the floor or the second-sentence share (only `pick` does): rank once.
+    ranked = []
+    for it, passed, _ in feats:
+        scores = [weight * c + (1 - weight) * v for c, v in zip(it["cosine"], it["coverage"])]
+        ranked.append(rank_sentences(it["q"].question, _sources(it["hits"], scores, bar), lang, encoder, fitted)
+                      if passed else [])
     choice = None
     for floor, second in itertools.product([i / 20 for i in range(0, 13)], (0.7, 0.8, 0.85, 0.9, 0.95, 1.01)):
         w = replace(fitted, floor=floor, second=second)
         right = correct = false = chars = 0
         n_ans = n_un = 0
         lengths = []
-        for it, passed, _ in feats:
-            scores = [weight * c + (1 - weight) * v for c, v in zip(it["cosine"], it["coverage"])]
-            picked = pick(rank_sentences(it["q"].question, _sources(it["hits"], scores, bar), lang, encoder, w),
-                          w) if passed else []
+        for (it, passed, _), rows in zip(feats, ranked):
+            picked = pick(rows, w) if passed else []
             text = "".join(s.text for s in picked)
             if it["q"].expected_file:
                 n_ans += 1
