@@ -9,7 +9,7 @@
   and, when ../shared/data/seeds-zh is there, the seed articles) on the report half of each set;
   `--fit` fits the per-language refusal bar and extractive weights on the other half.
 
-Usage: python bench/rag.py [--rounds 3] [--questions N] [--answers-only] [--fit] [--generated --tag before]
+Usage: python bench/rag.py [--rounds 3] [--questions N] [--answers-only] [--fit] [--before]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import random
 import re
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -181,7 +182,8 @@ def answers_by_language(ws, questions, max_tokens: int = 96,
                         extractive: bool | None = None) -> tuple[list[dict], dict]:
     """Gives per-language answer figures on the report half of the questions (the half not fitted on)."""
     _, report_half = split_halves(questions)
-    report = evaluate_answers(ws, report_half, max_tokens=max_tokens, extractive=extractive)
+    report = evaluate_answers(ws, report_half, max_tokens=max_tokens, extractive=extractive,
+                              progress=lambda i, n: print(f"  answered {i}/{n}", file=sys.stderr, flush=True))
     rows = [{"lang": lang} | {k: report["by_lang"][lang][k] for k in ANSWER_KEYS}
             for lang in sorted(report["by_lang"])]
     print_table(f"Answers per language on the report half ({len(report_half)} questions; SmolLM2, greedy)",
@@ -197,8 +199,9 @@ def main() -> None:
     parser.add_argument("--answers-only", action="store_true", help="only the per-language answer figures")
     parser.add_argument("--fit", action="store_true", help="fit per-language constants on the fit half first")
     parser.add_argument("--tag", default="", help="suffix of the results file, e.g. 'before'")
-    parser.add_argument("--generated", action="store_true",
-                        help="the model writes every answer, in any language (the way before extractive answers)")
+    parser.add_argument("--before", action="store_true",
+                        help="also answer the non-English questions the way before extractive answers (the model "
+                             "writes every answer); English answers are generated either way")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="quarry-rag-"))
     try:
@@ -206,10 +209,17 @@ def main() -> None:
             list(ingest_paths(ws, [locations.demo_corpus()] + ([SEEDS] if SEEDS.is_dir() else [])))
             both = all_questions()
             fitted = fit(ws, both) if args.fit else None
-            by_lang, report = answers_by_language(ws, both, extractive=False if args.generated else None)
+            by_lang, report = answers_by_language(ws, both)
+            before = None
+            if args.before:  # the halves are dealt per language, so leaving English out keeps them
+                print("Before: the model writes the answer in every language", flush=True)
+                rows_before, report_before = answers_by_language(ws, [q for q in both if q.lang != "en"],
+                                                                 extractive=False)
+                before = {"answers_by_language": rows_before, "answer_rows": report_before["rows"]}
             if args.answers_only:
                 write_json("rag_languages" + (f"_{args.tag}" if args.tag else ""),
-                           {"fit": fitted, "answers_by_language": by_lang, "answer_rows": report["rows"]})
+                           {"fit": fitted, "answers_by_language": by_lang, "answer_rows": report["rows"],
+                            "before": before})
                 return
             questions = read_questions(ROOT / "bench" / "questions.jsonl")
             rows, cached = speed(ws, args.rounds, args.tokens)

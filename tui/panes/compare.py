@@ -159,7 +159,8 @@ class LeaderboardScreen(ModalScreen[None]):
 
     def _footer(self) -> str:
         b = self.board
-        lines = [f"{b.votes} vote{'' if b.votes == 1 else 's'} · 95% intervals from {b.rounds} bootstrap resamples · ties and "
+        votes = f"{b.votes} vote" + ("" if b.votes == 1 else "s")
+        lines = [f"{votes} · 95% intervals from {b.rounds} bootstrap resamples · ties and "
                  "'both bad' count half a win each"]
         if b.next_pair:
             lines.append(f"Least certain next: {b.next_pair[0]} vs {b.next_pair[1]}")
