@@ -78,7 +78,8 @@ from engine.store import Store
 from engine.encode import Encoder
 path = Path(sys.argv[1])
 store = Store(Path(sys.argv[2]) / "quarry.duckdb")
-limits = Limits(max_file_mb=100000, max_text_mb=100000, max_unpacked_mb=100000, max_unpack_ratio=100000)
+limits = Limits(max_file_mb=100000, max_text_mb=100000, max_unpacked_mb=100000, max_unpack_ratio=100000,
+                max_line_mb=100000)
 loaded, records = load(path, store, limits)
 chars = sum(len(b.text) for b in loaded.blocks)
 print(f"{len(loaded.blocks)} blocks, {chars / 2**20:.0f} MB of text", file=sys.stderr)

@@ -91,8 +91,33 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def scoring_threads(dataset, vectors, rounds: int, sample: int) -> dict:
+    """Times scoring test users on one thread against two, alternating the sides over `rounds` rounds on
+    methods fitted once; gives the per-round seconds and the median and spread of the ratio."""
+    from engine.recommend.evaluate import build_methods, fit_all, score_users
+    from engine.recommend.hybrid import DEFAULT_WEIGHTS, Hybrid
+
+    train, users, items = dataset.split(1)
+    pick = np.sort(np.random.default_rng(5).permutation(len(users))[:sample])
+    users, items = users[pick], items[pick]
+    methods = build_methods(vectors)
+    for _ in fit_all(methods, train, dataset.catalog, lambda: False):
+        pass
+    hybrid = Hybrid({n: m for n, m in methods.items() if n in DEFAULT_WEIGHTS}, DEFAULT_WEIGHTS)
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for r in range(rounds):
+        for threads in ((1, 2) if r % 2 == 0 else (2, 1)):
+            t = time.perf_counter()
+            for _ in score_users(methods, hybrid, train, users, items, 10, threads=threads):
+                pass
+            times[threads].append(time.perf_counter() - t)
+    ratios = [a / b for a, b in zip(times[1], times[2])]
+    return {"users": len(users), "rounds": rounds, "one_thread_s": times[1], "two_threads_s": times[2],
+            "speedup_median": float(np.median(ratios)), "speedup_min": min(ratios), "speedup_max": max(ratios)}
+
+
 def run_size(users: int, items: int, events: int, max_users: int | None, latency_users: int,
-             content: bool = True) -> dict:
+             content: bool = True, thread_rounds: int = 0) -> dict:
     from engine import recommend as rec
     from engine.recommend.evaluate import evaluate
     from engine.workspace import Workspace
@@ -136,6 +161,12 @@ def run_size(users: int, items: int, events: int, max_users: int | None, latency
             out["weights"] = result.weights
             out["rows"] = [r.__dict__ for r in result.rows]
             out["peak_mb_after_eval"] = peak_mb()
+            if thread_rounds:
+                out["scoring_threads"] = threads = scoring_threads(dataset, vectors, thread_rounds, 2048)
+                print(f"scoring {threads['users']:,} users, 2 threads vs 1 over {thread_rounds} alternating rounds: "
+                      f"{threads['speedup_median']:.2f}x (spread {threads['speedup_min']:.2f}-"
+                      f"{threads['speedup_max']:.2f}); 1 thread median {np.median(threads['one_thread_s']):.1f} s",
+                      file=sys.stderr, flush=True)
             # one-user latency, served from structures fitted on all interactions
             engine = rec.Recommender(ws, dataset)
             engine._vectors = vectors
@@ -170,12 +201,15 @@ def main() -> None:
     parser.add_argument("--max-users", type=int, default=None)
     parser.add_argument("--latency-users", type=int, default=200)
     parser.add_argument("--no-content", action="store_true", help="leave out the content method (no encoder)")
+    parser.add_argument("--thread-rounds", type=int, default=5,
+                        help="rounds of scoring on one thread against two, at the first size (0: skip)")
     args = parser.parse_args()
     runs = []
     for events in args.sizes:
         users = max(1000, events // 20)
         print(f"== {events:,} events, {users:,} users, {args.items:,} items", file=sys.stderr)
-        run = run_size(users, args.items, events, args.max_users, args.latency_users, not args.no_content)
+        run = run_size(users, args.items, events, args.max_users, args.latency_users, not args.no_content,
+                       args.thread_rounds if not runs else 0)
         runs.append(run)
         print(f"{run['events']:,} events ({run['steps']:,} steps after merging repeats), eval on "
               f"{run['eval_users']:,} users in {run['eval_s']:.0f} s wall, {run['eval_cpu_s']:.0f} s CPU "

@@ -58,6 +58,9 @@ class Settings:
     """Largest file ingest reads, in MB (a file over it is refused before it is read)."""
     max_text_mb: int = rule(32, lo=1, hi=1_000_000)
     """Most text one file may yield, in MB of characters (checked once it is parsed, before chunking)."""
+    max_line_mb: int = rule(1, lo=1, hi=1_000_000)
+    """Longest line (text without a line break) a file may hold, in MB of characters: a longer one is
+    rarely prose (minified data, a log dump) and would take many minutes to embed."""
     max_unpacked_mb: int = rule(256, lo=1, hi=1_000_000)
     """Most bytes a .docx or .xlsx may unpack to, in MB, checked before it is parsed."""
     max_unpack_ratio: int = rule(100, lo=2, hi=100_000)

@@ -93,5 +93,29 @@ def run_job_worker(widget: Widget, start_fn: StartFn, kind: str = "job",
     return handle
 
 
+def write_off_ui(widget: Widget, write: Callable[[], object], then: Callable[[object], object] | None = None,
+                 what: str = "save") -> Worker:
+    """Runs a small DuckDB write (a rename, a vote, an example) in a thread worker, then `then(result)` on
+    the UI thread. A job may hold the process's one write lock for seconds (a 2M-event import, a big file's
+    chunks), and the app must keep answering keys meanwhile; a QuarryError is a toast, a bug is logged."""
+    from engine.errors import QuarryError
+
+    def work() -> None:
+        try:
+            result = write()
+        except QuarryError as exc:  # a full disk, a name already taken: one line, the app stays up
+            widget.app.call_from_thread(widget.notify, str(exc), severity="error", markup=False)
+            return
+        except Exception as exc:
+            log.exception("%s failed", what)
+            widget.app.call_from_thread(widget.notify, f"Could not {what}: {type(exc).__name__}: {exc}",
+                                        severity="error", markup=False)
+            return
+        if then is not None:
+            widget.app.call_from_thread(then, result)
+
+    return widget.run_worker(work, name=f"write:{what}", group="writes", thread=True, exit_on_error=False)
+
+
 def _job_id(handle: JobHandle) -> int | None:
     return handle.run.id if handle.run is not None else None

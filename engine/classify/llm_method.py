@@ -109,7 +109,12 @@ class LLMMethod(Method):
         self.model.prefill(list(self._head))
 
     def scores(self, inputs: Sequence[str]) -> np.ndarray:
-        return np.array([self._classify(text) for text in inputs])
+        # Batches repeat texts ("refund please" in a ticket export); greedy decoding gives a text the same
+        # scores each time, so each distinct text is decoded once.
+        distinct = {text: None for text in inputs}
+        for text in distinct:
+            distinct[text] = self._classify(text)
+        return np.array([distinct[text] for text in inputs])
 
     def _classify(self, text: str) -> np.ndarray:
         model = self.model

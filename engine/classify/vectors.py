@@ -36,3 +36,9 @@ class Embedder:
                     self._memo.clear()
                 self._memo.update(fresh)
         return np.stack([known[t] for t in texts])
+
+    def forget(self, texts: Sequence[str]) -> None:
+        """Drops these texts' vectors, so that timing a method on them counts their encoding."""
+        with self._lock:
+            for t in texts:
+                self._memo.pop(t, None)

@@ -30,15 +30,25 @@ def test_grammar_text_quotes_labels():
 
 
 def test_grammar_never_yields_an_invalid_label_over_200_texts(method):
-    rng = random.Random(0)
-    texts = [rng.choice(EN) + " " + rng.choice(ZH) if i % 3 == 0 else rng.choice(EN if i % 2 else ZH)
-             for i in range(200)]
+    # 200 distinct texts (a repeated text is decoded once): English, Chinese, and both mixed each way
+    texts = EN + ZH + [f"{e} {z}" for e in EN for z in ZH] + [f"{z}{e}" for z in ZH for e in EN][:80]
+    random.Random(0).shuffle(texts)
+    assert len(set(texts)) == 200
     predictions = method.predict(texts)
     assert len(predictions) == 200
     valid = set(method.labels)
     assert all(p.label in valid and p.runner_up in valid for p in predictions)
     assert all(0 < p.confidence <= 1 for p in predictions)
     assert len({p.label for p in predictions}) >= 2  # the model's choice, not a constant
+
+
+def test_a_repeated_text_is_decoded_once_and_gets_the_same_scores(method, monkeypatch):
+    calls = []
+    classify = method._classify
+    monkeypatch.setattr(method, "_classify", lambda text: calls.append(text) or classify(text))
+    scores = method.scores(["refund please", "退款", "refund please", "退款", "refund please"])
+    assert calls == ["refund please", "退款"]
+    assert (scores[0] == scores[2]).all() and (scores[1] == scores[3]).all() and (scores[0] == scores[4]).all()
 
 
 def test_cached_prefix_gives_the_same_labels(method):

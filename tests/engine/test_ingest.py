@@ -173,9 +173,9 @@ def test_vectors_stored_in_duckdb_match_the_encoder(demo_workspace, encoder):
 def test_killed_ingest_resumes_without_redoing_finished_files(encoder, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(40):
+    for i in range(16):
         (folder / f"note-{i:02d}.md").write_text(
-            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(120)))
+            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(60)))
     ws_dir = tmp_path / "ws"
     cmd = [sys.executable, "-m", "tui", "ingest", "--workspace", str(ws_dir), str(folder)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=quarry_env())
@@ -190,15 +190,15 @@ def test_killed_ingest_resumes_without_redoing_finished_files(encoder, tmp_path)
     assert proc.returncode == -signal.SIGKILL
     with Workspace(ws_dir) as ws:
         finished = len([d for d in ws.store.documents() if d.status == "ready"])
-        assert 5 <= finished < 40
+        assert 5 <= finished < 16
         [stopped] = jobs.unfinished(ws)  # the killed process left its job "running"
         assert stopped.kind == "ingest" and stopped.params["paths"] == [os.path.abspath(folder)]
         summary = jobs.resume(ws, stopped.id).wait()
-        assert summary.skipped == finished and summary.ingested == 40 - finished
+        assert summary.skipped == finished and summary.ingested == 16 - finished
         assert ws.store.job(stopped.id).status == "done" and jobs.unfinished(ws) == []
         ids = assert_consistent(ws)
         assert len(ids) == ws.store.chunk_count()
-        assert len({d.path for d in ws.store.documents()}) == 40
+        assert len({d.path for d in ws.store.documents()}) == 16
 
 
 def test_searcher_detects_generation_mismatch(demo_workspace):

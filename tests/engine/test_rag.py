@@ -81,40 +81,48 @@ def test_context_budget_is_never_exceeded(chat_model):
     assert sources and used <= SOURCE_BUDGET_TOKENS and len(sources) < 30
 
 
-def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model):
+def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, monkeypatch):
     """A long chat about a long manual: the oldest turns are dropped until sources, the newest turns
     and the answer fit the context, and only as many as needed."""
+    from engine import pool
     from engine.ingest import ingest_paths
     from engine.rag import build_messages
     from engine.workspace import Workspace
 
+    # A private pool whose answer slot has a 2,048-token context: the fitting is the same at any size, and
+    # filling 4,096 tokens cost this test minutes of prompt decoding on 2 cores.
+    private = pool.Pool()
+    monkeypatch.setattr(pool, "_pool", private)
+    model = private.get(chat_model.model_id, slot="rag", n_ctx=2048)
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "manual.md").write_text("# Manual\n" + "\n".join(
         f"Section {i}: the forklift battery must be charged for {i % 9 + 1} hours before use." for i in range(600)))
-    filler = "The loading dock keeps pallets, crates and spare parts in numbered bays. " * 40
-    with Workspace(tmp_path / "ws") as ws:
-        list(ingest_paths(ws, [folder]))
-        chat_id = ws.store.create_chat("long", chat_model.model_id, mode="docs")
-        for turn in range(8):
-            ws.store.add_message(chat_id, "user", f"Question {turn} about the dock. {filler}")
-            ws.store.add_message(chat_id, "assistant", f"Answer {turn}. {filler}", None,
-                                 {"raw_text": f"Answer {turn}. {filler}", "refused": True})
-        ask = Ask(ws, "How long must the forklift battery be charged?", chat_id=chat_id, k=50)
-        history, _ = ask._history()
-        answer = ask.run(GREEDY)
-        assert not answer.refused and answer.sources
+    filler = "The loading dock keeps pallets, crates and spare parts in numbered bays. " * 12
+    try:
+        with Workspace(tmp_path / "ws") as ws:
+            list(ingest_paths(ws, [folder]))
+            chat_id = ws.store.create_chat("long", model.model_id, mode="docs")
+            for turn in range(8):
+                ws.store.add_message(chat_id, "user", f"Question {turn} about the dock. {filler}")
+                ws.store.add_message(chat_id, "assistant", f"Answer {turn}. {filler}", None,
+                                     {"raw_text": f"Answer {turn}. {filler}", "refused": True})
+            ask = Ask(ws, "How long must the forklift battery be charged?", chat_id=chat_id, k=50)
+            history, _ = ask._history()
+            answer = ask.run(GREEDY)
+    finally:
+        private.close()
+    assert not answer.refused and answer.sources
 
-        def prompt(turns):
-            return len(chat_model.prompt_tokens(chat_model.render(build_messages(answer.sources, turns,
-                                                                                 ask.question))))
+    def prompt(turns):
+        return len(chat_model.prompt_tokens(chat_model.render(build_messages(answer.sources, turns, ask.question))))
 
-        assert prompt(history) > chat_model.n_ctx  # all of it would not fit: turns must be dropped
-        assert prompt([]) < answer.stats.prompt_tokens < prompt(history)  # some turns dropped, some kept
-        assert answer.stats.prompt_tokens + answer.stats.completion_tokens <= chat_model.n_ctx
-        kept = next(n for n in range(0, len(history) + 1, 2) if prompt(history[n:]) == answer.stats.prompt_tokens)
-        # the oldest go first, and no more of them than needed
-        assert kept >= 2 and prompt(history[kept - 2:]) + 64 >= chat_model.n_ctx
+    assert prompt(history) > model.n_ctx == 2048  # all of it would not fit: turns must be dropped
+    assert prompt([]) < answer.stats.prompt_tokens < prompt(history)  # some turns dropped, some kept
+    assert answer.stats.prompt_tokens + answer.stats.completion_tokens <= model.n_ctx
+    kept = next(n for n in range(0, len(history) + 1, 2) if prompt(history[n:]) == answer.stats.prompt_tokens)
+    # the oldest go first, and no more of them than needed
+    assert kept >= 2 and prompt(history[kept - 2:]) + 64 >= model.n_ctx
 
 
 def test_follow_up_uses_history_and_is_stored(demo_workspace, chat_model):

@@ -289,15 +289,22 @@ def test_text_over_the_text_limit_is_refused(encoder, tmp_path):
     one_failure(ingest(tmp_path / "ws", folder, env={"QUARRY_MAX_TEXT_MB": "1"}), "long.md", "max_text_mb")
 
 
+def test_a_line_over_the_line_limit_is_refused_before_it_is_chunked(encoder, tmp_path):
+    """A 10 MB line took 27 minutes to embed; past max_line_mb (1 by default) it is one line in seconds."""
+    folder = folder_with(tmp_path, good__md=GOOD, dump__txt="x1 " * 400_000)  # 1.2 MB, no line break
+    line = one_failure(ingest(tmp_path / "ws", folder), "dump.txt", "max_line_mb = 1", "QUARRY_MAX_LINE_MB")
+    assert "1.1 MB" in line
+
+
 def test_a_single_long_line_is_chunked_within_the_encoder(encoder, tmp_path):
-    words = " ".join(f"token{i}" for i in range(20_000))  # ~200 KB on one line, no sentence end
+    words = " ".join(f"token{i}" for i in range(6_000))  # ~60 KB on one line, no sentence end
     folder = folder_with(tmp_path, line__txt=words)
     ran = ingest(tmp_path / "ws", folder)
     assert ran.code == 0, ran.stderr
     with Workspace(tmp_path / "ws") as ws:
         chunks = [c for batch in ws.store.iter_chunks() for c in batch]
         assert len(chunks) > 50 and max(c.tokens for c in chunks) <= 200
-        assert any(c.text.endswith("token19999") for c in chunks)
+        assert any(c.text.endswith("token5999") for c in chunks)
         assert_consistent(ws)
 
 

@@ -24,7 +24,7 @@ async def ask(pilot, text: str) -> None:
     chat = pilot.app.query_one("#chat-pane")
     done = chat.completed
     pilot.app.query_one("#prompt").focus()
-    await pilot.press(*text)
+    await type_text(pilot, text)
     await pilot.press("enter")
     await wait_for(pilot, lambda: chat.completed > done, timeout=120)
     await pilot.pause(0.1)
@@ -37,3 +37,28 @@ def app_on(workspace, **kwargs):
     root = workspace.root
     workspace.close()
     return QuarryApp(root, **kwargs)
+
+
+async def notified(pilot, *parts: str, timeout: float = 30.0) -> None:
+    """Waits for a notification holding every one of `parts`: notify() posts a message, so it lands a moment later."""
+    await wait_for(pilot, lambda: any(all(p in n.message for p in parts) for n in pilot.app._notifications),
+                   timeout=timeout)
+
+
+async def type_text(pilot, text: str) -> None:
+    """Puts text into the focused Input or TextArea at its cursor, as typing does, but in one step: Pilot
+    refreshes the screen after every key, and a temporary folder's path is 60-80 keys. Tests of key handling
+    press their keys."""
+    widget = pilot.app.focused
+    if hasattr(widget, "insert_text_at_cursor"):
+        widget.insert_text_at_cursor(text)
+    else:
+        widget.insert(text)
+    await pilot.pause()
+
+
+async def chunk_opened(pilot) -> None:
+    """Waits for the passage screen: opening a citation or a hit posts a message, and its handler pushes it."""
+    from tui.widgets.dialogs import ChunkScreen
+
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ChunkScreen), timeout=30)

@@ -4,7 +4,7 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Label, TabbedContent
 
 from tests.conftest import workspace_held_elsewhere
-from tests.tui.helpers import ready, wait_for
+from tests.tui.helpers import notified, ready, wait_for
 from tui.app import QuarryApp
 from tui.widgets.dialogs import HelpScreen
 from tui.widgets.settings_screen import SettingsScreen
@@ -94,4 +94,4 @@ async def test_busy_workspace_is_a_notification_not_a_crash(tmp_path):
             messages = [n.message for n in app._notifications]
             assert any("open in another Quarry process" in m for m in messages)
             await pilot.press(*"hello", "enter")
-            assert any("workspace is not open" in n.message for n in app._notifications)
+            await notified(pilot, "workspace is not open")

@@ -1,8 +1,8 @@
 from textual.widgets import ListView
 
-from tests.tui.helpers import app_on, ask, ready, wait_for
+from tests.tui.helpers import app_on, ask, chunk_opened, notified, ready, wait_for
 from tui.app import QuarryApp
-from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
+from tui.widgets.dialogs import ConfirmScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
 
 
@@ -22,7 +22,7 @@ async def test_question_streams_a_cited_answer_and_opens_the_chunk(demo_workspac
         citations.focus()
         citations.highlighted = 0
         await pilot.press("enter")
-        assert isinstance(app.screen, ChunkScreen)
+        await chunk_opened(pilot)
         where = str(app.screen.query_one("#chunk-where").render())
         assert "returns-policy.pdf" in where and "page 1" in where
         await pilot.press("escape")
@@ -85,7 +85,7 @@ async def test_new_rename_delete_copy_and_export(demo_workspace, chat_model):
         await ask(pilot, "How long must passwords be?")
         await pilot.press("ctrl+t")
         assert app.clipboard == answers(app)[-1].text
-        assert any("characters)" in n.message for n in app._notifications)
+        await notified(pilot, "characters)")
         await pilot.press("ctrl+g")
         chat_id = app.query_one("#chat-pane").chat_id
         exported = app.workspace.root / "exports" / f"chat-{chat_id}.md"
@@ -98,7 +98,7 @@ async def test_new_rename_delete_copy_and_export(demo_workspace, chat_model):
         assert isinstance(app.screen, RenameScreen)
         app.screen.query_one("#rename-input").value = ""
         await pilot.press(*"Password rules", "enter")
-        assert app.workspace.store.chats()[0].title == "Password rules"
+        await wait_for(pilot, lambda: app.workspace.store.chats()[0].title == "Password rules", timeout=10)
         await pilot.press("ctrl+n")
         assert app.query_one("#chat-pane").chat_id is None
         listing.focus()

@@ -6,30 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tui.helpers import app_on, ready, wait_for
-from tui.widgets.dialogs import ChunkScreen
+from tests.tui.helpers import app_on, ask, chunk_opened, ready
 from tui.widgets.message_box import CitationList, MessageBox
 
 QUESTION = "员工每年有几天带薪年假？"
-
-
-async def ask_typed(pilot, text: str) -> None:
-    """Puts a prompt in the input (Chinese arrives from an input method as text), sends it, waits."""
-    chat = pilot.app.query_one("#chat-pane")
-    done = chat.completed
-    prompt = pilot.app.query_one("#prompt")
-    prompt.focus()
-    prompt.insert(text)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: chat.completed > done, timeout=120)
-    await pilot.pause(0.2)
 
 
 async def test_chinese_question_shows_the_cited_extract(demo_workspace):
     app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await ask_typed(pilot, QUESTION)
+        await ask(pilot, QUESTION)  # Chinese arrives from an input method as text, as ask() puts it
         box = [b for b in app.query(MessageBox) if b.role == "assistant"][-1]
         assert box.text.startswith("以下是文档中的原文：") and "十五天" in box.text and "[1]" in box.text
         citations = box.query_one(CitationList)
@@ -38,7 +25,7 @@ async def test_chinese_question_shows_the_cited_extract(demo_workspace):
         citations.focus()
         citations.highlighted = 0
         await pilot.press("enter")
-        assert isinstance(app.screen, ChunkScreen)
+        await chunk_opened(pilot)
         start, end = app.screen.span
         assert app.screen.text[start:end] == cited["span_text"]
         await pilot.press("escape")
@@ -50,7 +37,7 @@ def test_chinese_extract_snapshot(snap_compare, demo_workspace, size):
 
     async def run_before(pilot):
         await ready(pilot)
-        await ask_typed(pilot, QUESTION)
+        await ask(pilot, QUESTION)  # Chinese arrives from an input method as text, as ask() puts it
         pilot.app.query_one("#prompt").focus()
         await pilot.pause(0.3)
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from engine.classify import sets
 from engine.workspace import Workspace
 from tests.conftest import require_models
-from tests.tui.helpers import ready, wait_for
+from tests.tui.helpers import notified, ready, type_text, wait_for
 from tui.app import QuarryApp
 
 TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
@@ -55,9 +55,8 @@ async def test_new_set_and_typed_examples(classify_root):
         assert app.query_one("#cls-set").value == "mood"
         await pilot.press(*"I love it")
         await pilot.press("ctrl+l", *"happy", "enter")
-        found = app.workspace.store.label_set("mood")
-        assert found.counts == {"happy": 1, "angry": 0}
-        assert "1 examples" in str(app.query_one("#cls-info").render())
+        await wait_for(pilot, lambda: "1 examples" in str(app.query_one("#cls-info").render()), timeout=10)
+        assert app.workspace.store.label_set("mood").counts == {"happy": 1, "angry": 0}
 
 
 async def test_batch_runs_and_cancels(classify_root):
@@ -67,7 +66,10 @@ async def test_batch_runs_and_cancels(classify_root):
         await ready(pilot)
         await pilot.press("f3")
         pane = app.query_one("#classify-pane")
-        await pilot.press("ctrl+b", *f"{TABLES / 'reviews.csv'}:text", "enter")
+        app.query_one("#cls-method").value = "lexical"  # the fast method: this test is about the job, not a model
+        await pilot.press("ctrl+b")
+        await type_text(pilot, f"{TABLES / 'reviews.csv'}:text")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: pane.batches == 1, timeout=120)
         assert pane.last_batch["rows"] == 640 and pane.last_batch["output"] == "c_reviews_reviews"
         app.query_one("#cls-method").value = "llm"
@@ -78,7 +80,7 @@ async def test_batch_runs_and_cancels(classify_root):
         await pilot.press("escape")
         await wait_for(pilot, lambda: pane.batches == 2, timeout=120)
         assert not job.busy
-        assert any("Batch cancelled" in n.message for n in app._notifications)
+        await notified(pilot, "Batch cancelled")
 
 
 async def test_evaluation_fills_table_and_confusion_grid(classify_root):
@@ -134,7 +136,7 @@ async def test_label_set_and_label_names_with_brackets_are_shown_literally(class
         chooser.expanded = False
         app.query_one("#cls-text").focus()
         assert "2 labels" in str(app.query_one("#cls-info").render())
-        assert any(n.message == "Created a[/]b with 2 labels" for n in app._notifications)
+        await notified(pilot, "Created a[/]b with 2 labels")
         pane = app.query_one("#classify-pane")
         app.query_one("#cls-method").value = "zero-shot"
         await pilot.press(*"I agree, yes", "enter")

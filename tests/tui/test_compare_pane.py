@@ -57,8 +57,7 @@ async def test_blind_round_vote_reveal_and_leaderboard_survive_a_restart(tmp_pat
         assert all(c.finished for c in columns)
         assert pilot.app.focused.id == "compare-columns"
         await pilot.press("a")
-        await pilot.pause(0.2)
-        assert pane.voted and pane.run.revealed
+        await wait_for(pilot, lambda: pane.voted and pane.run.revealed, timeout=10)  # written off the UI thread
         by_label = {c.label: c.model for c in pane.run.columns}
         assert [c.title for c in columns] == [f"A · {by_label['A']}", f"B · {by_label['B']}"]
         assert pilot.app.focused.id == "compare-prompt"  # the round is over: letters type the next prompt

@@ -1,7 +1,7 @@
 from textual.widgets import DataTable
 
-from tests.tui.helpers import app_on, ready, wait_for
-from tui.widgets.dialogs import ChunkScreen, ConfirmScreen
+from tests.tui.helpers import app_on, chunk_opened, notified, ready, type_text, wait_for
+from tui.widgets.dialogs import ConfirmScreen
 
 
 async def test_library_lists_documents(demo_workspace):
@@ -23,7 +23,7 @@ async def test_add_folder_with_progress_and_errors(demo_workspace, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
-        await pilot.press(*str(folder))
+        await type_text(pilot, str(folder))
         await pilot.press("enter")
         pane = app.query_one("#documents-pane")
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
@@ -40,7 +40,7 @@ async def test_missing_path_is_a_notification(demo_workspace):
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
         await pilot.press(*"/no/such/folder", "enter")
-        assert any("no such file or folder" in n.message for n in app._notifications)
+        await notified(pilot, "no such file or folder")
 
 
 async def test_live_search_shows_hits_and_preview(demo_workspace):
@@ -80,14 +80,15 @@ async def test_escape_cancels_an_ingest_between_files(demo_workspace, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
-        await pilot.press(*str(folder), "enter")
+        await type_text(pilot, str(folder))
+        await pilot.press("enter")
         pane = app.query_one("#documents-pane")
         await wait_for(pilot, lambda: pane.files_reported >= 2, timeout=60)
         await pilot.press("escape")
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
         added = [d for d in app.workspace.store.documents() if "/many/" in d.path]
         assert 2 <= len(added) < 60
-        assert any(n.message.startswith("Cancelled:") for n in app._notifications)
+        await notified(pilot, "Cancelled:")
 
 
 async def test_del_on_a_search_hit_removes_that_hits_document(demo_workspace):
@@ -120,7 +121,7 @@ async def test_enter_on_a_hit_opens_its_passage(demo_workspace):
         await pilot.press("tab")  # from the search field to the hits
         assert app.focused is hits
         await pilot.press("enter")
-        assert isinstance(app.screen, ChunkScreen)
+        await chunk_opened(pilot)
         assert "returns-policy.pdf" in str(app.screen.query_one("#chunk-where").render())
 
 
@@ -175,15 +176,19 @@ async def test_a_failing_ingest_clears_the_busy_state_and_the_next_one_runs(demo
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         pane = app.query_one("#documents-pane")
-        await pilot.press("f2", "ctrl+n", *str(folder), "enter")
+        await pilot.press("f2", "ctrl+n")
+        await type_text(pilot, str(folder))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
         assert not app.query_one(JobProgress).busy
-        assert any("PermissionError" in n.message and "/srv/locked" in n.message for n in app._notifications)
+        await notified(pilot, "PermissionError", "/srv/locked")
         monkeypatch.setattr(engine.ingest, "ingest_paths", real)
         app.query_one("#add-path").value = ""
-        await pilot.press("ctrl+n", *str(folder), "enter")
+        await pilot.press("ctrl+n")
+        await type_text(pilot, str(folder))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: pane.ingests == 2, timeout=60)
-        assert any("1 ingested" in n.message for n in app._notifications)
+        await notified(pilot, "1 ingested")
         assert not app.query_one(JobProgress).busy
 
 
@@ -202,9 +207,9 @@ async def test_an_interrupted_ingest_is_offered_and_resumed(demo_workspace, tmp_
     app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        assert any("An ingest stopped before its end" in n.message for n in app._notifications)
+        await notified(pilot, "An ingest stopped before its end")
         pane = app.query_one("#documents-pane")
         await pilot.press("f2", "ctrl+r")
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
-        assert any("3 ingested, 1 unchanged" in n.message for n in app._notifications)
+        await notified(pilot, "3 ingested, 1 unchanged")
         assert app.workspace.store.job(stopped.id).status == "done" and pane.stopped_ingest is None

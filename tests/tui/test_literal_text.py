@@ -4,9 +4,9 @@ names and notifications. Markup-like text such as `See [/terms] here` once crash
 from rich.text import Text
 from textual.widgets import DataTable, ListView
 
-from tests.tui.helpers import app_on, ask, ready, wait_for
+from tests.tui.helpers import app_on, ask, chunk_opened, ready, type_text, wait_for
 from tui.app import QuarryApp
-from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
+from tui.widgets.dialogs import ConfirmScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
 
 NOTE = "# What does [/note] mean?\nSee [/terms] here. The zebra warranty covers [/x] parts for 12 months.\n"
@@ -58,7 +58,8 @@ async def test_documents_with_markup_in_names_text_and_headings(demo_workspace, 
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f2", "ctrl+n")
-        await pilot.press(*str(folder), "enter")
+        await type_text(pilot, str(folder))
+        await pilot.press("enter")
         pane = app.query_one("#documents-pane")
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
         table = app.query_one("#doc-table", DataTable)
@@ -72,7 +73,7 @@ async def test_documents_with_markup_in_names_text_and_headings(demo_workspace, 
         assert "[bold]notes.md" in preview and "See [/terms] here." in preview
         hits.focus()
         await pilot.press("enter")
-        assert isinstance(app.screen, ChunkScreen)
+        await chunk_opened(pilot)
         assert "[bold]notes.md" in rendered(app.screen.query_one("#chunk-where"))
         assert "See [/terms] here" in rendered(app.screen.query_one("#chunk-text"))
         await pilot.press("escape")

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, ListItem, ListView, Static
 
 from tui import actions
+from tui.jobs import write_off_ui
 from tui.messages import AnswerFailed, AnswerFinished, AnswerStreamed
 from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
 from tui.widgets.lists import KeyedListView
@@ -151,8 +152,8 @@ class ChatPane(Vertical):
 
         def done(title: str | None) -> None:
             if title:
-                self.workspace.store.rename_chat(chat.id, title)
-                self.refresh_chats(select=chat.id)
+                write_off_ui(self, lambda: self.workspace.store.rename_chat(chat.id, title),
+                             lambda _: self.refresh_chats(select=chat.id), "rename the chat")
 
         self.app.push_screen(RenameScreen(chat.title), done)
 
@@ -168,15 +169,16 @@ class ChatPane(Vertical):
         listing = self.query_one("#chat-list", ListView)
         position = listing.index or 0
 
-        async def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            self.workspace.store.delete_chat(chat.id)
+        async def deleted(_) -> None:
             if self.chat_id == chat.id:
                 await self.load_chat(None)
             self.refresh_chats(index=position)
             listing.focus()
-            self.notify(f"Deleted “{chat.title}”")
+            self.notify(f"Deleted “{chat.title}”", markup=False)
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                write_off_ui(self, lambda: self.workspace.store.delete_chat(chat.id), deleted, "delete the chat")
 
         self.app.push_screen(ConfirmScreen(f"Delete the chat “{chat.title}”?"), done)
 

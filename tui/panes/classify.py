@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tui import actions
+from tui.jobs import write_off_ui
 from tui.messages import JobFailed, JobFinished
 from tui.widgets.job_progress import JobProgress
 
@@ -220,7 +221,6 @@ class ClassifyPane(VerticalScroll):
     @on(Input.Submitted, "#cls-example")
     def add_example(self, event: Input.Submitted) -> None:
         from engine.classify import sets
-        from engine.errors import QuarryError
 
         label = event.value.strip()
         text = self.query_one("#cls-text", Input).value.strip() or self._last_text
@@ -229,14 +229,16 @@ class ClassifyPane(VerticalScroll):
         if not text:
             self.notify("Type the example's text in the text box first", severity="warning")
             return
-        try:
-            found = sets.add_example(self.workspace, self.label_set, text, label)
-        except QuarryError as exc:  # a full disk too: one line, the app stays up
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        event.input.value = ""
-        self._show_info()
-        self.notify(f"Added an example of {label} ({found.examples} in {found.name})", markup=False)
+        box, label_set = event.input, self.label_set
+
+        def added(found) -> None:
+            box.value = ""
+            self._show_info()
+            self.notify(f"Added an example of {label} ({found.examples} in {found.name})", markup=False)
+
+        # a QuarryError (a full disk too) is one line and the app stays up
+        write_off_ui(self, lambda: sets.add_example(self.workspace, label_set, text, label), added,
+                     "add the example")
 
     # -- batch ------------------------------------------------------------------------------------
     def action_focus_batch(self) -> None:

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, SelectionList, Static
 
 from tui import actions
+from tui.jobs import write_off_ui
 from tui.widgets.prompt_input import PromptInput
 
 STREAM_INTERVAL = 0.05  # repaint at most ~20 times a second while tokens arrive
@@ -206,6 +207,7 @@ class ComparePane(Vertical):
         self.max_tokens: int | None = None  # None: the app's settings
         self.run = None  # the last engine.compare.CompareRun
         self.voted = False
+        self._voting = False
         self.generating = False
         self.completed = 0  # runs finished or failed, for tests that wait on them
         self._cancel = threading.Event()
@@ -329,6 +331,7 @@ class ComparePane(Vertical):
         self.query_one("#compare-prompt", PromptInput).clear()
         self.generating = True
         self.voted = False
+        self._voting = False
         self._cancel.clear()
         self._status("Starting…")
         self.compare(text, models, self.compare_settings(), self.blind, rerun_of)
@@ -445,7 +448,6 @@ class ComparePane(Vertical):
     # -- votes ----------------------------------------------------------------------------------
     def action_vote(self, outcome: str) -> None:
         from engine import compare as cmp
-        from engine.errors import QuarryError
 
         run = self.run
         if run is None or not run.blind:
@@ -454,14 +456,26 @@ class ComparePane(Vertical):
         if self.generating or not run.finished:
             self.notify("Wait until both answers have finished, then vote", severity="warning")
             return
-        try:
-            cmp.vote(self.app.workspace, run.id, outcome)
-        except QuarryError as exc:
-            self.notify(str(exc), severity="warning", timeout=6)
+        if self._voting:  # a second key before the first vote is written is not a second vote
             return
-        self.voted = True
-        self.notify(f"Vote recorded: {cmp.votes.OUTCOME_NAMES[outcome]}", timeout=3)
-        self._reveal()
+        self._voting = True
+
+        def recorded(_) -> None:
+            self._voting = False
+            if self.run is not run:  # a new round started while the vote was written: leave it alone
+                return
+            self.voted = True
+            self.notify(f"Vote recorded: {cmp.votes.OUTCOME_NAMES[outcome]}", timeout=3)
+            self._reveal()
+
+        def vote() -> None:
+            try:
+                cmp.vote(self.app.workspace, run.id, outcome)
+            except BaseException:  # refused or failed: the next key may vote
+                self._voting = False
+                raise
+
+        write_off_ui(self, vote, recorded, "record the vote")
 
     def action_reveal(self) -> None:
         run = self.run
