@@ -36,6 +36,7 @@ run: demo
 	$(PY) -m tui --workspace $(DEMO)
 
 test: setup
+	@$(PY) -c 'import os; from engine import cpus; print(f"CPUs: {os.cpu_count()} visible, {cpus.usable()} usable; load {os.getloadavg()[0]:.1f}")'
 	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 lint: $(STAMP)

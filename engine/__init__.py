@@ -1,3 +1,5 @@
+from engine import cpus as _cpus
 from engine import offline as _offline
 
 _offline.enforce()
+_cpus.size_native_pools()  # before numpy or faiss loads and sizes its pools

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import catalog
+from engine import catalog, cpus
 from engine.errors import ModelCorrupt
 
 CUDA = "CUDAExecutionProvider"
@@ -86,8 +86,8 @@ class Encoder:
         self._counter.no_truncation()
         self._counter.no_padding()
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        # onnxruntime would start a thread per CPU the machine has, not per CPU this process may use
+        options.intra_op_num_threads = threads or cpus.usable()
         options.log_severity_level = 3
         # Spinning worker threads fight llama.cpp's for the cores: measured, a query encoded right after
         # a decode took 23.6 ms with spinning and 11.5 ms without (8 ms either way when idle).

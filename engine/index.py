@@ -32,6 +32,9 @@ class IndexInfo:
 def _faiss():
     import faiss
 
+    from engine import cpus
+
+    faiss.omp_set_num_threads(cpus.usable())  # OpenMP would start a thread per CPU the machine has
     return faiss
 
 

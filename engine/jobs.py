@@ -119,7 +119,7 @@ class Job:
         self._cancel = cancel
         self._started = time.perf_counter()
         self._first_done: int | None = None
-        self._saved_at = 0.0
+        self._saved_at: float | None = None  # perf_counter counts from boot: 0.0 would not mean 'long ago'
         self.last: Progress | None = None
 
     def cancelled(self) -> bool:
@@ -137,7 +137,7 @@ class Job:
         eta = (total - done) / rate if total is not None and rate > 0 else None
         self.last = Progress(self.id, self.kind, done, total, self.unit, rate, eta, message,
                              list(warnings), failed, dict(data or {}))
-        if now - self._saved_at >= SAVE_EVERY_S:
+        if self._saved_at is None or now - self._saved_at >= SAVE_EVERY_S:
             self._store.update_job_progress(self.id, done, total, message)
             self._saved_at = now
         return self.last

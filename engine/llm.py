@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,8 +57,10 @@ class GenerationParams:
 
 
 def default_threads() -> int:
-    """Gives physical-core-ish thread count: more threads than cores slow decode down."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Gives physical-core-ish thread count: more threads than usable cores slow decode down."""
+    from engine import cpus
+
+    return max(1, min(cpus.usable(), 8))
 
 
 def _gpu_offload_supported() -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import numpy as np
 from scipy import sparse
 
+from engine import cpus
 from engine.errors import QuarryError
 from engine.recommend.base import Method, dense, strongest_source, top_n_rows
 from engine.recommend.data import Catalog, Interactions
@@ -76,7 +76,7 @@ class ALS(Method):
 
 def _threads(nnz: int) -> int:
     """Gives ALS's threads: one for small data (threads only contend), up to two cores beyond."""
-    return 1 if nnz < 500_000 else max(1, min(2, os.cpu_count() or 1))
+    return 1 if nnz < 500_000 else max(1, min(2, cpus.usable()))
 
 
 class CoOccurrence(Method):

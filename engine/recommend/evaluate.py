@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from engine import cpus
 from engine.errors import RecommendError
 from engine.recommend.base import Method
 from engine.recommend.data import Dataset, Interactions
@@ -246,7 +246,7 @@ def score_users(methods: dict[str, Method], hybrid: Hybrid, train: Interactions,
 
     # numpy's partitions, BLAS and scipy's sparse products release the GIL: batches on two threads use
     # both cores, where one thread left the second idle for most of the scoring
-    workers = threads or max(1, min(2, os.cpu_count() or 1))
+    workers = threads or max(1, min(2, cpus.usable()))
     with ThreadPoolExecutor(workers) as pool, threadpool_limits(1 if workers > 1 else None, "blas"):
         pending: deque = deque()
         for lo in range(0, len(test_users), BATCH):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 
 from engine.store import DB_NAME
-from tests.tui.helpers import wait_for
+from tests.tui.helpers import toasts, wait_for
 from tui.app import QuarryApp
 
 
 def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return toasts(app)
 
 
 async def test_a_broken_config_is_a_notification_naming_key_and_file(demo_workspace_dir, config):

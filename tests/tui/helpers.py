@@ -4,6 +4,32 @@ from __future__ import annotations
 
 import time
 
+from textual.app import App
+
+
+def _record_toasts() -> None:
+    """Makes every App remember each notification it was asked to show. A toast lives a few seconds and
+    App._notifications drops it then; on a loaded machine a test's next look can come later than that.
+    The recorder passes every call through unchanged."""
+    original = App.notify
+    if getattr(original, "records_toasts", False):
+        return
+
+    def notify(self, message, *args, **kwargs):
+        self.__dict__.setdefault("_toasts_seen", []).append(str(message))
+        return original(self, message, *args, **kwargs)
+
+    notify.records_toasts = True
+    App.notify = notify
+
+
+_record_toasts()
+
+
+def toasts(app) -> list[str]:
+    """Every notification the app has shown so far, expired ones included."""
+    return list(app.__dict__.get("_toasts_seen", []))
+
 
 async def wait_for(pilot, predicate, timeout: float = 60.0, step: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
@@ -41,7 +67,7 @@ def app_on(workspace, **kwargs):
 
 async def notified(pilot, *parts: str, timeout: float = 30.0) -> None:
     """Waits for a notification holding every one of `parts`: notify() posts a message, so it lands a moment later."""
-    await wait_for(pilot, lambda: any(all(p in n.message for p in parts) for n in pilot.app._notifications),
+    await wait_for(pilot, lambda: any(all(p in m for p in parts) for m in toasts(pilot.app)),
                    timeout=timeout)
 
 

@@ -4,7 +4,7 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Label, TabbedContent
 
 from tests.conftest import workspace_held_elsewhere
-from tests.tui.helpers import notified, ready, wait_for
+from tests.tui.helpers import notified, ready, toasts, wait_for
 from tui.app import QuarryApp
 from tui.widgets.dialogs import HelpScreen
 from tui.widgets.settings_screen import SettingsScreen
@@ -91,7 +91,7 @@ async def test_busy_workspace_is_a_notification_not_a_crash(tmp_path):
         app = QuarryApp(tmp_path, warm_models=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.sub_title == "no workspace", timeout=10)
-            messages = [n.message for n in app._notifications]
+            messages = toasts(app)
             assert any("open in another Quarry process" in m for m in messages)
             await pilot.press(*"hello", "enter")
             await notified(pilot, "workspace is not open")

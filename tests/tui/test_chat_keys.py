@@ -5,7 +5,7 @@ import threading
 
 from textual.widgets import ListView
 
-from tests.tui.helpers import app_on, ask, chunk_opened, ready, wait_for
+from tests.tui.helpers import app_on, ask, chunk_opened, ready, toasts, wait_for
 from tui.widgets.dialogs import HelpScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
 
@@ -193,9 +193,9 @@ async def test_new_chat_while_an_answer_streams_is_refused_and_the_answer_finish
         await wait_for(pilot, lambda: chat._generating, timeout=10)
         assert chat._generating
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: any("still being written" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: any("still being written" in m for m in toasts(app))
                        or not chat._generating, timeout=30)
-        assert any("still being written" in n.message for n in app._notifications)
+        assert any("still being written" in m for m in toasts(app))
         await wait_for(pilot, lambda: chat.completed > done, timeout=180)
         assert app.is_running and answers(app)[-1].text.strip()
         await pilot.press("ctrl+n")  # once the answer is in, a new chat opens

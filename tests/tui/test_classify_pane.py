@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from engine.classify import sets
 from engine.workspace import Workspace
 from tests.conftest import require_models
-from tests.tui.helpers import notified, ready, type_text, wait_for
+from tests.tui.helpers import notified, ready, toasts, type_text, wait_for
 from tui.app import QuarryApp
 
 TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
@@ -156,9 +156,9 @@ async def test_a_batch_target_without_a_column_is_one_line(classify_root):
         pane = app.query_one("#classify-pane")
         await pilot.press("ctrl+b", *"t_reviews", "enter")
         await wait_for(pilot, lambda: pane.batches == 1, timeout=60)
-        toasts = [n.message for n in app._notifications]
-        assert any(m.startswith("give the column with the text to classify") for m in toasts), toasts
-        assert not any("Bug" in m for m in toasts)
+        seen = toasts(app)
+        assert any(m.startswith("give the column with the text to classify") for m in seen), seen
+        assert not any("Bug" in m for m in seen)
         assert not app.query_one("#cls-job").busy
 
 

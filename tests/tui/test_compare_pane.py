@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, SelectionList
 
-from tests.tui.helpers import ready, wait_for
+from tests.tui.helpers import ready, toasts, wait_for
 from tui.app import QuarryApp
 from tui.panes.compare import AnswerColumn, ComparePane, LeaderboardScreen
 
@@ -83,7 +83,7 @@ async def test_voting_before_a_round_and_with_one_model_is_refused(tmp_path):
         await pane.send("hello")
         assert pane.run is None and not pane.generating
         await pilot.pause()  # a toast is a message: it reaches the app's list when the app handles it
-        notes = [n.message for n in pilot.app._notifications]
+        notes = toasts(pilot.app)
         assert any("Votes are for blind rounds" in m for m in notes)
         assert any("Pick at least two models" in m for m in notes)
 

@@ -1,6 +1,6 @@
 from textual.widgets import DataTable
 
-from tests.tui.helpers import app_on, chunk_opened, notified, ready, type_text, wait_for
+from tests.tui.helpers import app_on, chunk_opened, notified, ready, toasts, type_text, wait_for
 from tui.widgets.dialogs import ConfirmScreen
 
 
@@ -29,7 +29,7 @@ async def test_add_folder_with_progress_and_errors(demo_workspace, tmp_path):
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
         assert pane.files_reported == 2
         assert app.query_one("#doc-table", DataTable).row_count == before + 2
-        messages = [n.message for n in app._notifications]
+        messages = toasts(app)
         assert any("broken.pdf: not a readable PDF" in m for m in messages)
         assert any("1 ingested" in m for m in messages)
 

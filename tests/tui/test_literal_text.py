@@ -4,7 +4,7 @@ names and notifications. Markup-like text such as `See [/terms] here` once crash
 from rich.text import Text
 from textual.widgets import DataTable, ListView
 
-from tests.tui.helpers import app_on, ask, chunk_opened, ready, type_text, wait_for
+from tests.tui.helpers import app_on, ask, chunk_opened, ready, toasts, type_text, wait_for
 from tui.app import QuarryApp
 from tui.widgets.dialogs import ConfirmScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
@@ -14,10 +14,6 @@ NOTE = "# What does [/note] mean?\nSee [/terms] here. The zebra warranty covers 
 
 def rendered(widget) -> str:
     return str(widget.render())
-
-
-def toasts(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_question_with_markup_survives_a_restart(demo_workspace):
