@@ -20,15 +20,20 @@ CGROUP = Path("/sys/fs/cgroup")
 POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _own_cgroup() -> Path:
-    """Gives this process's cgroup v2 folder ('0::/path' in /proc/self/cgroup); the root otherwise."""
+def _own_cgroups() -> tuple[str, str]:
+    """Gives this process's cgroup v2 path ('0::/path' in /proc/self/cgroup) and its v1 cpu
+    controller's path ('N:cpu,cpuacct:/path'); '' where there is none."""
+    v2 = v1 = ""
     try:
         for line in Path("/proc/self/cgroup").read_text().splitlines():
-            if line.startswith("0::"):
-                return CGROUP / line[3:].lstrip("/")
-    except OSError:
+            number, controllers, path = line.split(":", 2)
+            if number == "0" and not controllers:
+                v2 = path.lstrip("/")
+            elif "cpu" in controllers.split(","):
+                v1 = path.lstrip("/")
+    except (OSError, ValueError):
         pass
-    return CGROUP
+    return v2, v1
 
 
 def _quota_v2(folder: Path) -> float | None:
@@ -48,14 +53,16 @@ def _quota_v2(folder: Path) -> float | None:
     return min(quotas, default=None)
 
 
-def _quota_v1(root: Path) -> float | None:
-    """cgroup v1: cpu.cfs_quota_us is -1 without a quota."""
-    try:
-        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
-        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-    return None if quota <= 0 or period <= 0 else quota / period
+def _quota_v1(root: Path, own: str = "") -> float | None:
+    """cgroup v1: cpu.cfs_quota_us of this process's cpu cgroup, else of the root; -1 is no quota."""
+    for folder in (root / "cpu" / own, root / "cpu"):
+        try:
+            quota = int((folder / "cpu.cfs_quota_us").read_text())
+            period = int((folder / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        return None if quota <= 0 or period <= 0 else quota / period
+    return None
 
 
 def count(cpu_count: int | None, affinity: int | None, quota: float | None) -> int:
@@ -77,9 +84,10 @@ def usable() -> int:
         affinity = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         affinity = None
-    quota = _quota_v2(_own_cgroup())
+    v2, v1 = _own_cgroups()
+    quota = _quota_v2(CGROUP / v2)
     if quota is None:
-        quota = _quota_v1(CGROUP)
+        quota = _quota_v1(CGROUP, v1)
     return count(os.cpu_count(), affinity, quota)
 
 

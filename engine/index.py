@@ -34,7 +34,9 @@ def _faiss():
 
     from engine import cpus
 
-    faiss.omp_set_num_threads(cpus.usable())  # OpenMP would start a thread per CPU the machine has
+    # OpenMP would start a thread per CPU the machine has; an OMP_NUM_THREADS the user set still wins
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    faiss.omp_set_num_threads(int(omp) if omp.isdigit() and int(omp) > 0 else cpus.usable())
     return faiss
 
 

@@ -94,17 +94,18 @@ def run_job_worker(widget: Widget, start_fn: StartFn, kind: str = "job",
 
 
 def write_off_ui(widget: Widget, write: Callable[[], object], then: Callable[[object], object] | None = None,
-                 what: str = "save") -> Worker:
+                 what: str = "save", severity: str = "error") -> Worker:
     """Runs a small DuckDB write (a rename, a vote, an example) in a thread worker, then `then(result)` on
     the UI thread. A job may hold the process's one write lock for seconds (a 2M-event import, a big file's
-    chunks), and the app must keep answering keys meanwhile; a QuarryError is a toast, a bug is logged."""
+    chunks), and the app must keep answering keys meanwhile. A QuarryError is a toast of `severity` (a
+    refusal the user can act on is a warning), a bug is logged and shown as an error."""
     from engine.errors import QuarryError
 
     def work() -> None:
         try:
             result = write()
         except QuarryError as exc:  # a full disk, a name already taken: one line, the app stays up
-            widget.app.call_from_thread(widget.notify, str(exc), severity="error", markup=False)
+            widget.app.call_from_thread(widget.notify, str(exc), severity=severity, markup=False)
             return
         except Exception as exc:
             log.exception("%s failed", what)

@@ -22,20 +22,23 @@ def vote(ws, run_id: int, outcome: str) -> Vote:
     key = ALIASES.get(outcome.strip().lower())
     if key not in OUTCOMES:
         raise CompareError(f"unknown vote '{outcome}'; vote a, b, tie or both_bad")
-    run = _blind_run(ws, run_id)
-    if not run.blind:
-        raise CompareError(f"run {run_id} was not blind; votes count only for blind runs (--blind)")
-    if run.revealed:
-        raise CompareError(f"run {run_id}'s names are already revealed; votes count only while blind")
-    if run.status != "done" or len(run.answers) < 2:
-        raise CompareError(f"run {run_id} is still answering; vote when both answers have finished")
-    failed = [a.label for a in run.answers if a.status != "done"]
-    if failed:
-        raise CompareError(f"answer {failed[0]} of run {run_id} did not finish; there is nothing to vote on")
-    if ws.store.compare_vote(run_id) is not None:
-        raise CompareError(f"run {run_id} already has a vote")
-    by_label = {a.label: a.model for a in run.answers}
-    ws.store.add_compare_vote(run_id, by_label["A"], by_label["B"], key)
+    # The checks and the insert are one transaction: a reveal or a second vote from another thread
+    # between them would let a vote count with the names already shown.
+    with ws.store.writing():
+        run = _blind_run(ws, run_id)
+        if not run.blind:
+            raise CompareError(f"run {run_id} was not blind; votes count only for blind runs (--blind)")
+        if run.revealed:
+            raise CompareError(f"run {run_id}'s names are already revealed; votes count only while blind")
+        if run.status != "done" or len(run.answers) < 2:
+            raise CompareError(f"run {run_id} is still answering; vote when both answers have finished")
+        failed = [a.label for a in run.answers if a.status != "done"]
+        if failed:
+            raise CompareError(f"answer {failed[0]} of run {run_id} did not finish; there is nothing to vote on")
+        if ws.store.compare_vote(run_id) is not None:
+            raise CompareError(f"run {run_id} already has a vote")
+        by_label = {a.label: a.model for a in run.answers}
+        ws.store.add_compare_vote(run_id, by_label["A"], by_label["B"], key)
     return Vote(by_label["A"], by_label["B"], key)
 
 

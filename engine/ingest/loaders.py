@@ -76,10 +76,25 @@ class Limits:
         if chars > self.max_text_mb * MB:
             raise self.refuse(path, f"{chars / MB:.0f} MB of text", "max_text_mb", self.max_text_mb)
         # a 10 MB line embeds for ~25 minutes on 2 cores: refuse it in seconds, before chunking
-        longest = max((len(line) for b in loaded.blocks for line in b.text.split("\n")), default=0)
-        if longest > self.max_line_mb * MB:
+        limit = self.max_line_mb * MB
+        longest = max((_line_over(b.text, limit) for b in loaded.blocks if len(b.text) > limit), default=0)
+        if longest:
             raise self.refuse(path, f"a line of {longest / MB:.1f} MB of text (minified data?)", "max_line_mb",
                               self.max_line_mb)
+
+
+def _line_over(text: str, limit: int) -> int:
+    """Gives the length of the first line longer than `limit`, or 0. It steps from the last line break
+    within each `limit` characters, so a text of short lines costs len(text) / limit steps, and no list
+    of lines is built."""
+    start = 0
+    while len(text) - start > limit:
+        cut = text.rfind("\n", start, start + limit + 1)
+        if cut == -1:  # no break within `limit` characters: this line is over it
+            end = text.find("\n", start)
+            return (len(text) if end == -1 else end) - start
+        start = cut + 1
+    return 0
 
 
 @dataclass

@@ -244,9 +244,9 @@ def score_users(methods: dict[str, Method], hybrid: Hybrid, train: Interactions,
             if done % PROGRESS_EVERY == 0 or done == len(test_users):
                 yield f"scored {done:,} of {len(test_users):,} test users"
 
-    # numpy's partitions, BLAS and scipy's sparse products release the GIL: batches on two threads use
-    # both cores, where one thread left the second idle for most of the scoring
-    workers = threads or max(1, min(2, cpus.usable()))
+    # numpy's partitions, BLAS and scipy's sparse products release the GIL: batches on a thread per core
+    # (each with one BLAS thread) use every core, where one thread left the second idle most of the time
+    workers = threads or max(1, min(8, cpus.usable()))
     with ThreadPoolExecutor(workers) as pool, threadpool_limits(1 if workers > 1 else None, "blas"):
         pending: deque = deque()
         for lo in range(0, len(test_users), BATCH):

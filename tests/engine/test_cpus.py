@@ -47,3 +47,14 @@ def test_quarry_threads_overrides(monkeypatch):
     finally:
         monkeypatch.delenv("QUARRY_THREADS")
         cpus.usable.cache_clear()
+
+
+def test_cgroup_v1_quota_of_the_process_own_group(tmp_path):
+    own = tmp_path / "cpu" / "ci" / "job"
+    own.mkdir(parents=True)
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (own / "cpu.cfs_period_us").write_text("100000\n")
+    (own / "cpu.cfs_quota_us").write_text("200000\n")
+    assert cpus._quota_v1(tmp_path, "ci/job") == 2.0
+    assert cpus._quota_v1(tmp_path, "elsewhere") is None  # no such group: the root's, which has none

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from textual.app import App
@@ -66,7 +67,8 @@ def app_on(workspace, **kwargs):
 
 
 async def notified(pilot, *parts: str, timeout: float = 30.0) -> None:
-    """Waits for a notification holding every one of `parts`: notify() posts a message, so it lands a moment later."""
+    """Waits for a notification holding every one of `parts`: the code that shows it may run later (a
+    worker, a message handler)."""
     await wait_for(pilot, lambda: any(all(p in m for p in parts) for m in toasts(pilot.app)),
                    timeout=timeout)
 
@@ -88,3 +90,17 @@ async def chunk_opened(pilot) -> None:
     from tui.widgets.dialogs import ChunkScreen
 
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ChunkScreen), timeout=30)
+
+
+def hold_the_writer(app) -> threading.Event:
+    """Holds the process's one write lock in a thread, as a long job would, until the returned event is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with app.workspace.store.writing():
+            held.set()
+            release.wait(30)  # the test sets it; the bound only keeps a failing test from hanging long
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(5)
+    return release

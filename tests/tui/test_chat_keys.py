@@ -1,11 +1,10 @@
 """The Chat pane's keys, with real key presses: prompt history, paging, sources, regenerate and edit,
 rename and delete targets, the view ending on an answer's extras, help from an empty prompt."""
 
-import threading
 
 from textual.widgets import ListView
 
-from tests.tui.helpers import app_on, ask, chunk_opened, ready, toasts, wait_for
+from tests.tui.helpers import app_on, ask, chunk_opened, hold_the_writer, notified, ready, toasts, wait_for
 from tui.widgets.dialogs import HelpScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
 
@@ -131,15 +130,7 @@ async def test_a_rename_waits_for_the_writer_without_freezing_the_keys(demo_work
         await ask(pilot, OFF_TOPIC[0])
         listing = app.query_one("#chat-list", ListView)
         await wait_for(pilot, lambda: len(listing.children) == 1)
-        held, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with app.workspace.store.writing():
-                held.set()
-                release.wait(120)  # the test sets it; the bound only keeps a failing test from hanging
-
-        threading.Thread(target=hold, daemon=True).start()
-        assert held.wait(5)
+        release = hold_the_writer(app)
         app.query_one("#prompt").focus()
         await pilot.press("ctrl+r")
         app.screen.query_one("#rename-input").value = ""
@@ -150,6 +141,21 @@ async def test_a_rename_waits_for_the_writer_without_freezing_the_keys(demo_work
         finally:
             release.set()
         await wait_for(pilot, lambda: listing.children[0].chat.title == "Renamed", timeout=30)
+        # A question sent while the open chat's delete waits for the writer would be stored in a chat
+        # about to be gone: it is refused.
+        release = hold_the_writer(app)
+        try:
+            app.query_one("#chat-pane").action_delete_chat()
+            await pilot.press("y")
+            app.query_one("#prompt").focus()
+            await pilot.press("enter")  # "abc" is still in the prompt
+            await notified(pilot, "being deleted")
+            assert prompt_text(app) == "abc"
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: len(listing.children) == 0, timeout=30)
+        assert app.workspace.store.chats() == []
+
 
 
 async def test_question_mark_shows_help_on_an_empty_prompt_and_types_otherwise(demo_workspace):

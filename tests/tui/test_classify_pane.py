@@ -137,6 +137,7 @@ async def test_label_set_and_label_names_with_brackets_are_shown_literally(class
         app.query_one("#cls-text").focus()
         assert "2 labels" in str(app.query_one("#cls-info").render())
         await notified(pilot, "Created a[/]b with 2 labels")
+        assert "Created a[/]b with 2 labels" in toasts(app)  # the whole toast, literally
         pane = app.query_one("#classify-pane")
         app.query_one("#cls-method").value = "zero-shot"
         await pilot.press(*"I agree, yes", "enter")

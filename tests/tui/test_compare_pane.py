@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, SelectionList
 
-from tests.tui.helpers import ready, toasts, wait_for
+from tests.tui.helpers import hold_the_writer, ready, toasts, wait_for
 from tui.app import QuarryApp
 from tui.panes.compare import AnswerColumn, ComparePane, LeaderboardScreen
 
@@ -56,8 +56,15 @@ async def test_blind_round_vote_reveal_and_leaderboard_survive_a_restart(tmp_pat
         assert [c.title for c in columns] == ["A", "B"]  # no names while blind
         assert all(c.finished for c in columns)
         assert pilot.app.focused.id == "compare-columns"
-        await pilot.press("a")
-        await wait_for(pilot, lambda: pane.voted and pane.run.revealed, timeout=10)  # written off the UI thread
+        release = hold_the_writer(pilot.app)  # as a long job would: the vote waits to be written
+        try:
+            await pilot.press("a", "r")  # r while the vote is being written must not show the names first
+            await pilot.pause(0.2)
+            assert not pane.run.revealed and not pane.voted
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: pane.voted and pane.run.revealed, timeout=30)  # written off the UI thread
+        assert pilot.app.workspace.store.compare_vote(pane.run.id) is not None
         by_label = {c.label: c.model for c in pane.run.columns}
         assert [c.title for c in columns] == [f"A · {by_label['A']}", f"B · {by_label['B']}"]
         assert pilot.app.focused.id == "compare-prompt"  # the round is over: letters type the next prompt
@@ -82,7 +89,7 @@ async def test_voting_before_a_round_and_with_one_model_is_refused(tmp_path):
         listing.deselect("gemma3-270m")
         await pane.send("hello")
         assert pane.run is None and not pane.generating
-        await pilot.pause()  # a toast is a message: it reaches the app's list when the app handles it
+        await pilot.pause()  # the refusals are shown by the pane's handlers
         notes = toasts(pilot.app)
         assert any("Votes are for blind rounds" in m for m in notes)
         assert any("Pick at least two models" in m for m in notes)

@@ -41,6 +41,7 @@ class ChatPane(Vertical):
         self.mode = "docs"
         self._cancel = threading.Event()
         self._generating = False
+        self._deleting: set[int] = set()  # chats whose delete is being written
         self._box_seq = 0
         self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
 
@@ -170,6 +171,7 @@ class ChatPane(Vertical):
         position = listing.index or 0
 
         async def deleted(_) -> None:
+            self._deleting.discard(chat.id)
             if self.chat_id == chat.id:
                 await self.load_chat(None)
             self.refresh_chats(index=position)
@@ -178,7 +180,16 @@ class ChatPane(Vertical):
 
         def done(yes: bool | None) -> None:
             if yes:
-                write_off_ui(self, lambda: self.workspace.store.delete_chat(chat.id), deleted, "delete the chat")
+                self._deleting.add(chat.id)
+
+                def delete() -> None:
+                    try:
+                        self.workspace.store.delete_chat(chat.id)
+                    except BaseException:  # refused or failed: the chat stays, and may be written to
+                        self._deleting.discard(chat.id)
+                        raise
+
+                write_off_ui(self, delete, deleted, "delete the chat")
 
         self.app.push_screen(ConfirmScreen(f"Delete the chat “{chat.title}”?"), done)
 
@@ -198,6 +209,9 @@ class ChatPane(Vertical):
             return
         if self._generating:
             self.notify("Still answering — press esc to stop first", severity="warning")
+            return
+        if self.chat_id in self._deleting:  # its messages would land in a chat about to be gone
+            self.notify("This chat is being deleted: press ctrl+n for a new one", severity="warning")
             return
         event.prompt.clear()
         await self.ask(event.text)

@@ -475,7 +475,7 @@ class ComparePane(Vertical):
                 self._voting = False
                 raise
 
-        write_off_ui(self, vote, recorded, "record the vote")
+        write_off_ui(self, vote, recorded, "record the vote", severity="warning")
 
     def action_reveal(self) -> None:
         run = self.run
@@ -484,6 +484,8 @@ class ComparePane(Vertical):
             return
         if self.generating:
             self.notify("Wait until both answers have finished", severity="warning")
+            return
+        if self._voting:  # the vote being written reveals the names once it is in
             return
         self._reveal()
 
