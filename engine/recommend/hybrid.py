@@ -20,6 +20,18 @@ def scaled(scores: np.ndarray) -> np.ndarray:
     return s / np.where(top > 0, top, 1.0)
 
 
+def add_scaled(out: np.ndarray, scores: np.ndarray, weight: float,
+               scratch: np.ndarray | None = None) -> np.ndarray:
+    """Adds weight × scaled(scores) to `out` in place, through `scratch` (reused across calls when given),
+    and gives the scratch: the evaluation blends a batch of users × every item this way without the
+    temporaries of scaled() and blend()."""
+    scratch = np.maximum(scores, 0.0, out=scratch, dtype=np.float32)
+    best = scratch.max(axis=1)
+    scratch *= (weight / np.where(best > 0, best, 1.0)).astype(np.float32)[:, None]
+    out += scratch
+    return scratch
+
+
 def blend(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     """Gives the weighted sum of already-scaled score matrices."""
     out = None

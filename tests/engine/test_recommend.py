@@ -113,6 +113,19 @@ def test_hybrid_blends_and_explains(tiny):
     assert ids(result)[0] == "B" and result.items[0].reason
 
 
+def test_the_evaluations_in_place_blend_is_the_hybrids():
+    from engine.recommend.hybrid import add_scaled, blend, scaled
+
+    rng = np.random.default_rng(3)
+    parts = {"a": rng.normal(size=(4, 9)), "b": rng.normal(size=(4, 9)) * 50, "c": -np.abs(rng.normal(size=(4, 9)))}
+    weights = {"a": 0.5, "b": 1.5, "c": 1.0}
+    out, scratch = np.zeros((4, 9), np.float32), None
+    for name, w in weights.items():
+        scratch = add_scaled(out, parts[name], w, scratch)
+    expected = blend({n: scaled(s) for n, s in parts.items()}, weights)
+    assert np.allclose(out, expected, atol=1e-5)
+
+
 def test_filters_exclude_bought_category_price(tiny):
     engine = rec.recommender(tiny)
     assert "P" not in ids(engine.for_user("u00", "popular", k=8))
