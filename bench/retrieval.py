@@ -3,7 +3,9 @@
 Baselines measured in the same run: each retriever alone and plain (unweighted) reciprocal-rank
 fusion for quality; exact FAISS search for the recall@10 of the IVF index.
 
-Usage: python bench/retrieval.py [--sizes 10000,100000,1000000] [--queries 200]
+Ingest throughput by encoder variant (int8 vs fp32) alternates the two over rounds.
+
+Usage: python bench/retrieval.py [--sizes 10000,100000,1000000] [--queries 200] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, p50_p95, print_table, timed_ms, write_json  # noqa: I001
+from common import ROOT, interleave, p50_p95, print_table, timed_ms, write_json  # noqa: I001
 
 from engine import locations
 from engine.evaluate import first_rank, read_questions
@@ -73,6 +75,23 @@ def ingest_throughput(corpus: Path, tmp: Path) -> dict:
     return {"files": len(files), "pages": pages, "chunks": chunks,
             "pages_per_s_before_encoding": pages / load_s,
             "chunks_per_s_with_encoding": summary.chunks_embedded / full_s}
+
+
+def ingest_by_variant(corpus: Path, tmp: Path, rounds: int) -> dict:
+    """Ingest chunks/s with each encoder variant into a fresh workspace, the variants alternated over
+    rounds; the ratio is int8 over fp32 per round."""
+    runs = iter(range(1_000_000))
+
+    def ingest(variant: str) -> float:
+        summary = IngestSummary()
+        with Workspace(tmp / f"variant-{variant}-{next(runs)}") as ws:
+            ws.use_encoder("minilm-l6", variant)
+            t0 = time.perf_counter()
+            for _ in ingest_paths(ws, [corpus], summary=summary):
+                pass
+            return summary.chunks_embedded / (time.perf_counter() - t0)
+
+    return interleave({"int8": lambda: ingest("int8"), "fp32": lambda: ingest("fp32")}, rounds, baseline="fp32")
 
 
 def synthetic_workspace(root: Path, n: int, dim: int, rng: np.random.Generator):
@@ -151,6 +170,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the ingest comparison by variant")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     tmp = Path(tempfile.mkdtemp(prefix="quarry-bench-"))
@@ -165,11 +185,16 @@ def main() -> None:
                     q_rows, ["mode", "lang", "n", "recall@5", "mrr"])
         throughput = ingest_throughput(locations.demo_corpus(), tmp)
         print_table("Ingest throughput (demo corpus)", [throughput], list(throughput))
+        variants = ingest_by_variant(locations.demo_corpus(), tmp, args.rounds)
+        print_table(f"Ingest chunks/s by encoder variant (medians of {args.rounds} alternated rounds)",
+                    [{"variant": v, "chunks_per_s": variants[v]["median"]} for v in ("int8", "fp32")]
+                    + [{"variant": "int8/fp32", "chunks_per_s": variants["ratio"]}], ["variant", "chunks_per_s"])
         scale_rows = []
         for n in [int(s) for s in args.sizes.split(",") if s]:
             scale_rows.append(scale(n, tmp, args.queries, rng))
             print_table("Latency at scale (ms; one query at a time)", scale_rows, list(scale_rows[-1]))
-        write_json("retrieval", {"quality": q_rows, "ingest": throughput, "scale": scale_rows})
+        write_json("retrieval", {"quality": q_rows, "ingest": throughput, "ingest_by_variant": variants,
+                                 "scale": scale_rows})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

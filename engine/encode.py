@@ -41,7 +41,7 @@ def choose_providers(available: Sequence[str], gpu: bool) -> list[str]:
     return [CUDA, CPU] if CUDA in available and gpu else [CPU]
 
 
-PREFERRED_VARIANTS = ("fp32",)  # the first one on disk is what new workspaces encode with
+PREFERRED_VARIANTS = ("int8", "fp32")  # the first one on disk is what new workspaces encode with
 
 
 def default_variant(model_id: str) -> str:

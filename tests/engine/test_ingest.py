@@ -161,12 +161,12 @@ def test_stale_index_is_rebuilt_from_duckdb(demo_workspace):
         assert assert_consistent(ws) == ids
 
 
-def test_vectors_stored_in_duckdb_match_the_encoder(demo_workspace, encoder):
+def test_vectors_stored_in_duckdb_match_the_encoder(demo_workspace):
     from engine.search import searchable_text
 
     chunk = next(demo_workspace.store.iter_chunks())[0]
     stored = np.frombuffer(demo_workspace.store.vectors_by_ids([chunk.id])[chunk.id], dtype=np.float32)
-    fresh = encoder.encode([searchable_text(chunk.title, chunk.heading, chunk.text)])[0]
+    fresh = demo_workspace.encoder().encode([searchable_text(chunk.title, chunk.heading, chunk.text)])[0]
     assert float(stored @ fresh) > 0.999
 
 
