@@ -56,6 +56,44 @@ class GenerationParams:
     stop: Sequence[str] = field(default_factory=tuple)
 
 
+PENALTY_WINDOW = 64  # generated tokens the repeat penalty looks back over
+
+
+class GreedyPicker:
+    """Greedy decoding with llama.cpp's repeat penalty, read straight off the logits with numpy.
+
+    llama.cpp's sampler chain copies every logit into a candidate array before it picks one: for Gemma's
+    262,144-token vocabulary that is most of a millisecond per token, 4% of its decode on 2 cores. The
+    pick is the same: the penalty (a logit over 0 divided by it, one at or under 0 multiplied) applies to
+    the tokens among the last PENALTY_WINDOW picked, and the first highest logit wins, as in llama.cpp.
+    """
+
+    def __init__(self, lib, ctx, vocab, penalty: float) -> None:
+        import numpy as np
+
+        self._np = np
+        self._lib, self._ctx = lib, ctx
+        self._n_vocab = lib.llama_vocab_n_tokens(vocab)
+        self._penalty = np.float32(penalty) if penalty and penalty != 1.0 else None
+        self._recent: list[int] = []
+
+    def pick(self) -> int:
+        np = self._np
+        logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(self._ctx, -1), shape=(self._n_vocab,))
+        if self._penalty is None or not self._recent:
+            token = int(np.argmax(logits))
+        else:
+            window = np.fromiter(set(self._recent), dtype=np.int64)
+            seen = logits[window]
+            adjusted = logits.copy()
+            adjusted[window] = np.where(seen <= 0, seen * self._penalty, seen / self._penalty)
+            token = int(np.argmax(adjusted))
+        if self._penalty is not None:
+            self._recent.append(token)
+            del self._recent[:-PENALTY_WINDOW]
+        return token
+
+
 def default_threads() -> int:
     """Gives physical-core-ish thread count: more threads than usable cores slow decode down."""
     from engine import cpus
@@ -307,15 +345,16 @@ class LLM:
         return bool(self._lib.llama_vocab_get_add_bos(self._vocab))
 
     # -- generation ---------------------------------------------------------------------------
+    fast_greedy = True  # tests set it False on an instance to compare with llama.cpp's own sampler chain
+
     def _sampler(self, params: GenerationParams):
         lib = self._lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
         if params.repeat_penalty and params.repeat_penalty != 1.0:
             # The binding declares a leading n_vocab that newer llama.cpp dropped; ints and floats
             # travel in separate registers, so passing the window twice is right for both ABIs.
-            window = 64
             lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_penalties(
-                window, window, params.repeat_penalty, 0.0, 0.0))
+                PENALTY_WINDOW, PENALTY_WINDOW, params.repeat_penalty, 0.0, 0.0))
         if params.temperature <= 0:
             lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
         else:
@@ -377,7 +416,9 @@ class LLM:
             keep = self._reuse_prefix(prompt_tokens)
             stats.prompt_tokens, stats.cached_tokens = len(prompt_tokens), keep
             self._decode(prompt_tokens[keep:])
-            sampler = self._sampler(params)
+            greedy = GreedyPicker(self._lib, self._ctx, self._vocab, params.repeat_penalty) \
+                if params.temperature <= 0 and self.fast_greedy else None
+            sampler = self._sampler(params) if greedy is None else None
             utf8 = codecs.getincrementaldecoder("utf-8")("replace")
             stops = [s for s in params.stop if s]
             text, emitted = "", 0
@@ -388,7 +429,7 @@ class LLM:
                     if cancel is not None and cancel():
                         stats.stop_reason = "cancelled"
                         break
-                    token = lib.llama_sampler_sample(sampler, self._ctx, -1)
+                    token = greedy.pick() if greedy is not None else lib.llama_sampler_sample(sampler, self._ctx, -1)
                     if lib.llama_vocab_is_eog(self._vocab, token):
                         stats.stop_reason = "eos"
                         break
@@ -416,7 +457,8 @@ class LLM:
                 if stops and stats.stop_reason != "stop" and len(text) > emitted:
                     yield text[emitted:]
             finally:
-                lib.llama_sampler_free(sampler)
+                if sampler is not None:
+                    lib.llama_sampler_free(sampler)
                 ended = time.perf_counter()
                 stats.total_ms = (ended - started) * 1000
                 if first_at is not None and stats.completion_tokens > 1:

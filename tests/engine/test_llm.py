@@ -1,4 +1,6 @@
 
+import pytest
+
 from engine.llm import GenerationParams, RunStats
 
 
@@ -56,3 +58,32 @@ def test_stop_strings_end_the_answer(chat_model):
     greedy.stop = (stop,)
     text, stats = chat_model.chat(messages, greedy)
     assert stats.stop_reason == "stop" and text == full[: full.index(stop)]
+
+
+@pytest.mark.parametrize("model_id", ["smollm2-135m", "gemma3-270m"])
+@pytest.mark.parametrize("penalty", [1.0, 1.1, 1.5])
+def test_greedy_picks_the_same_tokens_as_llama_cpps_sampler_chain(model_id, penalty):
+    """The numpy greedy pick (engine.llm.GreedyPicker) against llama.cpp's own penalties + greedy chain, on a
+    prompt that makes the model repeat itself, so the penalty decides tokens."""
+    from engine import pool
+    from tests.conftest import require_models
+
+    require_models(model_id)
+    model = pool.get(model_id, slot="test-greedy")
+    ask = "Write the word apple twenty times, then list ten fruits, one per line."
+    tokens = model.prompt_tokens(model.render([{"role": "user", "content": ask}]))
+    params = GenerationParams(max_tokens=96, temperature=0.0, repeat_penalty=penalty)
+
+    def generate(fast: bool) -> tuple[list[str], RunStats]:
+        model.fast_greedy = fast
+        stats = RunStats(model_id)
+        try:
+            return list(model.stream_tokens(tokens, params, stats=stats)), stats
+        finally:
+            del model.fast_greedy  # back to the class default
+            model._forget_from(0)
+
+    fast, fast_stats = generate(True)
+    chain, chain_stats = generate(False)
+    assert fast_stats.completion_tokens >= 8
+    assert "".join(fast) == "".join(chain) and fast_stats.completion_tokens == chain_stats.completion_tokens
