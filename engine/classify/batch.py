@@ -14,7 +14,9 @@ from pathlib import Path
 from engine import jobs
 from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
 
-BATCH_ROWS = 512
+BATCH_ROWS = 512  # the first slice; later ones are sized to take about SLICE_S
+MAX_BATCH_ROWS = 4096
+SLICE_S = 2.0  # a slice is the unit of commit and of cancel: about this long, so cancel answers within it
 LLM_BATCH_ROWS = 16
 
 
@@ -92,7 +94,7 @@ def _staging(output: str) -> str:
 
 @jobs.register("classify_batch", unit="rows")
 def classify_batch(ws, job) -> Iterator[jobs.Progress]:
-    """Classifies the rows not yet in the output table, committing every BATCH_ROWS; gives a summary."""
+    """Classifies the rows not yet in the output table, committing slice by slice; gives a summary."""
     import json
 
     from engine.classify import heads, sets
@@ -140,8 +142,14 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
                 if _is_text(v):
                     good.append(i)
                     inputs.append(str(v))
+        started = time.perf_counter()
         with one_thread():
             predictions = head.method.predict(inputs) if inputs else []
+        took = time.perf_counter() - started
+        if head.method.name != "llm" and took > 0:
+            # The encoder sorts a call's texts by length to pad less, so bigger slices run faster (measured
+            # on 10,000 reviews: 512-row slices at 0.93 of one call, 2,048-row ones at 0.95-1.02).
+            size = max(BATCH_ROWS, min(MAX_BATCH_ROWS, int(len(rows) / took * SLICE_S)))
         out = [(row_id, None if tabular else _text(v), None, None, None, "skipped: not text", attempt)
                for row_id, v in zip(ids, values)]
         for i, pred in zip(good, predictions):
