@@ -11,6 +11,7 @@ Usage: python bench/retrieval.py [--sizes 10000,100000,1000000] [--queries 200] 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import tempfile
 import time
@@ -80,7 +81,7 @@ def ingest_throughput(corpus: Path, tmp: Path) -> dict:
 def ingest_by_variant(corpus: Path, tmp: Path, rounds: int) -> dict:
     """Ingest chunks/s with each encoder variant into a fresh workspace, the variants alternated over
     rounds; the ratio is int8 over fp32 per round."""
-    runs = iter(range(1_000_000))
+    runs = itertools.count()  # a fresh workspace folder per ingest
 
     def ingest(variant: str) -> float:
         summary = IngestSummary()
