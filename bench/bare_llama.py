@@ -16,7 +16,7 @@ def _clear(model) -> None:
 
 
 def bare_generate(model, tokens: list[int], n_gen: int, params=None) -> dict:
-    """Gives TTFT and decode tokens/s of a bare loop over `model` (an engine.llm.LLM), cache cleared.
+    """Gives TTFT and decode tokens/s of a bare loop over `model` (an engine.runtime.llama.LLM), cache cleared.
 
     Without `params`, greedy argmax over the logits; with them, the same llama.cpp sampler chain Quarry
     builds from those params (penalties, top-k, top-p, temperature, seeded dist), sampled directly.
@@ -66,8 +66,7 @@ def quarry_generate(model, tokens: list[int], n_gen: int, params=None) -> dict:
     """Gives the same figures through Quarry's generation loop, cache cleared (greedy without `params`)."""
     from dataclasses import replace
 
-    from engine.llm import GenerationParams, RunStats
-
+    from engine.runtime.generation import GenerationParams, RunStats
     params = (replace(params, max_tokens=n_gen) if params is not None
               else GenerationParams(max_tokens=n_gen, temperature=0, repeat_penalty=1.0))
     model._forget_from(0)

@@ -163,7 +163,7 @@ def _sentence_transformer():
     try:
         from sentence_transformers import SentenceTransformer
 
-        from engine import catalog
+        from engine.models import catalog
 
         source = catalog.get("minilm-l6").folder / "source"
         return SentenceTransformer(str(source), device="cpu", local_files_only=True)

@@ -28,9 +28,11 @@ from pathlib import Path
 from bare_llama import bare_generate
 from common import ROOT, print_table, write_json  # noqa: I001
 
-from engine import catalog, locations, pool
+from engine import locations
 from engine.compare import CompareSettings, Comparison
 from engine.compare.run import DEFAULT_SYSTEM
+from engine.models import catalog
+from engine.runtime import pool
 
 PAIR = ["smollm2-135m", "gemma3-270m"]
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
@@ -145,8 +147,8 @@ def _direct(url: str, key: str, body: dict) -> dict:
 
 
 def remote_section(rounds: int, n_gen: int, threads: int) -> dict:
-    from engine.llm import GenerationParams, RunStats
-    from engine.remote import RemoteLLM
+    from engine.runtime.generation import GenerationParams, RunStats
+    from engine.runtime.remote import RemoteLLM
 
     sys.path.insert(0, str(ROOT))
     from tests.remote_server import llama_server
@@ -225,7 +227,7 @@ def main() -> None:
     parser.add_argument("--sections", default="decode,switch,evict,remote,zh")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
-    from engine.ingest import ingest_paths
+    from engine.documents.ingest import ingest_paths
     from engine.workspace import Workspace
 
     result: dict = {"rounds": args.rounds, "tokens": args.tokens}

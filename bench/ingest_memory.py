@@ -71,11 +71,11 @@ def peak_rss_child(cmd: list[str], env: dict) -> dict:
 PARSE_ONLY = """
 import sys
 from pathlib import Path
-from engine.ingest import load
-from engine.ingest.chunking import chunk_blocks
-from engine.ingest.loaders import Limits
+from engine.documents.ingest import load
+from engine.documents.ingest.chunking import chunk_blocks
+from engine.documents.ingest.loaders import Limits
 from engine.store import Store
-from engine.encode import Encoder
+from engine.runtime.encoder import Encoder
 path = Path(sys.argv[1])
 store = Store(Path(sys.argv[2]) / "quarry.duckdb")
 limits = Limits(max_file_mb=100000, max_text_mb=100000, max_unpacked_mb=100000, max_unpack_ratio=100000,

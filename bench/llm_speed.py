@@ -17,7 +17,8 @@ import time
 from bare_llama import bare_generate, quarry_generate
 from common import ROOT, interleave, print_table, write_json  # noqa: I001
 
-from engine import catalog, llm
+from engine.models import catalog
+from engine.runtime import llama
 
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
 FILLER = ("The quarterly report covers revenue, churn, hiring and the new returns policy for opened "
@@ -47,7 +48,7 @@ def llm_rows(n_gen: int, rounds: int) -> tuple[list[dict], list[dict], dict]:
     for entry in catalog.load().values():
         if entry.kind != "llm" or catalog.status(entry).state != "ready":
             continue
-        model = llm.LLM(entry.id)
+        model = llama.LLM(entry.id)
         tokens = model.prompt_tokens(model.render([{"role": "user", "content": PROMPT}]))
         app = app_params()
         for sampler, params in (("greedy", None), ("app", app)):
@@ -85,8 +86,8 @@ def llm_rows(n_gen: int, rounds: int) -> tuple[list[dict], list[dict], dict]:
 def demo_chunks(tmp) -> tuple[object, list[str]]:
     """Gives a demo workspace (ingested with ONNX fp32) and its chunk texts as the encoder sees them."""
     from engine import locations
-    from engine.ingest import ingest_paths
-    from engine.search import searchable_text
+    from engine.documents.ingest import ingest_paths
+    from engine.documents.search import searchable_text
     from engine.workspace import Workspace
 
     ws = Workspace(tmp)
@@ -101,8 +102,8 @@ def recall(ws, vectors, encoder, questions, k: int = 5) -> dict:
     (row i = the i-th chunk in id order) and questions encoded by `encoder`."""
     import numpy as np
 
-    from engine.evaluate import first_rank
-    from engine.search import fuse, trust_weights
+    from engine.documents.evaluate import first_rank
+    from engine.documents.search import fuse, trust_weights
 
     chunks = [c for batch in ws.store.iter_chunks() for c in batch]
     answerable = [q for q in questions if q.expected_file]
@@ -130,8 +131,8 @@ def encoder_rows(n_texts: int, rounds: int) -> tuple[list[dict], dict]:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from engine.encode import Encoder, available_variants
-    from engine.evaluate import read_questions
+    from engine.documents.evaluate import read_questions
+    from engine.runtime.encoder import Encoder, available_variants
 
     questions = read_questions(ROOT / "bench" / "questions.jsonl")
     zh = ROOT / "bench" / "questions_zh.jsonl"

@@ -31,7 +31,7 @@ import numpy as np
 from common import ROOT, interleave, print_table, write_json  # noqa: I001
 from retrieval import synthetic_workspace
 
-from engine.search import Filters
+from engine.documents.search import Filters
 
 
 def cli_search(root: Path, rounds: int) -> dict:
@@ -49,7 +49,7 @@ def cli_search(root: Path, rounds: int) -> dict:
 
     def faiss_load(mmap: bool) -> float:
         probe = (f"import time, sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
-                 "from engine.index import VectorIndex; import numpy as np; t = time.perf_counter(); "
+                 "from engine.documents.index import VectorIndex; import numpy as np; t = time.perf_counter(); "
                  f"v, _ = VectorIndex.load(Path({str(root / 'indexes')!r}), mmap={mmap!r}); "
                  "v.search(np.ones(v.dimension, dtype=np.float32) / v.dimension ** 0.5, 10); "
                  "print((time.perf_counter() - t) * 1000)")
@@ -152,7 +152,7 @@ def exact_cosines(ws, queries: np.ndarray) -> dict:
 
 
 def sentence_batch(rounds: int) -> dict:
-    from engine.encode import Encoder
+    from engine.runtime.encoder import Encoder
 
     encoder = Encoder()
     sentences = [f"The return window for opened electronics is {i + 10} days with a restocking fee of {i}%."
@@ -163,8 +163,8 @@ def sentence_batch(rounds: int) -> dict:
 
 
 def history_fit(rounds: int) -> dict:
-    from engine import pool
-    from engine.chat import fit_history
+    from engine.documents.chat import fit_history
+    from engine.runtime import pool
 
     model = pool.get("smollm2-135m", slot="bench")
     history = []

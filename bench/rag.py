@@ -27,9 +27,10 @@ from pathlib import Path
 from bare_llama import bare_generate
 from common import ROOT, print_table, write_json  # noqa: I001
 
-from engine import locations, pool, rag
-from engine.citations import SUPPORT_BAR, Source, SupportScorer
-from engine.evaluate import (
+from engine import locations
+from engine.documents import rag
+from engine.documents.citations import SUPPORT_BAR, Source, SupportScorer
+from engine.documents.evaluate import (
     evaluate_answers,
     fit_extractive,
     fit_relevance,
@@ -37,8 +38,9 @@ from engine.evaluate import (
     retrieved,
     split_halves,
 )
-from engine.ingest import ingest_paths
-from engine.llm import GenerationParams
+from engine.documents.ingest import ingest_paths
+from engine.runtime import pool
+from engine.runtime.generation import GenerationParams
 from engine.workspace import Workspace
 
 SPEED_QUESTIONS = [

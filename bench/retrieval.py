@@ -21,9 +21,9 @@ import numpy as np
 from common import ROOT, interleave, p50_p95, print_table, timed_ms, write_json  # noqa: I001
 
 from engine import locations
-from engine.evaluate import first_rank, read_questions
-from engine.ingest import IngestSummary, chunk_blocks, discover, ingest_paths, load
-from engine.search import fuse
+from engine.documents.evaluate import first_rank, read_questions
+from engine.documents.ingest import IngestSummary, chunk_blocks, discover, ingest_paths, load
+from engine.documents.search import fuse
 from engine.workspace import Workspace
 
 
@@ -122,7 +122,7 @@ def synthetic_workspace(root: Path, n: int, dim: int, rng: np.random.Generator):
 
 
 def scale(n: int, tmp: Path, queries: int, rng: np.random.Generator) -> dict:
-    from engine.index import VectorIndex
+    from engine.documents.index import VectorIndex
 
     root = tmp / f"scale-{n}"
     t0 = time.perf_counter()

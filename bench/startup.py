@@ -67,7 +67,7 @@ async def key_latency(workspace: str, keys: int) -> dict:
     async with app.run_test(size=(120, 40)) as pilot:
         while app.workspace is None or "·" not in app.sub_title:
             await pilot.pause(0.05)
-        from engine import pool
+        from engine.runtime import pool
 
         pool.get(app.settings.model, slot="chat")
         prompt = app.query_one("#prompt")
@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workspace:
         from engine import locations
-        from engine.ingest import ingest_paths
+        from engine.documents.ingest import ingest_paths
         from engine.workspace import Workspace
 
         with Workspace(workspace) as ws:

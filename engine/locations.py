@@ -23,9 +23,9 @@ def models_dir() -> Path:
 
 def catalog_file() -> Path:
     """Gives the shipped catalog of known models (read-only for the app): models/catalog.toml in a
-    checkout, and the copy packaged inside the engine (engine/catalog.toml, a link to it) in an install."""
+    checkout, and the copy packaged inside the engine (engine/models/catalog.toml, a link to it) in an install."""
     checkout = SOURCE_ROOT / "models" / "catalog.toml"
-    return checkout if checkout.exists() else Path(__file__).resolve().parent / "catalog.toml"
+    return checkout if checkout.exists() else Path(__file__).resolve().parent / "models" / "catalog.toml"
 
 
 def user_models_file() -> Path:

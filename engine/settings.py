@@ -15,9 +15,10 @@ from pathlib import Path
 
 import tomli_w
 
-from engine import catalog, locations
+from engine import locations
 from engine.errors import SettingsError
-from engine.llm import GenerationParams
+from engine.models import catalog
+from engine.runtime.generation import GenerationParams
 
 SEARCH_MODES = ("vector", "keyword", "hybrid")
 

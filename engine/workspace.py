@@ -38,7 +38,7 @@ class Workspace:
 
     @property
     def encoder_id(self) -> str:
-        from engine import catalog
+        from engine.models import catalog
 
         return self.store.get_state("encoder", catalog.DEFAULTS["encoder"])
 
@@ -46,14 +46,14 @@ class Workspace:
     def encoder_variant(self) -> str:
         """Gives which graph of the encoder made this workspace's vectors (fp32, q8, ...): recorded when
         the first vectors are made; a library made before variants were recorded is fp32."""
-        from engine import encode
+        from engine.runtime import encoder
 
         recorded = self.store.get_state("encoder_variant")
         if recorded:
             return recorded
         if self.store.chunk_count():
             return "fp32"
-        return encode.default_variant(self.encoder_id)
+        return encoder.default_variant(self.encoder_id)
 
     @property
     def encoder_signature(self) -> str:
@@ -65,7 +65,7 @@ class Workspace:
         """Gives the workspace's encoder, loaded on first use (keeps onnxruntime off start-up)."""
         with self._lock:
             if self._encoder is None:
-                from engine.encode import Encoder
+                from engine.runtime.encoder import Encoder
 
                 variant = self.encoder_variant
                 self._encoder = Encoder(self.encoder_id, variant)
@@ -77,25 +77,26 @@ class Workspace:
         """Makes `model_id` (a catalog encoder, e.g. one added with `quarry models add`) this workspace's
         encoder and gives its signature; chunks already stored must then be re-embedded
         (`quarry ingest PATH --reembed`), which ingest says until it is done."""
-        from engine import catalog, encode
         from engine.errors import QuarryError
+        from engine.models import catalog
+        from engine.runtime import encoder
 
         entry = catalog.get(model_id)
         if entry.kind != "encoder":
             raise QuarryError(f"'{model_id}' is a {entry.kind} model, not an encoder; see `quarry models list`")
-        variant = variant or encode.default_variant(model_id)
-        encoder = encode.Encoder(model_id, variant)  # loads it: a broken or missing encoder fails here
+        variant = variant or encoder.default_variant(model_id)
+        loaded = encoder.Encoder(model_id, variant)  # loads it: a broken or missing encoder fails here
         with self._lock, self.store.writing():
             self.store.set_state("encoder", model_id)
             self.store.set_state("encoder_variant", variant)
-            self._encoder = encoder
+            self._encoder = loaded
         return self.encoder_signature
 
     def searcher(self):
         """Gives the hybrid searcher, its indexes checked against DuckDB and rebuilt when stale."""
         with self._lock:
             if self._search is None:
-                from engine.search import Searcher
+                from engine.documents.search import Searcher
 
                 try:
                     self._search = Searcher(self)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import catalog, locations
+from engine import locations
+from engine.models import catalog
 
 REPO = Path(__file__).resolve().parent.parent
 # Every DuckDB write outside store.writing() raises in tests and their subprocesses (engine/store/writer.py).
@@ -38,7 +39,7 @@ def require_models(*ids: str) -> None:
 @pytest.fixture(scope="session")
 def chat_model():
     """The real SmolLM2 GGUF through llama.cpp, loaded once: the pool's chat slot, as the app gets it."""
-    from engine import pool
+    from engine.runtime import pool
 
     require_models("smollm2-135m")
     return pool.get("smollm2-135m", slot="chat")
@@ -59,7 +60,7 @@ def llama_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def encoder():
     """The real ONNX MiniLM encoder."""
-    from engine.encode import Encoder
+    from engine.runtime.encoder import Encoder
 
     require_models("minilm-l6")
     return Encoder("minilm-l6")
@@ -68,7 +69,7 @@ def encoder():
 @pytest.fixture(scope="session")
 def demo_workspace_dir(tmp_path_factory) -> Path:
     """A workspace built once per session from the demo corpus, with real indexes."""
-    from engine.ingest import ingest_paths
+    from engine.documents.ingest import ingest_paths
     from engine.workspace import Workspace
 
     require_models("minilm-l6")

@@ -100,10 +100,10 @@ class QuarryApp(App):
         if not self.warm_models:
             return
         try:
-            from engine import pool
+            from engine.runtime import pool
 
             searcher = self.workspace.searcher()
-            from engine import rag
+            from engine.documents import rag
 
             model = pool.get(self.settings.model, slot="rag")
             rag.warm(model)
@@ -181,7 +181,8 @@ class QuarryApp(App):
         settings.save(self.settings)
 
     def action_settings(self) -> None:
-        from engine import catalog, settings
+        from engine import settings
+        from engine.models import catalog
         from tui.widgets.settings_screen import SettingsScreen
 
         ready = [e.id for e in catalog.load().values() if e.kind == "llm" and catalog.status(e).state == "ready"]

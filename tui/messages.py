@@ -34,7 +34,7 @@ class AnswerFinished(Message):
     def __init__(self, box_id: str, result: object) -> None:
         super().__init__()
         self.box_id = box_id
-        self.result = result  # engine.chat.Reply | engine.rag.Answer
+        self.result = result  # engine.documents.chat.Reply | engine.documents.rag.Answer
 
 
 class AnswerFailed(Message):

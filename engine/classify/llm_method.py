@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import catalog
 from engine.classify.base import ClassifyError, Examples, Method
+from engine.models import catalog
 
 SHOTS_PER_LABEL = 2
 SHOT_CHARS = 160
@@ -26,13 +26,13 @@ _TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
 
 def load_model(model_id: str):
     """Gives the chat model in its own 'classify' slot (own KV cache)."""
-    from engine import pool
+    from engine.runtime import pool
 
     return pool.get(model_id, slot="classify")
 
 
 def _is_remote(model) -> bool:
-    from engine.remote import RemoteLLM
+    from engine.runtime.remote import RemoteLLM
 
     return bool(getattr(model, "remote", False)) or isinstance(model, RemoteLLM)
 

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 
-from engine import catalog
 from engine.errors import QuarryError
-from engine.llm import GenerationParams, RunStats
+from engine.models import catalog
+from engine.runtime.generation import GenerationParams, RunStats
 
 MIN_MODELS, MAX_MODELS = 2, 4
 BLIND_LABELS = ("A", "B")
@@ -196,7 +196,7 @@ def check_models(model_ids: list[str], allow_one: bool = False) -> list[str]:
 
 def load_model(model_id: str):
     """Gives the model from the pool's "compare" slot (a RemoteLLM for remote ids)."""
-    from engine import pool
+    from engine.runtime import pool
 
     return pool.get(model_id, slot=SLOT)
 
@@ -204,7 +204,7 @@ def load_model(model_id: str):
 def runs_concurrently(model_ids: list[str]) -> bool:
     """Tells whether the models answer at the same time: only with GPU offload (on CPU they would share
     the same cores, each answer slower and every figure wrong)."""
-    from engine.llm import _gpu_offload_supported
+    from engine.runtime.llama import _gpu_offload_supported
 
     try:
         return bool(_gpu_offload_supported())
@@ -294,8 +294,8 @@ class Comparison:
 
     def _retrieve(self, run: CompareRun) -> None:
         """Finds the sources once, for every model: the same passages, numbered the same way."""
-        from engine import rag
-        from engine.remote import estimate_tokens
+        from engine.documents import rag
+        from engine.runtime.remote import estimate_tokens
 
         ask = rag.Ask(self.ws, self.prompt, k=self.settings.k, mode=self.settings.search_mode)
         frame, hits, scores = ask.retrieve([])
@@ -326,7 +326,7 @@ class Comparison:
         tracked = track_peak and _reset_peak()
         try:
             if run.refused:
-                from engine.phrases import phrase
+                from engine.documents.phrases import phrase
 
                 column.text = column.raw_text = phrase("refusal", self._lang)
                 column.status = "done"
@@ -368,7 +368,7 @@ class Comparison:
 
     def _check(self, column: Column) -> None:
         """Runs the citation check every document answer gets; records the share of supported sentences."""
-        from engine.citations import check
+        from engine.documents.citations import check
 
         text, citations, sentences = check(column.raw_text, self._sources, self.ws.encoder())
         column.text = text

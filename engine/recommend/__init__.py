@@ -291,7 +291,7 @@ class Recommender:
         """Gives each item's content terms and each term's rarity (idf; "" holds an unseen term's)."""
         from collections import Counter
 
-        from engine.lexical import content_terms
+        from engine.documents.terms import content_terms
 
         with self._lock:
             if self._terms is None:
@@ -306,7 +306,7 @@ class Recommender:
     def query(self, text: str, k: int = 10, filters: Filters | None = None) -> Recommendations:
         """Gives catalog items matching a request; price and category phrases in it become filters unless
         `filters` gives them."""
-        from engine.lexical import content_terms
+        from engine.documents.terms import content_terms
 
         started = time.perf_counter()
         _check_k(k)

@@ -7,7 +7,8 @@ import tomllib
 
 from click.testing import CliRunner
 
-from engine import catalog, locations
+from engine import locations
+from engine.models import catalog
 from tui.cli import cli
 
 

@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from engine import jobs
-from engine.ingest import start_ingest
+from engine.documents.ingest import start_ingest
 from engine.workspace import Workspace
 from tui.cli import cli
 

@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-from engine import catalog, locations, provision
+from engine import locations
 from engine.errors import ModelCorrupt, ModelMissing, ProvisionError, QuarryError
+from engine.models import catalog, provision
 from tests.conftest import quarry_env
 
 

@@ -1,5 +1,5 @@
-from engine.ingest.chunking import CHUNK_TOKENS, chunk_blocks, sentences
-from engine.ingest.loaders import Block
+from engine.documents.ingest.chunking import CHUNK_TOKENS, chunk_blocks, sentences
+from engine.documents.ingest.loaders import Block
 
 
 def test_chunks_fit_the_encoder_and_overlap(encoder):

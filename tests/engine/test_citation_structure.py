@@ -1,6 +1,6 @@
 """The citation check keeps an answer's Markdown structure and never cites a list number."""
 
-from engine.citations import Source, check, markdown_sentences
+from engine.documents.citations import Source, check, markdown_sentences
 
 SOURCE = Source(1, 11, "/d/returns.md", None, "Returns",
                 "Returns\n1.\nOpened electronics may be returned within 15 days.\n2.\n"

@@ -322,7 +322,8 @@ def test_compare_gives_a_missing_model_its_own_row(ws):
 
 def test_the_llm_method_refuses_a_remote_model(ws, tmp_path, monkeypatch):
     """A remote (server) model has no llama.cpp logits or KV cache; it once failed with a raw ValueError."""
-    from engine import catalog, locations
+    from engine import locations
+    from engine.models import catalog
 
     monkeypatch.setattr(locations, "user_models_file", lambda: tmp_path / "user-models.toml")
     catalog.add_remote("http://127.0.0.1:9/v1", "whatever", "far-away")  # never contacted

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from engine import catalog, jobs, locations
+from engine import jobs, locations
 from engine.compare import (
     ColumnFinished,
     ColumnStarted,
@@ -24,6 +24,7 @@ from engine.compare import (
     vote,
 )
 from engine.errors import UnknownModel
+from engine.models import catalog
 from engine.workspace import Workspace
 
 PAIR = ["smollm2-135m", "gemma3-270m"]

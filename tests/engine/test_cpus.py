@@ -41,7 +41,7 @@ def test_quarry_threads_overrides(monkeypatch):
     monkeypatch.setenv("QUARRY_THREADS", "3")
     try:
         assert cpus.usable() == 3
-        from engine.llm import default_threads
+        from engine.runtime.llama import default_threads
 
         assert default_threads() == 3
     finally:

@@ -1,7 +1,7 @@
 import numpy as np
 
-from engine import catalog
-from engine.encode import CPU, CUDA, choose_providers
+from engine.models import catalog
+from engine.runtime.encoder import CPU, CUDA, choose_providers
 
 TEXTS = [
     "Opened electronics can be returned within 15 days with a restocking fee.",
@@ -25,7 +25,7 @@ def test_onnx_fp32_matches_sentence_transformers(encoder):
 
 
 def test_int8_variant_stays_close(encoder):
-    from engine.encode import Encoder
+    from engine.runtime.encoder import Encoder
 
     int8 = Encoder("minilm-l6", variant="int8")
     cosine = (int8.encode(TEXTS) * encoder.encode(TEXTS)).sum(1)
@@ -44,7 +44,7 @@ def test_reports_provider_and_prefers_cuda():
 
 
 def test_reports_the_provider_it_runs_on(encoder):
-    from engine.encode import gpu_present
+    from engine.runtime.encoder import gpu_present
 
     assert encoder.info.provider == (CUDA if gpu_present() else CPU)
     assert encoder.info.dimension == 384

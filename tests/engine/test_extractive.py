@@ -7,14 +7,15 @@ import struct
 
 import pytest
 
-from engine import catalog, extractive
-from engine.citations import Source, check, sentence_spans
+from engine.documents import extractive
+from engine.documents.citations import Source, check, sentence_spans
+from engine.documents.evaluate import Question, contains, split_halves
+from engine.documents.ingest.text import clean
+from engine.documents.phrases import answer_language, phrase
+from engine.documents.rag import Ask
 from engine.errors import QuarryError
-from engine.evaluate import Question, contains, split_halves
-from engine.ingest.text import clean
-from engine.llm import GenerationParams
-from engine.phrases import answer_language, phrase
-from engine.rag import Ask
+from engine.models import catalog
+from engine.runtime.generation import GenerationParams
 
 GREEDY = GenerationParams(max_tokens=48, temperature=0)
 

@@ -1,6 +1,6 @@
 """Ingest keeps Chinese full-width punctuation as written (NFKC folds only letters, digits, ligatures)."""
 
-from engine.ingest.text import clean
+from engine.documents.ingest.text import clean
 
 
 def test_clean_keeps_fullwidth_punctuation():

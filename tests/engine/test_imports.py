@@ -24,8 +24,8 @@ def test_search_and_ask_do_not_import_torch(demo_workspace_dir, tmp_path):
     shutil.copytree(demo_workspace_dir, root)
     loaded = modules_after(f"""
 from engine.workspace import Workspace
-from engine.rag import Ask
-from engine.llm import GenerationParams
+from engine.documents.rag import Ask
+from engine.runtime.generation import GenerationParams
 ws = Workspace({str(root)!r})
 ws.searcher().search("return window for opened electronics", 5)
 Ask(ws, "What is the return window for opened electronics?").run(GenerationParams(max_tokens=8))

@@ -1,8 +1,8 @@
 import numpy as np
 
-from engine import index as vector_index
-from engine.index import VectorIndex
-from engine.search import Searcher
+from engine.documents import index as vector_index
+from engine.documents.index import VectorIndex
+from engine.documents.search import Searcher
 
 
 def _unit(rng, n, dim=32):

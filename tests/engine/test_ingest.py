@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from engine import jobs, locations
-from engine.ingest import IngestSummary, ingest_paths
-from engine.search import Searcher
+from engine.documents.ingest import IngestSummary, ingest_paths
+from engine.documents.search import Searcher
 from engine.workspace import Workspace
 from tests.conftest import quarry_env
 
@@ -162,7 +162,7 @@ def test_stale_index_is_rebuilt_from_duckdb(demo_workspace):
 
 
 def test_vectors_stored_in_duckdb_match_the_encoder(demo_workspace):
-    from engine.search import searchable_text
+    from engine.documents.search import searchable_text
 
     chunk = next(demo_workspace.store.iter_chunks())[0]
     stored = np.frombuffer(demo_workspace.store.vectors_by_ids([chunk.id])[chunk.id], dtype=np.float32)
@@ -228,7 +228,7 @@ def test_changed_chunk_settings_say_how_much_will_be_reembedded(encoder, tmp_pat
 
 def test_a_parser_crash_is_one_line_and_the_rest_ingests(encoder, tmp_path, monkeypatch):
     """A fake loader: no real file is known to crash pypdf or python-docx with an unexpected error type."""
-    from engine.ingest import loaders
+    from engine.documents.ingest import loaders
 
     def crash(path):
         raise RecursionError("maximum recursion depth exceeded while parsing")

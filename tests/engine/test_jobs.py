@@ -153,3 +153,11 @@ def test_progress_rows_are_throttled(ws, monkeypatch):
     run.wait()
     assert len(writes) == 1  # the first progress; the next would wait an hour
     assert ws.store.job(run.id).done == 20  # the end is always recorded
+
+
+def test_every_job_kind_imports_from_its_map():
+    """A kind stored by one process must resume in another: each name in the map registers itself on import."""
+    for name, module in jobs.KIND_MODULES.items():
+        assert jobs.kind(name).name == name, f"{module} does not register '{name}'"
+    with pytest.raises(jobs.JobError, match="unknown job kind"):
+        jobs.kind("no_such_kind")

@@ -1,7 +1,7 @@
 
 import pytest
 
-from engine.llm import GenerationParams, RunStats
+from engine.runtime.generation import GenerationParams, RunStats
 
 
 def test_streams_pieces_with_stats(chat_model):
@@ -63,9 +63,9 @@ def test_stop_strings_end_the_answer(chat_model):
 @pytest.mark.parametrize("model_id", ["smollm2-135m", "gemma3-270m"])
 @pytest.mark.parametrize("penalty", [1.0, 1.1, 1.5])
 def test_greedy_picks_the_same_tokens_as_llama_cpps_sampler_chain(model_id, penalty):
-    """The numpy greedy pick (engine.llm.GreedyPicker) against llama.cpp's own penalties + greedy chain, on a
+    """The numpy greedy pick (engine.runtime.llama.GreedyPicker) against llama.cpp's own penalties + greedy chain, on a
     prompt that makes the model repeat itself, so the penalty decides tokens."""
-    from engine import pool
+    from engine.runtime import pool
     from tests.conftest import require_models
 
     require_models(model_id)

@@ -2,9 +2,10 @@
 
 import pytest
 
-from engine import pool, rag
-from engine.llm import GenerationParams, RunStats
-from engine.pool import Pool
+from engine.documents import rag
+from engine.runtime import pool
+from engine.runtime.generation import GenerationParams, RunStats
+from engine.runtime.pool import Pool
 from tests.conftest import require_models
 
 SMOL, GEMMA = "smollm2-135m", "gemma3-270m"

@@ -4,7 +4,7 @@ hits, a memory-mapped FAISS file, checkpoints that rewrite it only when it chang
 import numpy as np
 import pytest
 
-from engine import index as vector_index
+from engine.documents import index as vector_index
 
 N = 60_000  # past EXACT_LIMIT: the library gets an IVF index
 DIM = 32
@@ -64,7 +64,7 @@ def test_relevance_cosines_are_exact_past_the_ivf_limit(big_library, few_lists):
 
 def test_filtered_search_gives_only_matching_hits_with_no_id_list_of_the_library(big_library, few_lists,
                                                                                  monkeypatch):
-    from engine.search import Filters
+    from engine.documents.search import Filters
     from engine.workspace import Workspace
 
     root, vectors = big_library
@@ -117,7 +117,7 @@ def test_the_faiss_file_is_memory_mapped_and_copied_before_a_change(big_library,
 
 
 def test_history_fitting_drops_the_fewest_oldest_turns():
-    from engine.chat import fewest_to_drop
+    from engine.documents.chat import fewest_to_drop
 
     renders = []
 

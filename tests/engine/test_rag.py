@@ -1,6 +1,5 @@
-from engine.citations import Source, check
-from engine.llm import GenerationParams
-from engine.rag import (
+from engine.documents.citations import Source, check
+from engine.documents.rag import (
     RELEVANCE_BAR,
     SOURCE_BUDGET_TOKENS,
     Ask,
@@ -8,7 +7,8 @@ from engine.rag import (
     select_sources,
     standalone_question,
 )
-from engine.search import Hit
+from engine.documents.search import Hit
+from engine.runtime.generation import GenerationParams
 
 GREEDY = GenerationParams(max_tokens=64, temperature=0)
 
@@ -84,9 +84,9 @@ def test_context_budget_is_never_exceeded(chat_model):
 def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, monkeypatch):
     """A long chat about a long manual: the oldest turns are dropped until sources, the newest turns
     and the answer fit the context, and only as many as needed."""
-    from engine import pool
-    from engine.ingest import ingest_paths
-    from engine.rag import build_messages
+    from engine.documents.ingest import ingest_paths
+    from engine.documents.rag import build_messages
+    from engine.runtime import pool
     from engine.workspace import Workspace
 
     # A private pool whose answer slot has a 2,048-token context: the fitting is the same at any size, and
@@ -161,8 +161,8 @@ def test_empty_library_says_how_to_add_documents(tmp_path, encoder):
 
 
 def test_warm_start_caches_the_system_prompt(demo_workspace, chat_model):
-    from engine import pool
-    from engine.rag import warm
+    from engine.documents.rag import warm
+    from engine.runtime import pool
 
     answers = pool.get(chat_model.model_id, slot="rag")  # document answers have their own KV cache
     answers._forget_from(0)

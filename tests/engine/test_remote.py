@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from engine import catalog, locations
-from engine.llm import GenerationParams, RunStats
-from engine.remote import RemoteError, RemoteLLM, estimate_tokens
+from engine import locations
+from engine.models import catalog
+from engine.runtime.generation import GenerationParams, RunStats
+from engine.runtime.remote import RemoteError, RemoteLLM, estimate_tokens
 
 
 @pytest.fixture
@@ -191,7 +192,7 @@ def test_a_wrong_key_is_refused_by_the_server(llama_server, user_models, monkeyp
 
 
 def test_chat_turns_can_use_a_remote_model(llama_server, user_models, tmp_path):
-    from engine.chat import Turn
+    from engine.documents.chat import Turn
     from engine.workspace import Workspace
 
     catalog.add_remote(llama_server["url"], "smollm2", "loop-chat", api_key_env=llama_server["key_env"])

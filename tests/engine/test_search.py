@@ -1,7 +1,7 @@
 import pytest
 
+from engine.documents.search import Filters, fuse, trust_weights
 from engine.errors import SearchError
-from engine.search import Filters, fuse, trust_weights
 
 
 def test_returns_policy_ranks_first(demo_workspace):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from engine.ingest import remove_document, start_ingest
+from engine.documents.ingest import remove_document, start_ingest
 from engine.workspace import Workspace
 from tests.conftest import REPO, quarry_env
 from tests.engine.test_ingest import assert_consistent
@@ -134,8 +134,8 @@ def test_state_writes_from_many_threads_never_conflict(tmp_path):
 
 KILLED = textwrap.dedent("""
     import sys, threading, time
-    import engine.ingest as ingest
-    from engine.ingest import remove_document, start_ingest
+    import engine.documents.ingest as ingest
+    from engine.documents.ingest import remove_document, start_ingest
     from engine.workspace import Workspace
 
     ingest.CHECKPOINT_SECONDS = 0.2  # checkpoint often, so kills land around them

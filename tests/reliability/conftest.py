@@ -33,7 +33,7 @@ def demo_workspace_dir(tmp_path_factory) -> Path:
     recommend tables are a thousand rows, each row a chunk to encode), so the suite builds it in seconds;
     a small table stays, and the faults asserted here do not depend on the big ones."""
     from engine import locations
-    from engine.ingest import ingest_paths
+    from engine.documents.ingest import ingest_paths
     from engine.workspace import Workspace
     from tests.conftest import require_models
 

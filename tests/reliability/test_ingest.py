@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine import locations
-from engine.ingest import IngestSummary, ingest_paths
+from engine.documents.ingest import IngestSummary, ingest_paths
 from engine.workspace import Workspace
 from tests.reliability.util import as_nobody, assert_consistent, error_line, failed_lines, quarry, stored
 
@@ -309,7 +309,7 @@ def test_a_single_long_line_is_chunked_within_the_encoder(encoder, tmp_path):
 
 
 def test_a_big_file_gets_a_reading_line_when_output_is_not_a_terminal(encoder, tmp_path, monkeypatch):
-    import engine.ingest as ingest_module
+    import engine.documents.ingest as ingest_module
 
     monkeypatch.setattr(ingest_module, "BIG_FILE_BYTES", 1000)
     folder = folder_with(tmp_path, big__md="# Big\n" + "The sentence repeats. " * 100)
@@ -319,7 +319,7 @@ def test_a_big_file_gets_a_reading_line_when_output_is_not_a_terminal(encoder, t
 
 def test_a_file_of_many_chunks_reports_embedding_progress_and_cancels_between_slices(encoder, tmp_path,
                                                                                       monkeypatch):
-    import engine.ingest as ingest_module
+    import engine.documents.ingest as ingest_module
 
     monkeypatch.setattr(ingest_module, "ENCODE_SLICE", 8)  # the real slice is 1024 chunks: minutes of text
     words = " ".join(f"token{i}" for i in range(3_000))  # about 30 chunks

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import locations
+from engine.documents.ingest import load
+from engine.documents.ingest.loaders import SUPPORTED, Limits
 from engine.errors import QuarryError
-from engine.ingest import load
-from engine.ingest.loaders import SUPPORTED, Limits
 from engine.store import Store
 
 DEMO = sorted(p for p in locations.demo_corpus().rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import catalog
+from engine.models import catalog
 from tests.reliability.util import error_line, quarry
 
 

@@ -159,10 +159,10 @@ async def test_j_k_g_and_G_move_in_the_library(demo_workspace):
 
 async def test_a_failing_ingest_clears_the_busy_state_and_the_next_one_runs(demo_workspace, tmp_path, monkeypatch):
     """A PermissionError in the ingest worker used to leave the pane refusing every later ingest."""
-    import engine.ingest
+    import engine.documents.ingest
     from tui.widgets.job_progress import JobProgress
 
-    real = engine.ingest.ingest_paths
+    real = engine.documents.ingest.ingest_paths
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/srv/locked")
@@ -171,7 +171,7 @@ async def test_a_failing_ingest_clears_the_busy_state_and_the_next_one_runs(demo
     folder = tmp_path / "fine"
     folder.mkdir()
     (folder / "memo.md").write_text("# Memo\nThe okapi budget is 9 dollars.")
-    monkeypatch.setattr(engine.ingest, "ingest_paths", denied)
+    monkeypatch.setattr(engine.documents.ingest, "ingest_paths", denied)
     app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
@@ -182,7 +182,7 @@ async def test_a_failing_ingest_clears_the_busy_state_and_the_next_one_runs(demo
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)
         assert not app.query_one(JobProgress).busy
         await notified(pilot, "PermissionError", "/srv/locked")
-        monkeypatch.setattr(engine.ingest, "ingest_paths", real)
+        monkeypatch.setattr(engine.documents.ingest, "ingest_paths", real)
         app.query_one("#add-path").value = ""
         await pilot.press("ctrl+n")
         await type_text(pilot, str(folder))
@@ -194,7 +194,7 @@ async def test_a_failing_ingest_clears_the_busy_state_and_the_next_one_runs(demo
 
 async def test_an_interrupted_ingest_is_offered_and_resumed(demo_workspace, tmp_path):
     from engine import jobs
-    from engine.ingest import start_ingest
+    from engine.documents.ingest import start_ingest
 
     folder = tmp_path / "more"
     folder.mkdir()

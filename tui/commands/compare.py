@@ -331,7 +331,7 @@ def models_add_remote(url, api_model, model_id, api_key_env, timeout_s, n_ctx, l
       quarry models add-remote http://gpu-box:8080/v1 --name qwen2.5-7b-instruct --id team-qwen
       quarry models add-remote https://llm.example.com/v1 --name llama-3.1-8b --api-key-env TEAM_LLM_KEY
     """
-    from engine import catalog
+    from engine.models import catalog
 
     entry = catalog.add_remote(url, api_model, model_id, api_key_env, timeout_s, n_ctx, languages)
     key = f" (API key from ${entry.api_key_env})" if entry.api_key_env else ""

@@ -25,7 +25,7 @@ def ingest(paths: tuple[Path, ...], reembed: bool, workspace: Path | None, as_js
       quarry ingest ~/Documents/policies
       quarry ingest report.pdf prices.xlsx --json
     """
-    from engine.ingest import start_ingest
+    from engine.documents.ingest import start_ingest
     from tui.commands.progress import follow
 
     with open_workspace(workspace) as ws:
@@ -68,7 +68,7 @@ def docs(remove_id: int | None, workspace: Path | None, as_json: bool) -> None:
       quarry docs
       quarry docs --remove 12
     """
-    from engine.ingest import remove_document
+    from engine.documents.ingest import remove_document
 
     with open_workspace(workspace) as ws:
         if remove_id is not None:
@@ -105,7 +105,7 @@ def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | 
       quarry search "退货政策" --mode keyword --json
       quarry search "warranty" --type pdf --path '*products*' --since 2026-01-01
     """
-    from engine.search import Filters
+    from engine.documents.search import Filters
 
     with open_workspace(workspace) as ws:
         result = ws.searcher().search(query, k, mode, Filters(doctype, path_glob, since))
@@ -174,7 +174,7 @@ def index_encoder(model_id: str | None, variant: str | None, workspace: Path | N
       quarry index encoder e5-small && quarry ingest ~/Documents --reembed
       quarry index encoder minilm-l6 --variant int8 && quarry ingest ~/Documents --reembed
     """
-    from engine.encode import available_variants
+    from engine.runtime.encoder import available_variants
 
     with open_workspace(workspace) as ws:
         if model_id:
@@ -192,7 +192,7 @@ def index_encoder(model_id: str | None, variant: str | None, workspace: Path | N
 
 
 def _reembed_needed(ws) -> int:
-    from engine.ingest import reembed_needed
+    from engine.documents.ingest import reembed_needed
 
     return reembed_needed(ws)
 
@@ -214,7 +214,7 @@ def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: boo
     Example:
       quarry eval retrieval bench/questions.jsonl --k 5
     """
-    from engine.evaluate import evaluate_retrieval, read_questions
+    from engine.documents.evaluate import evaluate_retrieval, read_questions
 
     with open_workspace(workspace) as ws:
         report = evaluate_retrieval(ws, read_questions(questions), k)
@@ -242,7 +242,7 @@ def eval_answers(questions: Path, model_id: str | None, max_tokens: int, extract
     Example:
       quarry eval answers bench/questions_zh.jsonl --json
     """
-    from engine.evaluate import evaluate_answers, read_questions
+    from engine.documents.evaluate import evaluate_answers, read_questions
 
     items = read_questions(questions)
     with open_workspace(workspace) as ws:

@@ -69,7 +69,7 @@ def models_list(as_json: bool) -> None:
     Example:
       quarry models list --json
     """
-    from engine import catalog
+    from engine.models import catalog
 
     rows = [catalog.status(e) for e in catalog.load().values()]
     if as_json:
@@ -101,7 +101,7 @@ def models_pull(model_ids: tuple[str, ...], force: bool) -> None:
       quarry models pull smollm2-135m minilm-l6
       quarry models pull gemma3-270m --force
     """
-    from engine import provision
+    from engine.models import provision
 
     for model_id in model_ids:
         path = provision.pull(model_id, force=force, progress=lambda m, i=model_id: click.echo(
@@ -122,7 +122,7 @@ def models_add(path: Path, model_id: str | None, kind: str | None, languages: st
     Example:
       quarry models add ~/models/qwen2.5-0.5b-instruct-q4_k_m.gguf --id qwen-0.5b --lang zh,en
     """
-    from engine import catalog
+    from engine.models import catalog
 
     entry = catalog.add(path, model_id, kind, languages)
     click.echo(f"{entry.id}: registered {entry.format} {entry.kind} at {entry.path} "

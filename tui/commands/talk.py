@@ -39,8 +39,8 @@ def _stdin_ready() -> bool:
 
 def _read_stdin() -> str:
     """Gives stdin's text, decoded the way ingested files are (UTF-8, GBK, Latin-1...)."""
+    from engine.documents.ingest.text import decode
     from engine.errors import QuarryError
-    from engine.ingest.text import decode
 
     buffer = getattr(sys.stdin, "buffer", None)
     data = buffer.read(STDIN_MAX_BYTES + 1) if buffer is not None else sys.stdin.read().encode("utf-8")
@@ -89,7 +89,7 @@ def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | N
       cat notes.txt | quarry chat "Summarise this"
     """
     from engine import settings
-    from engine.chat import Turn
+    from engine.documents.chat import Turn
 
     text = _prompt_text(prompt)
     conf = settings.load()
@@ -121,7 +121,7 @@ def export(chat_id: int, out: Path | None, workspace: Path | None) -> None:
       quarry export 3 > pricing-chat.md
       quarry export 3 --out pricing-chat.md
     """
-    from engine.chat import export_markdown
+    from engine.documents.chat import export_markdown
 
     with open_workspace(workspace) as ws:
         text = export_markdown(ws.store, chat_id)
@@ -204,8 +204,8 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
       quarry ask --extractive "How long must passwords be?"
     """
     from engine import settings
-    from engine.phrases import phrase
-    from engine.rag import Ask
+    from engine.documents.phrases import phrase
+    from engine.documents.rag import Ask
 
     text = _prompt_text(question)
     conf = settings.load()

@@ -236,14 +236,14 @@ class ChatPane(Vertical):
         settings = self.app.settings
         try:
             if mode == "docs":
-                from engine.rag import Ask
+                from engine.documents.rag import Ask
 
                 job = Ask(self.workspace, text, chat_id=chat_id, model_id=settings.model,
                           k=settings.top_k_sources, mode=settings.search_mode,
                           extractive=True if settings.extractive else None)
                 params = settings.generation(temperature=0.0)
             else:
-                from engine.chat import Turn
+                from engine.documents.chat import Turn
 
                 job = Turn(self.workspace, text, model_id=settings.model, chat_id=chat_id)
                 params = settings.generation()
@@ -417,7 +417,7 @@ class ChatPane(Vertical):
         if self.chat_id is None:
             self.notify("Open or start a chat to export it", severity="warning")
             return
-        from engine.chat import export_chat
+        from engine.documents.chat import export_chat
 
         path = export_chat(self.workspace, self.chat_id)
         self.notify(f"Exported to {path}")

@@ -246,7 +246,7 @@ class ComparePane(Vertical):
         from engine.errors import QuarryError
 
         try:
-            from engine import catalog
+            from engine.models import catalog
 
             ready = [(e.id, e.kind) for e in catalog.load().values()
                      if e.kind in ("llm", "remote") and catalog.status(e).state == "ready"]

@@ -187,7 +187,7 @@ class DocumentsPane(Vertical):
 
     def ingest(self, path: Path) -> None:
         """Runs an ingest job (engine.jobs) in the one worker pattern; its bar shows until it ends."""
-        from engine.ingest import start_ingest
+        from engine.documents.ingest import start_ingest
 
         workspace = self.workspace
         started = self.query_one(JobProgress).start(
@@ -259,8 +259,8 @@ class DocumentsPane(Vertical):
     def remove(self, document_id: int, name: str) -> None:
         """Removes a document off the UI thread: the commit waits for the writer lock, then the
         index checkpoint writes files."""
+        from engine.documents.ingest import remove_document
         from engine.errors import QuarryError
-        from engine.ingest import remove_document
 
         try:
             chunks = remove_document(self.workspace, document_id)

@@ -98,7 +98,7 @@ def unsupported_line(unsupported: list[str], shown: str, lang: str | None = None
     seen = [s for s in unsupported if (body := " ".join(s.split()).rstrip(".!?。！？")) and body in flat]
     if not seen:
         return None
-    from engine.phrases import answer_language, phrase
+    from engine.documents.phrases import answer_language, phrase
 
     head = phrase("unsupported", lang or answer_language(shown), n=len(seen))
     return Text(head + " | ".join(snippet(s, 60) for s in seen))
@@ -179,7 +179,7 @@ class MessageBox(Vertical):
             near = [{"number": i, "path": n["path"], "page": n.get("page"), "span_text": n.get("text", ""),
                      "chunk_id": n["chunk_id"], "span": [0, 0], "heading": n.get("heading")}
                     for i, n in enumerate(nearest, start=1)]
-            from engine.phrases import phrase
+            from engine.documents.phrases import phrase
 
             widgets.append(Static(Text(phrase("nearest", record.get("lang") or "en")), classes="hint"))
             widgets.append(CitationList(near, classes="citations"))

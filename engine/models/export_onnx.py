@@ -1,6 +1,6 @@
 """Exports a sentence-transformers encoder to ONNX (fp32 and dynamic int8). Run once, at provisioning.
 
-Usage: python -m engine.export_onnx SOURCE_DIR OUT_DIR   (prints the produced file names as JSON)
+Usage: python -m engine.models.export_onnx SOURCE_DIR OUT_DIR   (prints the produced file names as JSON)
 This is the only module that imports torch; queries run on tokenizers + onnxruntime + numpy.
 """
 

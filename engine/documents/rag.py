@@ -10,13 +10,15 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from engine import catalog, extractive, llm, pool
-from engine.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
+from engine.documents import extractive
+from engine.documents.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
+from engine.documents.phrases import answer_language, phrase
+from engine.documents.search import Hit
+from engine.documents.terms import content_terms, coverage
 from engine.errors import QuarryError
-from engine.lexical import content_terms, coverage
-from engine.llm import CancelCheck, GenerationParams, RunStats
-from engine.phrases import answer_language, phrase
-from engine.search import Hit
+from engine.models import catalog
+from engine.runtime import llama, pool
+from engine.runtime.generation import CancelCheck, GenerationParams, RunStats
 
 # A question is answerable when some retrieved passage clears this relevance (the mean of the query's
 # cosine to the passage and the share of the query's content words the passage holds). Calibrated by
@@ -118,7 +120,7 @@ def relevance_weights(lang: str) -> tuple[float, float]:
     return RELEVANCE.get(lang.split("-")[0], RELEVANCE["en"])
 
 
-def select_sources(model: llm.LLM, hits: list[Hit], budget: int) -> list[Source]:
+def select_sources(model: llama.LLM, hits: list[Hit], budget: int) -> list[Source]:
     """Gives numbered sources that fit the token budget, best first."""
     sources, used = [], 0
     for hit in hits:
@@ -147,7 +149,7 @@ def user_turn(sources: list[Source], question: str) -> str:
     return f"Sources:\n{block}\nQuestion: {question}"
 
 
-def warm(model: llm.LLM) -> int:
+def warm(model: llama.LLM) -> int:
     """Decodes the document-answer system prompt into the model's KV cache (done once at start-up, so
     the first question does not pay for it); gives the tokens decoded."""
     rendered = model.render([{"role": "system", "content": SYSTEM}, {"role": "user", "content": ""}])
@@ -308,16 +310,16 @@ class Ask:
             return
         store = self.ws.store
         if self.chat_id is None:
-            from engine.chat import title_from
+            from engine.documents.chat import title_from
 
             self.chat_id = store.create_chat(title_from(self.question), self.model_id, mode="docs")
         store.add_message(self.chat_id, "user", self.question)
         answer.chat_id = self.chat_id
 
-    def _fit(self, model: llm.LLM, sources: list[Source], history: list[dict], reserve: int) -> list[int]:
+    def _fit(self, model: llama.LLM, sources: list[Source], history: list[dict], reserve: int) -> list[int]:
         """Gives the prompt tokens, dropping the oldest turns until prompt and answer fit the context
         (the fewest turns, found by binary search: O(log n) renders, not one per dropped turn)."""
-        from engine.chat import fewest_to_drop
+        from engine.documents.chat import fewest_to_drop
 
         def tokens_without(drop: int) -> list[int]:
             return model.prompt_tokens(model.render(build_messages(sources, history[drop:], self.question)))

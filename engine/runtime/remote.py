@@ -1,5 +1,5 @@
 """Remote chat models: an OpenAI-compatible streaming client (llama.cpp's server, vLLM) with the API of
-engine.llm.LLM, so every pane can use a model that runs on another machine.
+engine.runtime.llama.LLM, so every pane can use a model that runs on another machine.
 
 The catalog entry (`kind = "remote"`) names the server's URL, the model name it serves, and optionally the
 environment variable that holds an API key. The key is read when a request is sent and is never stored,
@@ -21,9 +21,9 @@ import time
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
-from engine import catalog
 from engine.errors import ContextOverflow, QuarryError
-from engine.llm import CancelCheck, GenerationParams, RunStats
+from engine.models import catalog
+from engine.runtime.generation import CancelCheck, GenerationParams, RunStats
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_N_CTX = 4096

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.ingest.text import language
+from engine.documents.ingest.text import language
 
 # Characters written only in Traditional Chinese, common enough that a question in Traditional
 # Chinese almost always holds one (門 not 门, 時 not 时 ...).

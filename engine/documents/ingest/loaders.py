@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from engine.documents.ingest.text import clean, decode
 from engine.errors import IngestError, TooLarge
-from engine.ingest.text import clean, decode
 from engine.store.documents import TableFile
 
 MB = 1 << 20

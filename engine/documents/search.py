@@ -9,11 +9,11 @@ from datetime import datetime
 
 import numpy as np
 
-from engine import index as vector_index
+from engine.documents import index as vector_index
+from engine.documents.index import VectorIndex
+from engine.documents.ingest.text import cjk_ratio
+from engine.documents.keyword import KeywordIndex
 from engine.errors import SearchError
-from engine.index import VectorIndex
-from engine.ingest.text import cjk_ratio
-from engine.keyword import KeywordIndex
 
 MODES = ("vector", "keyword", "hybrid")
 CANDIDATES = 50

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.citations import Citation, Source, sentence_spans
-from engine.ingest.text import has_cjk
-from engine.lexical import STOP, content_terms, stem
-from engine.phrases import phrase
+from engine.documents.citations import Citation, Source, sentence_spans
+from engine.documents.ingest.text import has_cjk
+from engine.documents.phrases import phrase
+from engine.documents.terms import STOP, content_terms, stem
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def question_words(question: str) -> list[str]:
         if not piece:
             continue
         if has_cjk(piece):
-            from engine.keyword import jieba
+            from engine.documents.keyword import jieba
 
             for word in jieba().cut(piece):
                 if word not in _ZH_QUESTION_WORDS and not (len(word) == 1 and word in "的了吗呢是在和与或有"):

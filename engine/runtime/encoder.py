@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import catalog, cpus
+from engine import cpus
 from engine.errors import ModelCorrupt
+from engine.models import catalog
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"

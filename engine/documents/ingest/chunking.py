@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engine.ingest.loaders import Block
+from engine.documents.ingest.loaders import Block
 
 CHUNK_TOKENS = 200  # all-MiniLM-L6-v2 reads 256 tokens; leave room for the title line
 OVERLAP_TOKENS = 40

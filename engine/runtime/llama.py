@@ -13,48 +13,12 @@ import contextlib
 import ctypes
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
 
-from engine import catalog
-from engine.catalog import GGUF_MAGIC
 from engine.errors import ContextOverflow, ModelCorrupt
-
-CancelCheck = Callable[[], bool]
-
-
-@dataclass
-class RunStats:
-    """Figures of one generation call."""
-
-    model: str
-    load_ms: float = 0.0
-    ttft_ms: float = 0.0
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    completion_tokens: int = 0
-    tokens_per_s: float = 0.0
-    total_ms: float = 0.0
-    stop_reason: str = ""  # eos | length | cancelled | stop
-    threads: int = 0
-    n_gpu_layers: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class GenerationParams:
-    """Sampling settings; temperature 0 means greedy."""
-
-    max_tokens: int = 256
-    temperature: float = 0.7
-    top_k: int = 40
-    top_p: float = 0.95
-    repeat_penalty: float = 1.1
-    seed: int = 42
-    stop: Sequence[str] = field(default_factory=tuple)
-
+from engine.models import catalog
+from engine.models.catalog import GGUF_MAGIC
+from engine.runtime.generation import CancelCheck, GenerationParams, RunStats
 
 PENALTY_WINDOW = 64  # generated tokens the repeat penalty looks back over
 

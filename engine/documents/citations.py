@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.ingest.chunking import sentences as split_sentences
-from engine.lexical import content_terms, coverage
+from engine.documents.ingest.chunking import sentences as split_sentences
+from engine.documents.terms import content_terms, coverage
 
 UNSUPPORTED_MARK = "⚠"
 SUPPORT_BAR = 0.5  # calibrated by bench/rag.py on planted true and false sentences

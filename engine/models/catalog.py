@@ -227,7 +227,7 @@ def sniff_format(path: Path) -> str:
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == GGUF_MAGIC:
-        from engine import gguf
+        from engine.models import gguf
 
         gguf.check_complete(path)  # a truncated download is refused, never registered as ready
         return "gguf"

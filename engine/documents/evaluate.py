@@ -11,9 +11,9 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine.documents.ingest.text import language
+from engine.documents.search import MODES
 from engine.errors import QuarryError
-from engine.ingest.text import language
-from engine.search import MODES
 
 
 @dataclass
@@ -113,8 +113,8 @@ def evaluate_answers(ws, questions: list[Question], model_id: str | None = None,
     `extractive` None answers as `quarry ask` does (quoted sentences for a language the chat model
     does not read); True or False forces one way for every question.
     """
-    from engine.llm import GenerationParams
-    from engine.rag import Ask
+    from engine.documents.rag import Ask
+    from engine.runtime.generation import GenerationParams
 
     rows = []
     for i, q in enumerate(questions, start=1):
@@ -169,8 +169,8 @@ def summarize(rows: list[dict]) -> dict:
 
 def retrieved(ws, questions: list[Question]) -> list[dict]:
     """Gives, per question, what the fits need: its retrieved passages with cosine and coverage apart."""
-    from engine.lexical import coverage
-    from engine.rag import Ask
+    from engine.documents.rag import Ask
+    from engine.documents.terms import coverage
 
     searcher = ws.searcher()
     out = []
@@ -206,8 +206,8 @@ def fit_relevance(items: list[dict], max_false_refusals: float = 0.05) -> dict:
 
 
 def _sources(hits, bar_scores, bar):
-    from engine.citations import Source
-    from engine.extractive import PASSAGES
+    from engine.documents.citations import Source
+    from engine.documents.extractive import PASSAGES
 
     kept = [h for h, s in zip(hits, bar_scores) if s >= bar * 0.8][:PASSAGES]
     return [Source(i, h.chunk_id, h.path, h.page, h.heading, h.text) for i, h in enumerate(kept, start=1)]
@@ -222,7 +222,7 @@ def fit_extractive(items: list[dict], lang: str, relevance_fit: dict, encoder=No
     the floor and the share for a second sentence, on the given (fit-half) questions."""
     import numpy as np
 
-    from engine.extractive import Weights, pick, rank_sentences
+    from engine.documents.extractive import Weights, pick, rank_sentences
 
     weight, bar = relevance_fit["cosine_share"], relevance_fit["bar"]
     feats = []

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import catalog, llm, pool
-from engine.llm import CancelCheck, GenerationParams, RunStats
+from engine.models import catalog
+from engine.runtime import llama, pool
+from engine.runtime.generation import CancelCheck, GenerationParams, RunStats
 from engine.workspace import Workspace
 
 DEFAULT_SYSTEM = "You are a concise, helpful assistant for a business user."
@@ -30,7 +31,7 @@ def title_from(prompt: str, width: int = 48) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def fit_history(model: llm.LLM, system: str, history: list[dict], reserve: int) -> tuple[list[dict], int]:
+def fit_history(model: llama.LLM, system: str, history: list[dict], reserve: int) -> tuple[list[dict], int]:
     """Gives the newest messages that fit the context beside `reserve` tokens, and how many were dropped.
 
     Binary search over how many of the oldest to drop: O(log n) renders of the prompt, not one per

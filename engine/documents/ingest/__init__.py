@@ -18,10 +18,9 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import jobs
-from engine.errors import IngestError, QuarryError, first_line
-from engine.ingest import walk
-from engine.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
-from engine.ingest.loaders import (
+from engine.documents.ingest import walk
+from engine.documents.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
+from engine.documents.ingest.loaders import (
     BIG_FILE_BYTES,
     LOADERS,
     SUPPORTED,
@@ -32,8 +31,9 @@ from engine.ingest.loaders import (
     record_text,
     table_doctype,
 )
-from engine.ingest.text import language
-from engine.ingest.walk import display, safe_text
+from engine.documents.ingest.text import language
+from engine.documents.ingest.walk import display, safe_text
+from engine.errors import IngestError, QuarryError, first_line
 from engine.store.documents import TableFile
 
 CHECKPOINT_SECONDS = 10.0
@@ -177,7 +177,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     One writer: each file's DuckDB commit and the index update that matches it happen in one
     `store.writing()` block, so a checkpoint (which takes the same lock) never tags the indexes with a
     generation whose chunks they lack."""
-    from engine.search import searchable_text
+    from engine.documents.search import searchable_text
 
     summary = summary if summary is not None else IngestSummary()
     started = time.perf_counter()

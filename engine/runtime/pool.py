@@ -13,8 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from engine import catalog
-from engine.llm import LLM, Weights
+from engine.models import catalog
+from engine.runtime.llama import LLM, Weights
 
 DEFAULT_SLOT = "chat"
 DEFAULT_N_CTX = 4096
@@ -144,7 +144,7 @@ class Pool:
 
     # -- internals ----------------------------------------------------------------------------
     def _remote(self, entry):
-        from engine.remote import RemoteLLM
+        from engine.runtime.remote import RemoteLLM
 
         with self._lock:
             if entry.id not in self._remotes:
