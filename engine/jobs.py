@@ -276,6 +276,10 @@ def _is_live(ws, job_id: int) -> bool:
 
 
 def _run(ws, job_id: int, found: Kind, params: dict, cancel: threading.Event | None) -> JobRun:
+    if cancel is None:  # a job a client's command started (engine/serve) stops when that client goes
+        from engine.serve.session import cancel_event
+
+        cancel = cancel_event()
     job = Job(ws.store, job_id, found, params, cancel or threading.Event())
     return JobRun(ws, job, _work(found.fn, ws, job))
 

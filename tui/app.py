@@ -49,6 +49,7 @@ class QuarryApp(App):
         self.cursor_blink = cursor_blink  # off in snapshot tests, so every picture is the same
         self.workspace_path = workspace_path
         self.workspace = None
+        self.holder = None  # serves this workspace to `quarry` commands run elsewhere (engine/serve)
         self.settings = Settings()
         self.warm_models = warm_models
 
@@ -96,6 +97,9 @@ class QuarryApp(App):
         except QuarryError as exc:
             self.post_message(WorkspaceFailed(str(exc)))
             return
+        from tui.serving import serve
+
+        self.holder = serve(self.workspace)
         self.post_message(WorkspaceReady())
         if not self.warm_models:
             return
@@ -142,6 +146,8 @@ class QuarryApp(App):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_unmount(self) -> None:
+        if self.holder is not None:
+            self.holder.stop(cancel=True, timeout=10)  # clients' commands are interrupted, as on Ctrl-C
         if self.workspace is not None:
             self.workspace.close()
 

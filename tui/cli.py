@@ -40,14 +40,14 @@ def emit_json(data) -> None:
 
 def open_workspace(path: Path | None):
     """Opens the command's --workspace, else the nearest one given before it (`quarry recommend -w DIR eval`,
-    `quarry -w DIR ask`)."""
-    from engine.workspace import Workspace
+    `quarry -w DIR ask`). When another Quarry process holds it, the command runs there (tui/serving.py)."""
+    from tui import serving
 
     ctx = click.get_current_context(silent=True)
     while path is None and ctx is not None:
         path = ctx.params.get("workspace")
         ctx = ctx.parent
-    return Workspace(path)
+    return serving.open_workspace(path)
 
 
 @click.group(cls=QuarryGroup, invoke_without_command=True,
@@ -76,6 +76,11 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 
 
 def main() -> None:
+    import sys
+
+    from tui import serving
+
+    serving.record_invocation(sys.argv[1:])  # a command from a shell may be handed to the workspace's holder
     cli(prog_name="quarry")
 
 

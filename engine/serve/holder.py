@@ -1,0 +1,204 @@
+"""The holder's side: listen on the workspace's socket, check each peer, run its request, drain on stop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.serve import protocol
+from engine.serve.errors import ProtocolError, ServeError
+from engine.serve.peer import peer_credentials, refusal_for, socket_path
+from engine.serve.session import Session
+
+# handler(request, session) -> exit code: the front runs the request's command inside session.run(...)
+Handler = Callable[[protocol.Request, Session], int]
+
+_POLL_S = 0.05
+
+
+class Holder:
+    """Serves a workspace this process holds (its DuckDB file is open here, for writing)."""
+
+    def __init__(self, workspace, handler: Handler, uid: int | None = None) -> None:
+        self.workspace = workspace
+        self.root = Path(workspace.root)
+        self.path = socket_path(self.root)
+        self.handler = handler
+        self.uid = os.getuid() if uid is None else uid  # tests pass another uid to see a refusal
+        self.version = protocol.quarry_version()
+        self.served = 0
+        self._sessions: set[Session] = set()
+        self._lock = threading.Condition()
+        self._stopping = False
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._inode = -1
+
+    # -- life ---------------------------------------------------------------------------------
+    def start(self) -> Holder:
+        """Binds the socket (replacing a stale one: this process holds the database, so no live holder
+        can own it) and starts accepting in a daemon thread."""
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # bound under a private name, made 0600, then renamed into place: the socket is never reachable
+        # with wider rights, and a client never meets a half-made one
+        staging = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        with contextlib.suppress(FileNotFoundError):
+            staging.unlink()
+        try:
+            listener.bind(str(staging))
+            os.chmod(staging, 0o600)
+            listener.listen(64)
+            os.replace(staging, self.path)
+            self._inode = os.stat(self.path).st_ino
+        except OSError as exc:
+            listener.close()
+            with contextlib.suppress(OSError):
+                staging.unlink()
+            raise ServeError(f"{self.path}: cannot listen for other Quarry processes ({exc.strerror or exc});"
+                             " make the workspace folder writable") from None
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept_loop, name="quarry-holder", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, cancel: bool = False, timeout: float | None = None) -> None:
+        """Stops serving: with `cancel`, the commands of clients are interrupted; otherwise they finish
+        first (and new clients are still served until none is left, so none is turned away half-way).
+        The socket is removed while this process still holds the database."""
+        with self._lock:
+            self._stopping = True
+            if cancel:
+                for session in list(self._sessions):
+                    session.interrupt()
+            self._lock.wait_for(lambda: not self._sessions, timeout=timeout)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Holder:
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        self.stop(cancel=exc_type is not None)
+
+    # -- accepting ----------------------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        listener = self._listener
+        try:
+            while True:
+                ready, _, _ = select.select([listener], [], [], _POLL_S)
+                if ready:
+                    try:
+                        conn, _ = listener.accept()
+                    except OSError:
+                        continue
+                    threading.Thread(target=self._serve, args=(conn,), name="quarry-serve", daemon=True).start()
+                    continue
+                with self._lock:
+                    if self._stopping and not self._sessions:
+                        break
+        finally:
+            self._unlink()
+            listener.close()
+
+    def _unlink(self) -> None:
+        """Removes the socket file if it is still ours (a later holder's must stay)."""
+        with contextlib.suppress(OSError):
+            if os.stat(self.path).st_ino == self._inode:
+                self.path.unlink()
+
+    # -- one connection -----------------------------------------------------------------------
+    def _serve(self, conn: socket.socket) -> None:
+        session = None
+        try:
+            with conn:
+                session = self._admit(conn)
+                if session is None:
+                    return
+                threading.Thread(target=self._watch, args=(session,), name="quarry-watch", daemon=True).start()
+                try:
+                    code = self.handler(session.request, session)
+                except BaseException as exc:  # a bug in the front: the client gets one line, we go on
+                    session.send({"t": "err", "d": f"Error: the holder failed ({type(exc).__name__}: {exc})\n"})
+                    code = 1
+                session.send({"t": "exit", "code": int(code)})
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the client went away: its command was cancelled by the watcher
+        finally:
+            if session is not None:
+                with self._lock:
+                    self._sessions.discard(session)
+                    self.served += 1
+                    self._lock.notify_all()
+
+    def _admit(self, conn: socket.socket) -> Session | None:
+        """Checks the peer and reads its request; gives the session, or None after a one-line refusal."""
+        _pid, uid = peer_credentials(conn)
+        refusal = refusal_for(uid, self.uid)
+        if refusal is None:
+            conn.settimeout(protocol.REQUEST_TIMEOUT_S)
+            try:
+                message = protocol.receive(conn, protocol.MAX_REQUEST_BYTES)
+                if message is None:
+                    return None  # connected and left: a probe
+                request = protocol.Request.from_message(message)
+                refusal = self._mismatch(request)
+            except ProtocolError as exc:
+                refusal = f"the Quarry process holding {self.root} (PID {os.getpid()}) refused a request: {exc}"
+            except TimeoutError:
+                refusal = f"no request within {protocol.REQUEST_TIMEOUT_S:.0f} s"
+        if refusal is not None:
+            with contextlib.suppress(OSError):
+                conn.settimeout(1.0)
+                protocol.send(conn, {"t": "refused", "message": refusal})
+            return None
+        conn.settimeout(None)
+        session = Session(conn, request, self.workspace)
+        with self._lock:
+            self._sessions.add(session)
+        session.send({"t": "accepted", "pid": os.getpid()})
+        return session
+
+    def _mismatch(self, request: protocol.Request) -> str | None:
+        """Gives why this holder cannot run the request as the client would have run it, or None."""
+        who = f"the Quarry process holding {self.root} (PID {os.getpid()})"
+        if request.protocol != protocol.PROTOCOL or request.version != self.version:
+            return (f"{who} is Quarry {self.version}, this is Quarry {request.version or '?'}; run the same"
+                    " version, or close that one")
+        if Path(request.workspace) != self.root:
+            return f"{who} does not hold {request.workspace}"
+        own = quarry_environment()
+        differ = sorted(k for k in set(own) | set(request.env) if own.get(k) != request.env.get(k))
+        if differ:
+            return (f"{who} runs with other settings in the environment ({', '.join(differ)}); run with the"
+                    " same QUARRY_ variables, or close that process")
+        return None
+
+    def _watch(self, session: Session) -> None:
+        """Reads what the client sends after its request: "cancel" (Ctrl-C) or the end of the connection
+        (closed or killed) interrupts its command; anything else is ignored."""
+        conn = session.conn
+        while True:
+            try:
+                message = protocol.receive(conn, 1 << 10)
+            except (OSError, ProtocolError):
+                message = None
+            if message is None:
+                session.interrupt(gone=True)
+                return
+            if message.get("t") == "cancel":
+                session.interrupt()
+
+
+_UNSHARED = {"QUARRY_WORKSPACE"}  # each client names its own; the holder checks it is this one
+
+
+def quarry_environment() -> dict[str, str]:
+    """Gives this process's QUARRY_* variables that change how a command runs."""
+    return {k: v for k, v in os.environ.items() if k.startswith("QUARRY_") and k not in _UNSHARED}

@@ -1,0 +1,42 @@
+"""Where a workspace's socket lives and who may use it: the same OS user only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import struct
+import tempfile
+from pathlib import Path
+
+SOCKET_NAME = "quarry.sock"
+_SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with its NUL
+
+
+def socket_path(root: Path) -> Path:
+    """Gives the socket of the workspace at `root`: inside the folder, or, when that path is too long for
+    a Unix socket address, in a private per-user folder under the temp dir named by the folder's hash."""
+    inside = Path(root) / SOCKET_NAME
+    if len(os.fsencode(inside)) <= _SUN_PATH_MAX:
+        return inside
+    digest = hashlib.sha1(os.fsencode(Path(root))).hexdigest()[:20]
+    private = Path(tempfile.gettempdir()) / f"quarry-{os.getuid()}"
+    private.mkdir(mode=0o700, exist_ok=True)
+    return private / f"{digest}.sock"
+
+
+_UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+def peer_credentials(conn: socket.socket) -> tuple[int, int]:
+    """Gives (pid, uid) of the process at the other end of a connected Unix socket (SO_PEERCRED)."""
+    pid, uid, _gid = _UCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size))
+    return pid, uid
+
+
+def refusal_for(peer_uid: int, own_uid: int) -> str | None:
+    """Gives the one line that refuses a peer of another user, or None for the same user."""
+    if peer_uid == own_uid:
+        return None
+    return (f"this workspace is held by a Quarry process of another user (uid {own_uid}, you are uid"
+            f" {peer_uid}); use a workspace of your own with --workspace")
