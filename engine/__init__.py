@@ -1,3 +1,5 @@
+__version__ = "0.1.0"  # the package version (pyproject.toml); tests/engine/test_serve.py keeps them equal
+
 from engine import cpus as _cpus
 from engine import offline as _offline
 

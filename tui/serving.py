@@ -4,18 +4,13 @@ command runs here exactly as `quarry ARGV` would in its own process."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import os
 import select
 import sys
 import threading
-import time
-import traceback
 from pathlib import Path
-
-from engine.serve import session as served
 
 BUSY_GRACE_S = 3.0  # a workspace just opened elsewhere is listening within this; past it, it is not ours
 STDIN_MAX_BYTES = 8 << 20
@@ -31,21 +26,36 @@ def record_invocation(argv: list[str]) -> None:
     Piped stdin is recorded as the command reads it, so a holder gets what the command already read."""
     _local.argv = list(argv)
     stream = sys.stdin
-    if stream is not None and not stream.isatty() and hasattr(stream, "buffer") and hasattr(stream.buffer, "raw"):
-        recorder = _Recorder(stream.buffer.raw)
-        sys.stdin = io.TextIOWrapper(io.BufferedReader(recorder), encoding=stream.encoding, errors=stream.errors)
-        _local.stdin = recorder
+    if isinstance(getattr(stream, "buffer", None), io.BufferedReader) and isinstance(stream.buffer.raw, _Recorder):
+        return  # recorded already (the launcher, then the CLI)
+    if stream is not None and not stream.isatty() and isinstance(getattr(stream, "buffer", None), io.BufferedReader):
+        _wrap_stdin(stream, _Recorder)
+
+
+def _wrap_stdin(stream, make) -> None:
+    """Re-makes sys.stdin over make(raw): the old wrapper is detached, not dropped (that would close fd 0)."""
+    encoding, errors = stream.encoding, stream.errors
+    raw = stream.detach().detach()
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(make(raw)), encoding=encoding, errors=errors)
 
 
 class _Recorder(io.RawIOBase):
+    """Stdin's bytes as read, kept; bytes taken ahead for a holder that then went away are read again."""
+
     def __init__(self, raw) -> None:
         self._raw = raw
         self.seen = bytearray()
+        self._again = b""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        if self._again:
+            n = min(len(buffer), len(self._again))
+            buffer[:n] = self._again[:n]
+            self._again = self._again[n:]
+            return n
         n = self._raw.readinto(buffer)
         if n:
             self.seen += bytes(buffer[:n])
@@ -54,6 +64,66 @@ class _Recorder(io.RawIOBase):
     def fileno(self) -> int:
         return self._raw.fileno()
 
+    def take_rest(self, argv: list[str]) -> bytes:
+        """Gives all of stdin the command read, plus what is waiting (all of it, when `-` asks to wait):
+        the holder replays it. stdin is then re-made so that, if no holder takes the command after all,
+        the command here still reads what was taken ahead."""
+        before = len(self.seen)
+        try:
+            ready = "-" in argv or bool(select.select([self.fileno()], [], [], 0)[0])
+        except (OSError, ValueError):
+            ready = False
+        if ready:
+            sys.stdin.buffer.read(STDIN_MAX_BYTES + 1)
+            self._again = bytes(self.seen[before:])
+            _wrap_stdin(sys.stdin, lambda _raw: self)
+        return bytes(self.seen)
+
+
+def forward_early(argv: list[str]) -> int | None:
+    """Hands `quarry ARGV` to the holder of its workspace before the CLI is even loaded (the launcher's
+    fast path); gives the exit code, or None when the command should run here as usual."""
+    root = workspace_in_argv(argv)
+    if root is None:
+        return None
+    from engine.serve import client
+    from engine.serve.peer import socket_path
+
+    if not os.path.exists(socket_path(root)):
+        return None
+    code = client.forward(root, _request(argv, root))
+    sys.stdout.flush()
+    return code
+
+
+# commands that open the workspace named by -w/--workspace (or QUARRY_WORKSPACE, or the default)
+_WORKSPACE_COMMANDS = {"ask", "chat", "chats", "classify", "compare", "docs", "eval", "export", "index",
+                       "ingest", "jobs", "labels", "leaderboard", "recommend", "search"}
+
+
+def workspace_in_argv(argv: list[str]) -> Path | None:
+    """Gives the workspace a command line works on, read without the CLI; None when that is not plain
+    (help, version, a command that does not open a workspace): the CLI then decides."""
+    path, command, args = None, None, list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("-h", "--help", "--version"):
+            return None
+        if arg in ("-w", "--workspace"):
+            if i + 1 >= len(args):
+                return None
+            path = args[i + 1]
+        elif arg.startswith("--workspace="):
+            path = arg.split("=", 1)[1]
+        elif arg.startswith("-w") and len(arg) > 2 and not arg.startswith("--"):
+            path = arg[2:]
+        elif command is None and not arg.startswith("-") and (i == 0 or args[i - 1] not in ("-w", "--workspace")):
+            command = arg
+    if command not in _WORKSPACE_COMMANDS:
+        return None
+    return _resolve(Path(path) if path else None)
+
 
 def open_workspace(path: Path | None):
     """Gives the workspace at `path` as a context manager. A served command borrows its holder's; a
@@ -61,8 +131,9 @@ def open_workspace(path: Path | None):
     the workspace is opened here and served to others while the command runs."""
     from engine.errors import WorkspaceBusy
     from engine.serve import client
+    from engine.serve.session import current
 
-    session = served.current()
+    session = current()
     if session is not None:
         root = Path(path).expanduser().resolve() if path is not None else session.workspace.root
         if root == session.workspace.root:
@@ -72,6 +143,8 @@ def open_workspace(path: Path | None):
     argv = getattr(_local, "argv", None)
     if argv is None:  # called in-process (tests, scripts): opened here, as before serving existed
         return _open(root)
+    import time
+
     deadline = time.monotonic() + BUSY_GRACE_S
     while True:
         code = client.forward(root, _request(argv, root))
@@ -99,6 +172,8 @@ def _open(root: Path):
 
 
 def _request(argv: list[str], root: Path):
+    import base64
+
     from engine.serve import protocol
     from engine.serve.holder import quarry_environment
 
@@ -113,18 +188,9 @@ def _isatty(stream) -> bool:
 
 
 def _stdin_bytes(argv: list[str]) -> bytes:
-    """Gives the piped stdin the command read so far, plus what is waiting (or all of it, when `-` asks
-    to wait for it): the holder replays it to the command."""
-    recorder = getattr(_local, "stdin", None)
-    if recorder is None or sys.stdin is None:
-        return b""
-    try:
-        ready = "-" in argv or bool(select.select([recorder.fileno()], [], [], 0)[0])
-    except (OSError, ValueError):
-        ready = False
-    if ready:
-        sys.stdin.buffer.read(STDIN_MAX_BYTES + 1)  # recorded as it is read
-    return bytes(recorder.seen)
+    """Gives the piped stdin for the holder to replay (see _Recorder.take_rest); none from a terminal."""
+    raw = getattr(getattr(sys.stdin, "buffer", None), "raw", None)
+    return raw.take_rest(argv) if isinstance(raw, _Recorder) else b""
 
 
 class _Holding:
@@ -181,6 +247,8 @@ def _invoke(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
+        import traceback
+
         traceback.print_exc()  # a bug: as the command alone would, a traceback on its stderr
         return 1
     return 0
@@ -204,10 +272,12 @@ def _patch_paths() -> None:
             return
         import click
 
+        from engine.serve.session import current
+
         original = click.Path.convert
 
         def convert(self, value, param, ctx):
-            session = served.current()
+            session = current()
             if session is not None and isinstance(value, str | os.PathLike):
                 text = os.fspath(value)
                 if isinstance(text, str) and text not in ("", "-") and not os.path.isabs(text):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import struct
-import tempfile
 from pathlib import Path
 
 SOCKET_NAME = "quarry.sock"
@@ -19,6 +17,9 @@ def socket_path(root: Path) -> Path:
     inside = Path(root) / SOCKET_NAME
     if len(os.fsencode(inside)) <= _SUN_PATH_MAX:
         return inside
+    import hashlib
+    import tempfile
+
     digest = hashlib.sha1(os.fsencode(Path(root))).hexdigest()[:20]
     private = Path(tempfile.gettempdir()) / f"quarry-{os.getuid()}"
     private.mkdir(mode=0o700, exist_ok=True)
