@@ -160,9 +160,11 @@ def open_workspace(path: Path | None):
 
 
 def _resolve(path: Path | None) -> Path:
-    from engine import locations
+    if path is None:
+        from engine import locations
 
-    return Path(path or locations.default_workspace()).expanduser().resolve()
+        path = locations.default_workspace()
+    return Path(path).expanduser().resolve()
 
 
 def _open(root: Path):
