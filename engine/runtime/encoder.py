@@ -59,6 +59,46 @@ def available_variants(model_id: str) -> list[str]:
     return (["fp32"] if entry.model_path.exists() else []) + found
 
 
+def optimized_cache(ort, model_file: Path) -> Path:
+    """Gives where the CPU-optimized graph of `model_file` is kept: Quarry's cache folder, keyed by the
+    file's size and mtime and the runtime's version (a graph optimized by one version is not another's)."""
+    from engine import locations
+
+    st = model_file.stat()
+    name = f"{model_file.parent.name}.{model_file.stem}.{st.st_size}.{st.st_mtime_ns}.ort{ort.__version__}.onnx"
+    return locations.wheel_cache() / "onnx-optimized" / name
+
+
+def _session(ort, model_file: Path, options, providers: list[str]):
+    """Gives the inference session. On CPU, the graph ONNX Runtime optimizes at every load is saved once
+    and loaded as is afterwards: measured, that halves session creation, the largest part of a cold
+    `quarry search` (same vectors). A cache that cannot be written or read only costs the optimization."""
+    if providers != [CPU]:
+        return ort.InferenceSession(str(model_file), options, providers=providers)
+    try:
+        cached = optimized_cache(ort, model_file)
+    except OSError:
+        return ort.InferenceSession(str(model_file), options, providers=providers)
+    if cached.exists():
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(cached), options, providers=providers)
+        except Exception:  # damaged: made again below
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            cached.unlink(missing_ok=True)
+    staging = cached.with_name(f".{cached.name}.{os.getpid()}")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        options.optimized_model_filepath = str(staging)
+        session = ort.InferenceSession(str(model_file), options, providers=providers)
+        os.replace(staging, cached)
+        return session
+    except Exception:  # the cache folder, not the model (a broken model fails the plain load below)
+        staging.unlink(missing_ok=True)
+        options.optimized_model_filepath = ""
+        return ort.InferenceSession(str(model_file), options, providers=providers)
+
+
 class Encoder:
     """Embeds texts into unit vectors with an exported ONNX encoder."""
 
@@ -82,10 +122,8 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_seq_length)
         self.tokenizer.no_padding()
-        # Chunking must see every token of a long sentence; the encoding tokenizer cuts at max_seq_length.
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
+        self._tokenizer_file = folder / "tokenizer.json"
+        self._counter_tokenizer = None  # made on first use: a query never needs it (~half a tokenizer load)
         options = ort.SessionOptions()
         # onnxruntime's default is a thread per physical core of the machine, too many under a CPU quota
         if threads or cpus.usable() < (os.cpu_count() or 1):
@@ -95,10 +133,9 @@ class Encoder:
         # a decode took 23.6 ms with spinning and 11.5 ms without (8 ms either way when idle).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         ort.set_default_logger_severity(3)
+        providers = choose_providers(ort.get_available_providers(), gpu_present())
         try:
-            self.session = ort.InferenceSession(
-                str(model_file), options,
-                providers=choose_providers(ort.get_available_providers(), gpu_present()))
+            self.session = _session(ort, model_file, options, providers)
         except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
             raise ModelCorrupt(f"model '{model_id}': {model_file} is not a loadable ONNX model "
                                f"({str(exc).splitlines()[0][:120]})") from None
@@ -106,6 +143,19 @@ class Encoder:
         self.dimension = int(config.get("dimension") or self.session.get_outputs()[0].shape[-1])
         self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,
                                 self.max_seq_length)
+
+    @property
+    def _counter(self):
+        """The tokenizer chunking counts with: it must see every token of a long sentence, while the
+        encoding tokenizer cuts at max_seq_length."""
+        if self._counter_tokenizer is None:
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_file(str(self._tokenizer_file))
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter_tokenizer = counter
+        return self._counter_tokenizer
 
     def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """Gives the character span of every encoder token of each text, untruncated (for chunking)."""

@@ -48,3 +48,19 @@ def test_reports_the_provider_it_runs_on(encoder):
 
     assert encoder.info.provider == (CUDA if gpu_present() else CPU)
     assert encoder.info.dimension == 384
+
+
+def test_the_cpu_optimized_graph_is_kept_and_gives_the_same_vectors(tmp_path, monkeypatch):
+    import onnxruntime as ort
+
+    from engine.runtime.encoder import Encoder, optimized_cache
+
+    monkeypatch.setenv("QUARRY_CACHE", str(tmp_path))
+    first = Encoder("minilm-l6", variant="int8")  # optimizes the graph and keeps it
+    kept = optimized_cache(ort, catalog.get("minilm-l6").folder / "model.int8.onnx")
+    assert kept.exists() and kept.parent.parent == tmp_path
+    again = Encoder("minilm-l6", variant="int8")  # loads the kept graph as is
+    assert np.allclose(first.encode(TEXTS), again.encode(TEXTS), atol=1e-6)
+    kept.write_bytes(b"damaged")  # a damaged cache is made again, never an error
+    assert np.allclose(first.encode(TEXTS), Encoder("minilm-l6", variant="int8").encode(TEXTS), atol=1e-6)
+    assert kept.stat().st_size > 1000
