@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tui import actions
-from tui.messages import ModelsWarm, WorkspaceFailed, WorkspaceReady
+from tui.messages import ClientCommand, ModelsWarm, WorkspaceFailed, WorkspaceReady
 from tui.panes.chat import ChatPane
 from tui.panes.classify import ClassifyPane
 from tui.panes.compare import ComparePane
@@ -99,7 +99,8 @@ class QuarryApp(App):
             return
         from tui.serving import serve
 
-        self.holder = serve(self.workspace)
+        self.holder = serve(self.workspace, lambda request, code: self.post_message(
+            ClientCommand(list(request.argv), code)))
         self.post_message(WorkspaceReady())
         if not self.warm_models:
             return
@@ -129,6 +130,20 @@ class QuarryApp(App):
         self.notify(message.error, severity="error", timeout=15)
         if self.workspace is None:
             self.sub_title = "no workspace"
+
+    @on(ClientCommand)
+    def client_command(self, message: ClientCommand) -> None:
+        """Shows another terminal's long or library-changing commands, and refreshes the library after them."""
+        name = next((a for a in message.argv if not a.startswith("-")), "")
+        changes_library = name in ("ingest", "jobs") or (name == "docs" and "--remove" in message.argv)
+        if changes_library:
+            if message.code is None:
+                self.notify(f"quarry {name}: started from another terminal")
+            else:
+                self.notify(f"quarry {name} from another terminal: " + ("done" if message.code == 0 else
+                                                                         f"ended with exit code {message.code}"))
+        if changes_library and message.code is not None:
+            self.query_one(DocumentsPane).refresh_library()
 
     @on(ModelsWarm)
     def models_warm(self, message: ModelsWarm) -> None:

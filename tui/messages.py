@@ -15,6 +15,15 @@ class WorkspaceFailed(Message):
         self.error = error
 
 
+class ClientCommand(Message):
+    """A `quarry` command from another process started or ended in this app (it holds the workspace)."""
+
+    def __init__(self, argv: list[str], code: int | None) -> None:
+        super().__init__()
+        self.argv = argv
+        self.code = code  # None: it started
+
+
 class ModelsWarm(Message):
     """The encoder, indexes and chat model are loaded."""
 

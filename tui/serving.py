@@ -215,14 +215,15 @@ class _Holding:
 
 
 # -- the holder: serve and run requests --------------------------------------------------------------
-def serve(workspace):
+def serve(workspace, on_command=None):
     """Starts serving `workspace` to other Quarry processes; gives the Holder, or None when the folder
-    does not allow a socket (then this process works alone, as before)."""
+    does not allow a socket (then this process works alone, as before). `on_command(request, code)` hears
+    each client's command start (code None) and end."""
     from engine.serve.errors import ServeError
     from engine.serve.holder import Holder
 
     try:
-        return Holder(workspace, run_request).start()
+        return Holder(workspace, run_request, on_command=on_command).start()
     except ServeError:
         return None
 

@@ -17,6 +17,8 @@ from engine.serve.session import Session
 
 # handler(request, session) -> exit code: the front runs the request's command inside session.run(...)
 Handler = Callable[[protocol.Request, Session], int]
+# on_command(request, code): a client's command started (code None) or ended; the app shows it
+Listener = Callable[[protocol.Request, int | None], None]
 
 _POLL_S = 0.05
 
@@ -24,8 +26,10 @@ _POLL_S = 0.05
 class Holder:
     """Serves a workspace this process holds (its DuckDB file is open here, for writing)."""
 
-    def __init__(self, workspace, handler: Handler, uid: int | None = None) -> None:
+    def __init__(self, workspace, handler: Handler, uid: int | None = None,
+                 on_command: Listener | None = None) -> None:
         self.workspace = workspace
+        self.on_command = on_command
         self.root = Path(workspace.root)
         self.path = socket_path(self.root)
         self.handler = handler
@@ -120,12 +124,14 @@ class Holder:
                 if session is None:
                     return
                 threading.Thread(target=self._watch, args=(session,), name="quarry-watch", daemon=True).start()
+                self._tell(session.request, None)
                 try:
                     code = self.handler(session.request, session)
                 except BaseException as exc:  # a bug in the front: the client gets one line, we go on
                     session.send({"t": "err", "d": f"Error: the holder failed ({type(exc).__name__}: {exc})\n"})
                     code = 1
                 session.send({"t": "exit", "code": int(code)})
+                self._tell(session.request, int(code))
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_WR)
         except OSError:
@@ -136,6 +142,11 @@ class Holder:
                     self._sessions.discard(session)
                     self.served += 1
                     self._lock.notify_all()
+
+    def _tell(self, request: protocol.Request, code: int | None) -> None:
+        if self.on_command is not None:
+            with contextlib.suppress(Exception):  # the listener's trouble is never the client's
+                self.on_command(request, code)
 
     def _admit(self, conn: socket.socket) -> Session | None:
         """Checks the peer and reads its request; gives the session, or None after a one-line refusal."""
