@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from dataclasses import dataclass, field
 
 from engine.serve.errors import ProtocolError
 
@@ -65,20 +64,23 @@ def _read_exact(conn: socket.socket, size: int, allow_eof: bool) -> bytes | None
     return b"".join(chunks)
 
 
-@dataclass
 class Request:
-    """One command to run on the holder, as the client would have run it alone."""
+    """One command to run on the holder, as the client would have run it alone. (A plain class: the
+    dataclasses module costs a client's start more than the rest of its imports.)"""
 
-    argv: list[str]
-    cwd: str
-    workspace: str  # the folder the client resolved (--workspace, QUARRY_WORKSPACE or the default)
-    env: dict[str, str] = field(default_factory=dict)  # the client's QUARRY_* variables
-    stdin: str = ""  # base64 of what the client had on stdin (piped bytes), replayed to the command
-    stdin_tty: bool = False
-    stdout_tty: bool = False
-    stderr_tty: bool = False
-    protocol: int = PROTOCOL
-    version: str = ""
+    def __init__(self, argv: list[str], cwd: str, workspace: str, env: dict[str, str] | None = None,
+                 stdin: str = "", stdin_tty: bool = False, stdout_tty: bool = False, stderr_tty: bool = False,
+                 protocol: int = PROTOCOL, version: str = "") -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.workspace = workspace  # the folder the client resolved (--workspace, QUARRY_WORKSPACE, default)
+        self.env = {} if env is None else env  # the client's QUARRY_* variables
+        self.stdin = stdin  # base64 of what the client had on stdin (piped bytes), replayed to the command
+        self.stdin_tty = stdin_tty
+        self.stdout_tty = stdout_tty
+        self.stderr_tty = stderr_tty
+        self.protocol = protocol
+        self.version = version
 
     def to_message(self) -> dict:
         return {"t": "run", **self.__dict__}
