@@ -208,8 +208,8 @@ class _Holding:
 
     def __exit__(self, exc_type, *_exc) -> None:
         try:
-            if self.holder is not None:
-                self.holder.stop(cancel=exc_type is not None)
+            if self.holder is not None:  # Ctrl-C here stops the clients' commands too; our own failure does not
+                self.holder.stop(cancel=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
         finally:
             self.workspace.close()
 

@@ -11,6 +11,8 @@ from engine.serve import protocol
 from engine.serve.errors import ProtocolError, ServeError
 from engine.serve.peer import socket_path
 
+ACCEPT_TIMEOUT_S = 60.0  # a holder answers at once; one that does not is stopped (SIGSTOP) or wedged
+
 
 def forward(root: Path, request: protocol.Request) -> int | None:
     """Runs `request` on the holder of the workspace at `root`, writing its stdout and stderr here as
@@ -29,13 +31,18 @@ def forward(root: Path, request: protocol.Request) -> int | None:
         conn.close()
         return None
     with conn:
+        conn.settimeout(ACCEPT_TIMEOUT_S)
         try:
             protocol.send(conn, request.to_message())
             first = protocol.receive(conn, protocol.MAX_REPLY_BYTES)
+        except TimeoutError:
+            raise ServeError(f"{path}: the Quarry process holding this workspace does not answer (stopped?);"
+                             " resume or close it, and run again") from None
         except (OSError, ProtocolError):
             return None  # closing between our connect and its accept: nothing ran
         if first is None:
             return None
+        conn.settimeout(None)
         if first.get("t") == "refused":
             raise ServeError(str(first.get("message", "the holder refused the request")))
         holder = f"the Quarry process holding {root} (PID {first.get('pid', '?')})"

@@ -87,7 +87,7 @@ class Holder:
         return self
 
     def __exit__(self, exc_type, *_exc) -> None:
-        self.stop(cancel=exc_type is not None)
+        self.stop(cancel=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
 
     # -- accepting ----------------------------------------------------------------------------
     def _accept_loop(self) -> None:
