@@ -131,6 +131,7 @@ def open_workspace(path: Path | None):
     the workspace is opened here and served to others while the command runs."""
     from engine.errors import WorkspaceBusy
     from engine.serve import client
+    from engine.serve.peer import socket_path
     from engine.serve.session import current
 
     session = current()
@@ -146,8 +147,9 @@ def open_workspace(path: Path | None):
     import time
 
     deadline = time.monotonic() + BUSY_GRACE_S
+    sock = socket_path(root)
     while True:
-        code = client.forward(root, _request(argv, root))
+        code = client.forward(root, _request(argv, root)) if os.path.exists(sock) else None
         if code is not None:
             sys.stdout.flush()
             raise SystemExit(code)
@@ -205,6 +207,9 @@ class _Holding:
     def __enter__(self):
         self.holder = serve(self.workspace)
         return self.workspace
+
+    def __getattr__(self, name: str):  # used without `with`, it is the workspace (not served)
+        return getattr(self.workspace, name)
 
     def __exit__(self, exc_type, *_exc) -> None:
         try:
