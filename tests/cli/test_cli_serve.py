@@ -56,8 +56,9 @@ def test_clients_search_ask_and_ingest_through_the_tui(ws, tmp_path):
         assert oct((ws / "quarry.sock").stat().st_mode & 0o777) == "0o600"
         runs = parallel(8, *QUERY, "-w", ws)  # the TUI holds the database: each ran in the holder
         assert [hits(r) for r in runs] == [alone] * 8
-        asked = quarry("ask", "What is the return window?", "-w", ws, "--json")
+        asked = quarry("ask", "-", "-w", ws, "--json", stdin="What is the return window?\n")  # piped stdin
         assert asked.returncode == 0, asked.stderr
+        assert json.loads(asked.stdout)["question"] == "What is the return window?"
         assert json.loads(asked.stdout)["answer"].strip()
         ingested = subprocess.run(  # a path relative to the client's folder, not the holder's
             [sys.executable, "-m", "tui", "ingest", "new", "-w", str(ws), "--json"],
@@ -130,3 +131,16 @@ def test_a_client_of_another_version_gets_one_line(ws):
         assert ran.returncode == 1
         assert ran.stderr.count("\n") == 1 and "Quarry 0.1.0, this is Quarry 9.9.9" in ran.stderr, ran.stderr
         assert quarry("docs", "-w", ws).returncode == 0  # the holder serves on
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["search", "x", "-w", "/a"], "/a"), (["-w", "/a", "ask", "q"], "/a"), (["docs", "--workspace=/a"], "/a"),
+    (["docs", "-w/a"], "/a"), (["search", "--", "-w"], "default"), (["docs"], "default"),
+    (["search", "x", "-w", "/a", "--help"], None), (["models", "list"], None), ([], None), (["--version"], None),
+    (["init", "-w", "/a"], None), (["search", "-w"], None)])
+def test_the_launcher_reads_the_workspace_from_argv_as_the_cli_would(argv, expected, monkeypatch, tmp_path):
+    from tui.serving import workspace_in_argv
+
+    monkeypatch.setenv("QUARRY_WORKSPACE", str(tmp_path))
+    want = {"default": tmp_path.resolve(), None: None}.get(expected, Path(expected or "/").resolve())
+    assert workspace_in_argv(argv) == want
