@@ -87,10 +87,21 @@ def forward_early(argv: list[str]) -> int | None:
     if root is None:
         return None
     from engine.serve import client
-    from engine.serve.peer import socket_path
+    from engine.serve.peer import database_holder, socket_path
 
-    if not os.path.exists(socket_path(root)):
-        return None
+    sock = socket_path(root)
+    if not os.path.exists(sock):
+        # A process that has just opened the database listens a moment later: wait for it here rather
+        # than load the whole CLI and engine only to find the workspace held (8 commands at once).
+        if database_holder(root) is None:
+            return None
+        import time
+
+        deadline = time.monotonic() + BUSY_GRACE_S
+        while not os.path.exists(sock):
+            if time.monotonic() >= deadline or database_holder(root) is None:
+                return None
+            time.sleep(0.02)
     code = client.forward(root, _request(argv, root))
     sys.stdout.flush()
     return code

@@ -26,6 +26,29 @@ def socket_path(root: Path) -> Path:
     return private / f"{digest}.sock"
 
 
+DB_FILE = "quarry.duckdb"  # engine.store.DB_NAME, without importing DuckDB (a test keeps them equal)
+_FLOCK = struct.Struct("@hhqqi")  # struct flock: type, whence, start, len, pid (and tail padding)
+
+
+def database_holder(root: Path) -> int | None:
+    """Gives the PID of the process that holds the workspace's database open for writing (DuckDB's
+    fcntl lock), or None; asks the kernel (F_GETLK) without taking the lock or loading DuckDB."""
+    import fcntl
+
+    try:
+        fd = os.open(Path(root) / DB_FILE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        asked = _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0) + bytes(8)
+        kind, _whence, _start, _len, pid = _FLOCK.unpack_from(fcntl.fcntl(fd, fcntl.F_GETLK, asked))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return None if kind == fcntl.F_UNLCK else pid
+
+
 _UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 

@@ -25,6 +25,21 @@ def test_the_version_a_holder_checks_is_the_package_version():
     assert engine.__version__ == importlib.metadata.version("quarry")
 
 
+def test_the_lock_probe_sees_duckdbs_lock_and_names_the_same_file(demo_workspace, tmp_path):
+    import subprocess
+    import sys
+
+    from engine.serve.peer import DB_FILE, database_holder
+    from engine.store import DB_NAME
+
+    assert DB_FILE == DB_NAME
+    assert database_holder(tmp_path) is None  # no database
+    probe = subprocess.run([sys.executable, "-c", "import sys; from engine.serve.peer import database_holder;"
+                            " print(database_holder(sys.argv[1]))", str(demo_workspace.root)],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == str(os.getpid())  # this process holds it open (the fixture)
+
+
 def request(root: Path, *argv: str, **changes) -> protocol.Request:
     fields = dict(argv=list(argv), cwd=os.getcwd(), workspace=str(root), env=quarry_environment(),
                   version=protocol.quarry_version())
