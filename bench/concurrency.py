@@ -44,6 +44,39 @@ def at_once(ws: Path, n: int = 8) -> dict:
             "per_call": p50_p95([r[0] for r in runs]), "hits": [r[2] for r in runs]}
 
 
+STAGES = r"""
+import sys, time, json
+t0 = time.perf_counter(); marks = {}
+def mark(name):
+    global t0
+    now = time.perf_counter(); marks[name] = round((now - t0) * 1000, 1); t0 = now
+import click; mark("import click")
+import tui.cli; mark("import the CLI's commands")
+import numpy; mark("import numpy")
+import duckdb; mark("import duckdb")
+from engine.workspace import Workspace; mark("import engine (store, jobs)")
+ws = Workspace(sys.argv[1]); mark("open DuckDB + migrations")
+import faiss, tantivy; mark("import faiss, tantivy")
+from engine.documents.search import Filters; mark("import search")
+s = ws.searcher(); mark("load FAISS + tantivy indexes")
+import onnxruntime; mark("import onnxruntime")
+ws.encoder(); mark("encoder session (kept optimized graph)")
+s.search(sys.argv[2], 5, "hybrid", Filters(None, None, None)); mark("the search itself")
+print(json.dumps(marks))
+"""
+
+
+def stages(ws: Path, runs: int = 5) -> dict:
+    """Gives the median milliseconds of each stage of a cold lone search, over fresh processes."""
+    per: dict[str, list[float]] = {}
+    for _ in range(runs):
+        ran = subprocess.run([sys.executable, "-c", STAGES, str(ws), QUERY], cwd=ROOT, capture_output=True,
+                             text=True, check=True, env=dict(os.environ))
+        for name, ms in json.loads(ran.stdout.strip().splitlines()[-1]).items():
+            per.setdefault(name, []).append(ms)
+    return {name: round(statistics.median(v), 1) for name, v in per.items()}
+
+
 def build(folder: Path) -> Path:
     ws = folder / "ws"
     subprocess.run([sys.executable, "-m", "tui", "ingest", str(ROOT / "demo" / "docs"), "-w", str(ws), "--json"],
@@ -93,6 +126,10 @@ def main() -> None:
         print(f"{name}: all exit 0 with the same hits: {ok}; wall {run['wall_ms']:.0f} ms, per call {run['per_call']}")
         run["all_ok"] = ok
         del run["hits"]
+    cold_stages = stages(ws)
+    print("a cold lone search, median ms per stage:")
+    for name, ms in cold_stages.items():
+        print(f"  {name:42} {ms:8.1f}")
     client_p = p50_p95(samples["client"])
     alone_p = p50_p95(samples["alone"])
     print(f"client with a holder: {client_p}  (goal p50 <= 150 ms)")
@@ -102,7 +139,8 @@ def main() -> None:
     load = os.getloadavg()
     write_json("concurrency", {"query": QUERY, "calls_per_round": args.calls, "rounds": args.rounds,
                                "load_average": [round(v, 2) for v in load], "client": client_p, "alone_cold": alone_p,
-                               "interleaved": result, "eight_at_once_no_holder": eight_alone,
+                               "interleaved": result,
+                               "cold_search_stages_ms": cold_stages, "eight_at_once_no_holder": eight_alone,
                                "eight_at_once_tui_holds": eight_held, "wrong": wrong[:5]})
 
 
