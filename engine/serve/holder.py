@@ -50,7 +50,7 @@ class Holder:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # bound under a private name, made 0600, then renamed into place: the socket is never reachable
         # with wider rights, and a client never meets a half-made one
-        staging = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        staging = self.path.with_name(f".q{os.getpid()}")  # no longer than the name: the address must fit
         with contextlib.suppress(FileNotFoundError):
             staging.unlink()
         try:

@@ -134,8 +134,15 @@ def test_a_peer_of_another_uid_is_refused(demo_workspace, capsys):
         assert other.served == 0
 
 
-def test_a_workspace_too_deep_for_a_socket_address_gets_one_in_a_private_folder(tmp_path):
+def test_a_workspace_too_deep_for_a_socket_address_is_served_from_a_private_folder(tmp_path, capsys):
+    from engine.workspace import Workspace
+
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     path = socket_path(deep)
     assert len(os.fsencode(path)) <= 107 and path.parent.stat().st_mode & 0o777 == 0o700
-    assert socket_path(deep) == path and socket_path(tmp_path) == tmp_path / "quarry.sock"
+    assert socket_path(tmp_path) == tmp_path / "quarry.sock"
+    with Workspace(deep) as ws, Holder(ws, run_request).start():
+        capsys.readouterr()
+        assert client.forward(ws.root, request(ws.root, "docs", "--json")) == 0
+        assert json.loads(capsys.readouterr().out) == []
+    assert not path.exists()
