@@ -37,8 +37,10 @@ class Holder:
         self.version = protocol.quarry_version()
         self.served = 0
         self._sessions: set[Session] = set()
+        self._active = 0  # connections accepted and not yet done (admitted or not): stop waits for them
         self._lock = threading.Condition()
         self._stopping = False
+        self._closing = False  # stopping with cancel: a new client is closed unanswered, so it opens it itself
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._inode = -1
@@ -76,10 +78,11 @@ class Holder:
         The socket is removed while this process still holds the database."""
         with self._lock:
             self._stopping = True
+            self._closing = self._closing or cancel
             if cancel:
                 for session in list(self._sessions):
                     session.interrupt()
-            self._lock.wait_for(lambda: not self._sessions, timeout=timeout)
+            self._lock.wait_for(lambda: not self._active, timeout=timeout)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -100,10 +103,12 @@ class Holder:
                         conn, _ = listener.accept()
                     except OSError:
                         continue
+                    with self._lock:
+                        self._active += 1
                     threading.Thread(target=self._serve, args=(conn,), name="quarry-serve", daemon=True).start()
                     continue
                 with self._lock:
-                    if self._stopping and not self._sessions:
+                    if self._stopping and not self._active:
                         break
         finally:
             self._unlink()
@@ -137,11 +142,12 @@ class Holder:
         except OSError:
             pass  # the client went away: its command was cancelled by the watcher
         finally:
-            if session is not None:
-                with self._lock:
+            with self._lock:
+                if session is not None:
                     self._sessions.discard(session)
                     self.served += 1
-                    self._lock.notify_all()
+                self._active -= 1
+                self._lock.notify_all()
 
     def _tell(self, request: protocol.Request, code: int | None) -> None:
         if self.on_command is not None:
@@ -150,6 +156,8 @@ class Holder:
 
     def _admit(self, conn: socket.socket) -> Session | None:
         """Checks the peer and reads its request; gives the session, or None after a one-line refusal."""
+        if self._closing:
+            return None
         _pid, uid = peer_credentials(conn)
         refusal = refusal_for(uid, self.uid)
         if refusal is None:
@@ -165,9 +173,7 @@ class Holder:
             except TimeoutError:
                 refusal = f"no request within {protocol.REQUEST_TIMEOUT_S:.0f} s"
         if refusal is not None:
-            with contextlib.suppress(OSError):
-                conn.settimeout(1.0)
-                protocol.send(conn, {"t": "refused", "message": refusal})
+            _refuse(conn, refusal)
             return None
         conn.settimeout(None)
         session = Session(conn, request, self.workspace)
@@ -205,6 +211,21 @@ class Holder:
                 return
             if message.get("t") == "cancel":
                 session.interrupt()
+
+
+def _refuse(conn: socket.socket, refusal: str) -> None:
+    """Sends the one-line refusal, then reads what the client still sends until it closes (briefly):
+    closing a Unix socket with unread data resets it, and the client would lose the line."""
+    with contextlib.suppress(OSError):
+        conn.settimeout(1.0)
+        protocol.send(conn, {"t": "refused", "message": refusal})
+        conn.shutdown(socket.SHUT_WR)
+        drained = 0
+        while drained < protocol.MAX_REQUEST_BYTES:
+            chunk = conn.recv(1 << 16)
+            if not chunk:
+                break
+            drained += len(chunk)
 
 
 _UNSHARED = {"QUARRY_WORKSPACE"}  # each client names its own; the holder checks it is this one
