@@ -328,7 +328,7 @@ class DocumentsPane(Vertical):
             preview.update("No hits." if not self._hits else "")
             return
         h = self._hits[index]
-        where = h.path + (f" — page {h.page}" if h.page else "")
+        where = h.path + (f" — page {h.page}" if h.page else "") + (" · text by OCR" if h.ocr else "")
         body = Text(where, style="bold")
         body.append("\n\n")
         body.append(h.text, style="")
