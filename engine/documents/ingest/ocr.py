@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import IngestError, QuarryError, TooLarge
+from engine.errors import IngestError, TooLarge
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 
@@ -41,8 +41,9 @@ DET_SIDE = 1600
 REC_SLICE = 24  # text lines recognised between two checks of the page's time budget
 
 
-class Cancelled(QuarryError):
-    """OCR stopped between two pages because the ingest was cancelled."""
+class Cancelled(IngestError):
+    """OCR stopped between two pages because the ingest was cancelled. An IngestError so that every
+    loader and ingest.load pass it on untouched; the ingest loop stops on it and records nothing."""
 
 
 @dataclass(frozen=True)
@@ -399,12 +400,13 @@ def load_image(path: Path, limits: OcrLimits | None = None):
     from engine.documents.ingest.loaders import Block, Loaded
 
     limits = limits or OcrLimits.from_settings()
-    # our own pixel limit is checked from the header first; Pillow's bomb check stays as a backstop
-    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, limits.max_image_megapixels * 1_000_000)
+    # Pillow's own bomb check fails open() with a message that names none of our settings; ours, on the
+    # size read from the header before any pixel is decoded, replaces it
+    Image.MAX_IMAGE_PIXELS = None
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         image = Image.open(path)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise IngestError(f"{path}: not a readable image ({_first(exc)})") from None
     with image:
         frames = getattr(image, "n_frames", 1)
