@@ -113,12 +113,12 @@ def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | 
         emit_json({"query": query, "mode": mode, "weights": result.weights, "timings_ms": result.timings_ms,
                    "hits": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "score": h.score,
                              "vector_score": h.vector_score, "keyword_score": h.keyword_score,
-                             "heading": h.heading, "text": h.text} for h in result.hits]})
+                             "heading": h.heading, "text": h.text, "ocr": h.ocr} for h in result.hits]})
         return
     if not result.hits:
         click.echo("no results")
     for h in result.hits:
-        page = f" p.{h.page}" if h.page else ""
+        page = (f" p.{h.page}" if h.page else "") + (" (OCR)" if h.ocr else "")
         click.echo(click.style(f"{h.rank}. {h.path}{page}", bold=True) + f"  (score {h.score:.4f}, chunk {h.chunk_id})")
         click.echo("   " + " ".join(h.text.split())[:200])
 

@@ -316,7 +316,7 @@ class DocumentsPane(Vertical):
         if event.cursor_row >= len(self._hits):
             return
         h = self._hits[event.cursor_row]
-        self.app.push_screen(ChunkScreen(h.path, h.page, h.heading, h.text, None))
+        self.app.push_screen(ChunkScreen(h.path, h.page, h.heading, h.text, None, h.ocr))
 
     @on(DataTable.RowHighlighted, "#hit-table")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
