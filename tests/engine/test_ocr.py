@@ -160,7 +160,8 @@ def test_scans_ingest_by_page_and_bad_ones_fail_in_one_line(encoder, scans, tmp_
         assert narwhal.path.endswith("mixed.pdf") and narwhal.page == 2 and narwhal.ocr
 
 
-def test_cancel_stops_between_pages_and_stores_nothing_of_that_file(encoder, tmp_path):
+def test_cancel_stops_between_pages_and_a_resumed_ingest_starts_at_the_next_page(encoder, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUARRY_CACHE", str(tmp_path / "cache"))  # where the pages read so far are kept
     folder = tmp_path / "long"
     folder.mkdir()
     scanned_pdf(folder / "long.pdf", [page([f"Page {n} of a long scan."]) for n in range(1, 6)])
@@ -172,5 +173,9 @@ def test_cancel_stops_between_pages_and_stores_nothing_of_that_file(encoder, tmp
         # the check runs before each page; the second page's event may reach us while the third is read
         assert 2 <= len(seen) <= 3 and seen[0].startswith("OCR long.pdf: page 1/5")
         assert ws.store.documents() == []
-        resumed = [e for e in ingest_paths(ws, [folder]) if e.kind == "ingested"]
-        assert [Path(e.path).name for e in resumed] == ["long.pdf"]
+        resumed = list(ingest_paths(ws, [folder]))
+        assert [Path(e.path).name for e in resumed if e.kind == "ingested"] == ["long.pdf"]
+        pages = [e.message for e in resumed if e.kind == "reading"]
+        assert len(pages) == 5 and pages[0] == "OCR long.pdf: page 1/5 (0.0 s)"  # page 1 was not read again
+        assert not list((tmp_path / "cache" / "ocr-pages").iterdir())  # the file is read: its pages are let go
+        assert "Page 5 of a long scan" in ws.searcher().search("page 5 of a long scan", 1).hits[0].text

@@ -190,7 +190,12 @@ def _recogniser():
     import logging
 
     import onnxruntime as ort
-    from rapidocr_onnxruntime import RapidOCR
+
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:  # installed apart from the rest (it must not pull `onnxruntime`)
+        raise OcrMissing(f"the OCR engine is not installed ({exc.name or exc}); run `make setup`, or "
+                         f"{INSTALL}") from None
 
     from engine import cpus
     from engine.runtime.encoder import CUDA, gpu_present
@@ -208,6 +213,13 @@ def _recogniser():
 def providers() -> list[str]:
     """Gives the ONNX Runtime providers the OCR sessions run on (first: the one that does the work)."""
     return _recogniser().text_rec.session.session.get_providers()
+
+
+class OcrMissing(IngestError):
+    """rapidocr-onnxruntime (or one of its dependencies) is not installed."""
+
+
+INSTALL = "pip install --no-deps rapidocr-onnxruntime==1.4.4"
 
 
 class PageTimeout(Exception):
@@ -355,22 +367,82 @@ class Scan:
                 "dropped_lines": sum(p.dropped for p in self.pages), "min_confidence": MIN_CONFIDENCE}
 
 
-def _read_pages(path: Path, images: Iterator[tuple[int, object]], total: int, limits: OcrLimits) -> Scan:
-    """OCRs (page number, image) pairs with progress and a cancel check between pages; a page over the
-    time budget is left out with a warning naming the limit."""
+def _read_pages(path: Path, numbers: list[int], image_of: Callable[[int], object], limits: OcrLimits) -> Scan:
+    """OCRs the given pages (image_of(number) gives each one's image) with progress and a cancel check
+    between pages. Each page read is kept in a resume file until the whole file is read, so an ingest
+    stopped part-way resumes at the page it stopped on. A page over the time budget is left out with a
+    warning naming the limit."""
     scan = Scan()
-    for done, (page, image) in enumerate(images, start=1):
+    resume = _Resume(path)
+    done_before = resume.pages()
+    for done, number in enumerate(numbers, start=1):
         _between_pages(path)
-        deadline = time.monotonic() + limits.ocr_page_seconds
         started = time.perf_counter()
-        try:
-            scan.pages.append(read_page(image, page, deadline))
-        except PageTimeout:
-            scan.warnings.append(str(limits.refuse(path, f"OCR of page {page} took over "
-                                                         f"{limits.ocr_page_seconds} s; page left out",
-                                                   "ocr_page_seconds")))
-        _page_done(PageDone(str(path), page, done, total, time.perf_counter() - started))
+        if number in done_before:
+            scan.pages.append(done_before[number])
+        else:
+            deadline = time.monotonic() + limits.ocr_page_seconds
+            try:
+                result = read_page(image_of(number), number, deadline)
+            except PageTimeout:
+                scan.warnings.append(str(limits.refuse(path, f"OCR of page {number} took over "
+                                                             f"{limits.ocr_page_seconds} s; page left out",
+                                                       "ocr_page_seconds")))
+            else:
+                scan.pages.append(result)
+                resume.add(result)
+        _page_done(PageDone(str(path), number, done, len(numbers), time.perf_counter() - started))
+    resume.finish()
     return scan
+
+
+class _Resume:
+    """The pages of one file read so far, as JSON lines in Quarry's cache, keyed by the file's content and
+    the OCR settings; removed once the whole file is read."""
+
+    def __init__(self, path: Path) -> None:
+        import hashlib
+
+        from engine import locations
+
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+        digest.update(f"{RENDER_DPI}:{DET_SIDE}:{MAX_SIDE}:{MIN_CONFIDENCE}".encode())
+        self.file = locations.wheel_cache() / "ocr-pages" / f"{digest.hexdigest()}.jsonl"
+
+    def pages(self) -> dict[int, PageText]:
+        import json
+
+        found: dict[int, PageText] = {}
+        try:
+            rows = self.file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return found
+        for row in rows:
+            try:
+                data = json.loads(row)
+                lines = [Line(t, c, tuple(b)) for t, c, b in data["lines"]]
+                found[data["page"]] = PageText(data["page"], data["paragraphs"], lines, data["dropped"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut by a kill mid-write: that page is read again
+        return found
+
+    def add(self, page: PageText) -> None:
+        import json
+
+        row = {"page": page.page, "paragraphs": page.paragraphs, "dropped": page.dropped,
+               "lines": [[ln.text, ln.confidence, list(ln.box)] for ln in page.lines]}
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            with self.file.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        except OSError:
+            pass  # no cache, no resume: the pages are read again next time
+
+    def finish(self) -> None:
+        self.file.unlink(missing_ok=True)
 
 
 # -- image files ---------------------------------------------------------------------------------------
@@ -418,21 +490,19 @@ def load_image(path: Path, limits: OcrLimits | None = None):
         if frames > limits.max_ocr_pages:
             raise limits.refuse(path, f"{frames} frames to OCR", "max_ocr_pages")
 
-        def pages() -> Iterator[tuple[int, object]]:
-            for number in range(frames):
-                image.seek(number)
-                if image.size[0] * image.size[1] > limits.max_image_megapixels * 1_000_000:
-                    raise limits.refuse(path, f"frame {number + 1} is {image.size[0]} × {image.size[1]}"
-                                              " pixels", "max_image_megapixels")
-                try:
-                    image.load()
-                    frame = _eight_bit(image)
-                except (OSError, ValueError, SyntaxError) as exc:
-                    raise IngestError(f"{path}: not a readable image ({_first(exc)}; truncated or damaged?)") \
-                        from None
-                yield number + 1, frame
+        def frame(number: int):
+            image.seek(number - 1)
+            if image.size[0] * image.size[1] > limits.max_image_megapixels * 1_000_000:
+                raise limits.refuse(path, f"frame {number} is {image.size[0]} × {image.size[1]} pixels",
+                                    "max_image_megapixels")
+            try:
+                image.load()
+                return _eight_bit(image)
+            except (OSError, ValueError, SyntaxError) as exc:
+                raise IngestError(f"{path}: not a readable image ({_first(exc)}; truncated or damaged?)") \
+                    from None
 
-        scan = _read_pages(path, pages(), frames, limits)
+        scan = _read_pages(path, list(range(1, frames + 1)), frame, limits)
     blocks = [Block(text, p.page if frames > 1 else 1) for p in scan.pages for text in p.paragraphs]
     if not blocks:
         raise IngestError(f"{path}: no text found in the image (OCR read none"
@@ -490,19 +560,16 @@ def pdf_pages(path: Path, numbers: list[int], limits: OcrLimits | None = None) -
         if len(scanned) > limits.max_ocr_pages:
             raise limits.refuse(path, f"{len(scanned)} scanned pages to OCR", "max_ocr_pages")
 
-        def images() -> Iterator[tuple[int, object]]:
-            for number in scanned:
-                page = pdf[number - 1]
-                try:
-                    width, height = page.get_size()  # points, 1/72 inch
-                    scale = min(RENDER_DPI / 72, MAX_SIDE / max(width, height, 1))
-                    bitmap = page.render(scale=scale, may_draw_forms=False)
-                    image = bitmap.to_pil()
-                finally:
-                    page.close()
-                yield number, image
+        def render(number: int):
+            page = pdf[number - 1]
+            try:
+                width, height = page.get_size()  # points, 1/72 inch
+                scale = min(RENDER_DPI / 72, MAX_SIDE / max(width, height, 1))
+                return page.render(scale=scale, may_draw_forms=False).to_pil()
+            finally:
+                page.close()
 
-        return _read_pages(path, images(), len(scanned), limits)
+        return _read_pages(path, scanned, render, limits)
     finally:
         pdf.close()
 
