@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import random
 import statistics
 import sys
@@ -41,32 +42,37 @@ from engine.documents.ingest.text import decode  # noqa: E402
 
 FONTS = {"en": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
          "zh": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
-EN_DOCS = ["faq.md", "it-helpdesk.md", "sustainability-report.md", "warranty-claims.md",
-           "policies/security-policy.md", "policies/data-retention-policy.md"]
+EN_DOCS = sorted(p.relative_to(ROOT / "demo" / "docs").as_posix() for p in (ROOT / "demo" / "docs").rglob("*")
+                 if p.suffix in (".md", ".txt") and "zh" not in p.parts and not p.stem.endswith("-fr"))
 DPI = 300
 CHARS = {"en": 1800, "zh": 650}
 
 
 def english_texts(n: int) -> list[str]:
-    out = []
-    for name in EN_DOCS[:n]:
+    """Gives n pages of English text: the demo documents one after another, cut into pages of CHARS."""
+    parts = []
+    for name in EN_DOCS:
         text = (ROOT / "demo" / "docs" / name).read_text()
-        text = " ".join(line.lstrip("#-*> ").replace("**", "").replace("`", "") for line in text.splitlines())
-        out.append(" ".join(text.split())[:CHARS["en"]])
-    return out
+        parts.append(" ".join(line.lstrip("#-*> ").replace("**", "").replace("`", "") for line in text.splitlines()))
+    stream = " ".join(" ".join(parts).split())
+    size = CHARS["en"]
+    return [stream[i * size:(i + 1) * size] for i in range(n)]
 
 
 def chinese_texts(n: int) -> list[str]:
+    """Gives n pages of Chinese text: the seed articles (when there) and the demo's zh/ documents."""
     files = sorted((ROOT / "demo" / "docs" / "zh").glob("*.[mt][dx]*"))
-    seeds = ROOT.parent / "shared" / "data" / "seeds-zh"
+    seeds = ROOT.parent.parent / "shared" / "data" / "seeds-zh"  # /work/shared beside /work/<checkout>
+    seeds = seeds if seeds.exists() else ROOT.parent / "shared" / "data" / "seeds-zh"
     if seeds.exists():
         files = sorted(seeds.glob("*.txt")) + files
-    out = []
-    for path in files[:n]:
+    stream = ""
+    for path in files:
         text = decode(path.read_bytes(), str(path))
-        text = "".join(line.lstrip("#-*> ").replace("**", "") for line in text.splitlines())
-        out.append("".join(text.split())[:CHARS["zh"]])
-    return out
+        stream += "".join(line.lstrip("#-*> ").replace("**", "") for line in text.splitlines())
+    stream = "".join(stream.split())
+    size = CHARS["zh"]
+    return [stream[i * size:(i + 1) * size] for i in range(n)]
 
 
 def render(text: str, lang: str) -> tuple[Image.Image, str]:
@@ -128,11 +134,68 @@ def cer(read: str, truth: str, lang: str) -> float:
     return distance(read, truth) / max(1, len(truth))
 
 
+BAD_INPUTS = r"""
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, ".")
+from engine.documents.ingest import load
+from engine.errors import QuarryError
+out = {}
+for path in sorted(Path(sys.argv[1]).iterdir()):
+    t0 = time.perf_counter()
+    try:
+        load(path, None)
+        said = "ingested"
+    except QuarryError as exc:
+        said = str(exc).split(": ", 1)[-1]
+    out[path.name] = {"seconds": round(time.perf_counter() - t0, 2), "result": said[:160],
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+print(json.dumps(out))
+"""
+
+
+def bad_inputs(folder: Path) -> dict:
+    """Gives, per bad input of issue 26, its one-line result, seconds and the process's peak memory so far
+    (one fresh process reads them all in name order, the OCR engine loaded by the first that needs it)."""
+    import subprocess
+
+    import numpy as np
+
+    from tests.engine.test_ocr import png_header_only
+
+    folder.mkdir()
+    (folder / "a-empty.png").write_bytes(b"")
+    png_header_only(folder / "b-bomb-30000.png", 30_000, 30_000)
+    text, _ = render(english_texts(1)[0], "en")
+    text.save(folder / "c-page.png")
+    (folder / "d-cut.png").write_bytes((folder / "c-page.png").read_bytes()[:50_000])
+    text.save(folder / "e-page.jpg", quality=80)
+    (folder / "f-cut.jpg").write_bytes((folder / "e-page.jpg").read_bytes()[:30_000])
+    Image.fromarray(np.asarray(text, dtype=np.uint16) * 257).save(folder / "g-16bit.tif")
+    text.save(folder / "h-animated.tiff", save_all=True, append_images=[text.rotate(180)])
+    Image.new("L", (2480, 3508), 255).save(folder / "i-no-text.png")
+    blank = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi, as a scanner's blank page
+    blank.save(folder / "j-2000-blank-pages.pdf", save_all=True, append_images=[blank] * 1999, resolution=150)
+    run = subprocess.run([sys.executable, "-c", BAD_INPUTS, str(folder)], capture_output=True, text=True,
+                         cwd=ROOT, timeout=1800)
+    if run.returncode:
+        return {"error": run.stderr[-2000:]}
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=3, help="pages per language")
     parser.add_argument("--dpis", default="150,200,300", help="PDF render resolutions to compare")
+    parser.add_argument("--bad-inputs", action="store_true", help="only the bad inputs: results, time, memory")
     args = parser.parse_args()
+    if args.bad_inputs:
+        with tempfile.TemporaryDirectory() as tmp:
+            found = bad_inputs(Path(tmp) / "bad")
+        print_table("bad inputs (one process, in this order)", [{"file": k, **v} for k, v in found.items()],
+                    ["file", "seconds", "peak_rss_mb", "result"])
+        write_json("ocr_bad_inputs", {"bad_inputs": found})
+        return
     missing = [str(f) for f in FONTS.values() if not f.exists()]
     if missing:
         sys.exit(f"fonts missing: {', '.join(missing)}; apt-get install fonts-dejavu-core fonts-noto-cjk")
