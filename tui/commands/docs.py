@@ -46,8 +46,8 @@ def _ingest_line(progress) -> str | None:
         return f"{where} error: {progress.data['error']}"
     if event == "removed":
         return f"{where} removed {progress.data['path']}"
-    if event == "reading":
-        return f"{where} reading {progress.data['path']} (a big file: this can take a while)"
+    if event == "reading":  # a big file before its parse, or a page of a scan read by OCR
+        return f"{where} {progress.message}"
     if event == "embedding":
         return f"{where} {progress.message} ({progress.data['chunks_per_s']:.0f} chunks/s)"
     if event == "ingested":
