@@ -52,7 +52,7 @@ class OcrLimits:
 
     max_image_megapixels: int = 100
     max_ocr_pages: int = 500
-    ocr_page_seconds: int = 60
+    ocr_page_seconds: int = 180
 
     @classmethod
     def from_settings(cls, settings=None) -> OcrLimits:
