@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=3, help="pages per language")
     parser.add_argument("--dpis", default="150,200,300", help="PDF render resolutions to compare")
     parser.add_argument("--bad-inputs", action="store_true", help="only the bad inputs: results, time, memory")
+    parser.add_argument("--name", default="ocr", help="results file name (bench/results/NAME.json)")
     args = parser.parse_args()
     if args.bad_inputs:
         with tempfile.TemporaryDirectory() as tmp:
@@ -268,7 +269,7 @@ def main() -> None:
     print(f"\nclean pages at {default_dpi} dpi: p50 {result['speed_clean_pages']['p50_s']} s, "
           f"p95 {result['speed_clean_pages']['p95_s']} s, {result['speed_clean_pages']['pages_per_s']} pages/s "
           f"on {cpus.usable()} cores ({ocr.providers()[0]}); line confidence {result['line_confidence_clean']}")
-    print(f"wrote {write_json('ocr', result)}")
+    write_json(args.name, result)
 
 
 if __name__ == "__main__":
