@@ -66,6 +66,14 @@ class Settings:
     """Most bytes a .docx or .xlsx may unpack to, in MB, checked before it is parsed."""
     max_unpack_ratio: int = rule(100, lo=2, hi=100_000)
     """Most a .docx or .xlsx member may expand over its compressed size (zip bombs go far beyond)."""
+    max_image_megapixels: int = rule(100, lo=1, hi=100_000)
+    """Largest image OCR decodes, in megapixels, read from its header before any pixel is (a 600-dpi A3
+    scan is 70; a decompression bomb is thousands)."""
+    max_ocr_pages: int = rule(500, lo=1, hi=1_000_000)
+    """Most scanned pages OCR reads from one file (each takes seconds to a minute on 2 cores)."""
+    ocr_page_seconds: int = rule(180, lo=1, hi=86_400)
+    """Time budget to OCR one page, in seconds (a clean page takes seconds; on 2 cores shared with other work
+    one took 85 s); a page over it is left out with a warning naming this limit."""
 
     model_memory_mb: int = rule(0, lo=0, hi=16_777_216)
     """Memory budget for loaded models (weights and KV caches), in MB; past it the least recently used

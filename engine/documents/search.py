@@ -38,6 +38,7 @@ class Hit:
     vector_score: float | None = None
     keyword_score: float | None = None
     rank: int = 0
+    ocr: bool = False  # the text was read from a scan by OCR
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -284,7 +285,7 @@ class Searcher:
             if row is None:
                 continue
             hits.append(Hit(cid, float(score), row.path, row.title, row.doctype, row.page, row.heading,
-                            row.text, vmap.get(cid), kmap.get(cid), rank))
+                            row.text, vmap.get(cid), kmap.get(cid), rank, row.ocr))
         return SearchResult(hits, mode, weights, timings, qv)
 
     def _filtered(self, run, depth: int, filters: Filters | None) -> list[tuple[int, float]]:

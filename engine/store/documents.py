@@ -45,6 +45,7 @@ class ChunkRow:
     path: str = ""
     doctype: str = ""
     title: str = ""
+    ocr: bool = False  # the chunk's page was read by OCR (the document's meta lists the pages)
 
 
 @dataclass
@@ -248,7 +249,8 @@ class DocumentsSQL:
     def _chunk_query(self, where: str, params: list) -> list[ChunkRow]:
         rows = self.db.execute(f"""
             SELECT c.id, c.document_id, c.ord, c.page, c.heading, c.text, c.tokens, c.lang,
-                   d.path, d.doctype, d.title
+                   d.path, d.doctype, d.title,
+                   coalesce(list_contains(CAST(json_extract(d.meta, '$.ocr.pages') AS INTEGER[]), c.page), false)
             FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}""", params).fetchall()
         return [ChunkRow(*r) for r in rows]
 

@@ -46,8 +46,8 @@ def _ingest_line(progress) -> str | None:
         return f"{where} error: {progress.data['error']}"
     if event == "removed":
         return f"{where} removed {progress.data['path']}"
-    if event == "reading":
-        return f"{where} reading {progress.data['path']} (a big file: this can take a while)"
+    if event == "reading":  # a big file before its parse, or a page of a scan read by OCR
+        return f"{where} {progress.message}"
     if event == "embedding":
         return f"{where} {progress.message} ({progress.data['chunks_per_s']:.0f} chunks/s)"
     if event == "ingested":
@@ -113,12 +113,12 @@ def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | 
         emit_json({"query": query, "mode": mode, "weights": result.weights, "timings_ms": result.timings_ms,
                    "hits": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "score": h.score,
                              "vector_score": h.vector_score, "keyword_score": h.keyword_score,
-                             "heading": h.heading, "text": h.text} for h in result.hits]})
+                             "heading": h.heading, "text": h.text, "ocr": h.ocr} for h in result.hits]})
         return
     if not result.hits:
         click.echo("no results")
     for h in result.hits:
-        page = f" p.{h.page}" if h.page else ""
+        page = (f" p.{h.page}" if h.page else "") + (" (OCR)" if h.ocr else "")
         click.echo(click.style(f"{h.rank}. {h.path}{page}", bold=True) + f"  (score {h.score:.4f}, chunk {h.chunk_id})")
         click.echo("   " + " ".join(h.text.split())[:200])
 

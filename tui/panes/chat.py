@@ -394,7 +394,7 @@ class ChatPane(Vertical):
             self.notify("That passage is no longer in the library (re-ingested or removed)", severity="warning")
             return
         span = tuple(c.get("span") or (0, 0))
-        self.app.push_screen(ChunkScreen(row.path, row.page, row.heading, row.text, span))
+        self.app.push_screen(ChunkScreen(row.path, row.page, row.heading, row.text, span, row.ocr))
 
     def _last_answer(self) -> MessageBox | None:
         boxes = [b for b in self.query(MessageBox) if b.role == "assistant" and b.text]

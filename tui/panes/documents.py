@@ -316,7 +316,7 @@ class DocumentsPane(Vertical):
         if event.cursor_row >= len(self._hits):
             return
         h = self._hits[event.cursor_row]
-        self.app.push_screen(ChunkScreen(h.path, h.page, h.heading, h.text, None))
+        self.app.push_screen(ChunkScreen(h.path, h.page, h.heading, h.text, None, h.ocr))
 
     @on(DataTable.RowHighlighted, "#hit-table")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -328,7 +328,7 @@ class DocumentsPane(Vertical):
             preview.update("No hits." if not self._hits else "")
             return
         h = self._hits[index]
-        where = h.path + (f" — page {h.page}" if h.page else "")
+        where = h.path + (f" — page {h.page}" if h.page else "") + (" · text by OCR" if h.ocr else "")
         body = Text(where, style="bold")
         body.append("\n\n")
         body.append(h.text, style="")

@@ -16,15 +16,16 @@ class ChunkScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
     def __init__(self, path: str, page: int | None, heading: str | None, text: str,
-                 span: tuple[int, int] | None) -> None:
+                 span: tuple[int, int] | None, ocr: bool = False) -> None:
         super().__init__()
         self.path, self.page, self.heading, self.text, self.span = path, page, heading, text, span
+        self.ocr = ocr  # the page was a scan: its text was read by OCR and may hold misread characters
 
     def compose(self) -> ComposeResult:
         body = Text(self.text)
         if self.span and self.span[1] > self.span[0]:
             body.stylize("bold reverse", self.span[0], self.span[1])
-        where = self.path + (f" — page {self.page}" if self.page else "")
+        where = self.path + (f" — page {self.page}" if self.page else "") + (" · text by OCR" if self.ocr else "")
         with Vertical(id="chunk-dialog", classes="dialog"):
             yield Label(Text(where), id="chunk-where")
             if self.heading:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import jobs
-from engine.documents.ingest import walk
+from engine.documents.ingest import ocr, walk
 from engine.documents.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
 from engine.documents.ingest.loaders import (
     BIG_FILE_BYTES,
@@ -232,10 +232,19 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
             if path.stat().st_size > BIG_FILE_BYTES:  # say what is happening before a long parse
                 yield _event("reading", key, done - 1, len(files), 0, summary, started,
                              f"reading {key} ({path.stat().st_size / (1 << 20):.0f} MB)")
-            loaded, records = load(path, store, limits)
+            if path.suffix.lower() in ocr.SCAN_SUFFIXES:  # OCR may read it: progress per page, cancel between
+                for item in ocr.run_watched(lambda p=path: load(p, store, limits), cancel):
+                    if isinstance(item, ocr.PageDone):
+                        yield _event("reading", key, done - 1, len(files), 0, summary, started, item.message)
+                    else:
+                        loaded, records = item
+            else:
+                loaded, records = load(path, store, limits)
             pieces = chunk_blocks(loaded.blocks, encoder.token_offsets, records=records)
             if not pieces:
                 raise IngestError(f"{path}: no text to index")
+        except ocr.Cancelled:  # stopped between two OCR'd pages: nothing of this file is stored
+            break
         except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
             if isinstance(exc, PermissionError):
                 exc = IngestError(f"{key}: cannot be read (permission denied); check its permissions")
@@ -332,7 +341,7 @@ def _store_document(store, searcher, key, path, digest, existing, loaded: Loaded
     with store.writing():
         removed = store.delete_document(existing[0]) if existing else []
         doc_id = store.insert_document(key, title, loaded.doctype, digest, path.stat().st_size,
-                                       loaded.pages, doc_lang, {"warnings": loaded.warnings}, "ready",
+                                       loaded.pages, doc_lang, _meta(loaded), "ready",
                                        None, _mtime(path))
         ids = store.insert_chunks(doc_id, (
             (i, p.page, p.heading, p.text, p.tokens, lang, vectors[i].tobytes())
@@ -342,6 +351,11 @@ def _store_document(store, searcher, key, path, digest, existing, loaded: Loaded
         store.bump_generation()
         searcher.apply(removed, ids, vectors, texts)  # last: nothing but COMMIT can fail after it
     return removed, ids
+
+
+def _meta(loaded: Loaded) -> dict:
+    """Gives what a document keeps beside its chunks: its warnings, and what OCR read (pages, confidence)."""
+    return {"warnings": loaded.warnings, **({"ocr": loaded.ocr} if loaded.ocr else {})}
 
 
 def remove_document(ws, document_id: int) -> int:
@@ -382,7 +396,7 @@ def ingest_job(ws, job: jobs.Job) -> Iterator[jobs.Progress]:
             data["error"] = event.message
         if event.kind == "removed":
             message = f"removed {name} (file is gone)"
-        elif event.kind in ("done", "embedding"):
+        elif event.kind in ("done", "embedding", "reading"):
             message = event.message
         else:
             message = f"{event.chunks_total} chunks · {event.chunks_per_s:.0f} chunks/s · {name}".rstrip(" ·")

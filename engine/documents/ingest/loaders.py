@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from engine.documents.ingest import ocr
 from engine.documents.ingest.text import clean, decode
 from engine.errors import IngestError, TooLarge
 from engine.store.documents import TableFile
@@ -116,6 +117,7 @@ class Loaded:
     title: str | None = None
     table: TableFile | None = None  # csv/json/parquet: the file DuckDB reads as a table
     warnings: list[str] = field(default_factory=list)
+    ocr: dict | None = None  # pages read by OCR and their confidence (ocr.Scan.meta), kept in the document's meta
 
 
 def load_text(path: Path) -> Loaded:
@@ -219,20 +221,29 @@ def load_pdf(path: Path) -> Loaded:
                 ok = 0
             if not ok:
                 raise IngestError(f"{path}: encrypted PDF (password protected); save an unprotected copy")
-        blocks = []
+        blocks, unread = [], []
         for number, page in enumerate(reader.pages, start=1):
             text = clean(page.extract_text() or "")
-            if text:
+            if ocr.usable_text(text):
                 blocks.append(Block(text, number))
+            else:  # no text layer, or garbage (a broken font map): read the page's image instead
+                unread.append(number)
         pages = len(reader.pages)
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise IngestError(f"{path}: not a readable PDF ({str(exc).splitlines()[0][:100]})") from None
+    scan = ocr.pdf_pages(path, unread) if unread else ocr.Scan()
+    if scan.pages:
+        blocks += [Block(text, p.page) for p in scan.pages for text in p.paragraphs]
+        blocks.sort(key=lambda b: b.page)  # stable: a page's paragraphs keep their order
     if not blocks:
-        raise IngestError(f"{path}: the PDF has no extractable text (scanned images need OCR)")
+        read = f"; OCR read none of its {len(scan.pages)} scanned pages" if scan.pages else ""
+        raise IngestError(f"{path}: no text found in the PDF{read}{'; ' + scan.warnings[0] if scan.warnings else ''}")
     title = blocks[0].text.split("\n", 1)[0][:120]
-    return Loaded("pdf", blocks, pages=pages, title=title)
+    loaded = Loaded("pdf", blocks, pages=pages, title=title, warnings=scan.warnings)
+    loaded.ocr = scan.meta() if scan.pages else None
+    return loaded
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -371,6 +382,7 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
     ".pdf": load_pdf,
     ".docx": load_docx,
     ".xlsx": load_xlsx,
+    **dict.fromkeys(sorted(ocr.IMAGE_SUFFIXES), ocr.load_image),
 }
 TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet"}
 SUPPORTED = set(LOADERS) | TABLE_SUFFIXES
