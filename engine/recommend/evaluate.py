@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from engine import cpus
 from engine.errors import RecommendError
+from engine.jobs import Step
 from engine.recommend.base import Method
 from engine.recommend.data import Dataset, Interactions
 from engine.recommend.hybrid import DEFAULT_WEIGHTS, Hybrid, add_scaled, scaled
@@ -57,15 +58,6 @@ class EvalResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class Step:
-    """Progress of an evaluation: done out of total, and what is happening."""
-
-    done: int
-    total: int
-    message: str
 
 
 def build_methods(vectors: np.ndarray | None, names: tuple[str, ...] | None = None) -> dict[str, Method]:

@@ -12,14 +12,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from engine.classify.methods import METHODS, eval_methods
 from tui import actions
 from tui.jobs import write_off_ui
 from tui.messages import JobFailed, JobFinished
 from tui.widgets.job_progress import JobProgress
 
-METHOD_OPTIONS = [("every method", "all"), ("auto", "auto"), ("zero-shot", "zero-shot"),
-                  ("embedding", "embedding"), ("lexical", "lexical"), ("stack", "stack"), ("llm", "llm")]
-EVAL_METHODS = ["zero-shot", "embedding", "lexical", "stack", "auto"]
+METHOD_OPTIONS = [("every method", "all")] + [(m, m) for m in METHODS if m != "tabular"]
 
 
 class ClassifyPane(VerticalScroll):
@@ -301,7 +300,7 @@ class ClassifyPane(VerticalScroll):
         try:
             found = sets.get(ws, set_name)
             train, test = evaluate.split(sets.examples(ws, found))
-            methods = ["tabular", "auto"] if found.kind == "tabular" else EVAL_METHODS
+            methods = eval_methods("all", found.kind == "tabular", quick=True)
             report = evaluate.evaluate(ws, train, test, methods, f"label set {set_name}", label_set=set_name,
                                        curve=(10, None))
         except Exception as exc:  # whatever it is, Failed clears the table's loading state
