@@ -162,6 +162,8 @@ def _evaluate(ws, train: Examples, test: Examples, methods: Sequence[str], sourc
         else:
             model = build(name).fit(train)
         fit_s = time.perf_counter() - started
+        if cancelled():  # fitting can take minutes (auto's cross-validation): don't score what is dropped
+            return None
         if name == "llm":
             model.warm()
         encodes = (choice.method if choice else name) in ENCODER_METHODS and not subject.tabular and ws is not None

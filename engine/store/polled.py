@@ -15,6 +15,7 @@ import duckdb
 
 T = TypeVar("T")
 POLL_S = 0.2  # how often progress is read and a cancel is acted on
+FIRST_POLL_S = 0.05  # the first look comes sooner, so a statement of a fraction of a second still shows
 
 
 class Interrupted(Exception):
@@ -41,6 +42,8 @@ def polled(store, call: Callable[[], T], cancelled: Callable[[], bool]) -> Gener
         box["cursor"] = cursor
         ready.set()
         try:
+            if cancelled():  # cancelled before it began: an interrupt sent now could land before the statement
+                raise Interrupted("cancelled before it began")
             box["result"] = call()
         except BaseException as exc:  # handed to the polling thread, which raises it
             box["error"] = exc
@@ -50,9 +53,11 @@ def polled(store, call: Callable[[], T], cancelled: Callable[[], bool]) -> Gener
     ready.wait()
     cursor = box["cursor"]
     interrupted = False
+    wait = FIRST_POLL_S
     try:
         while worker.is_alive():
-            worker.join(POLL_S)
+            worker.join(wait)
+            wait = POLL_S
             if not worker.is_alive():
                 break
             if cancelled():
