@@ -59,6 +59,12 @@ class EvalReport:
     def best(self) -> MethodReport:
         return max(self.methods, key=lambda m: m.macro_f1)
 
+    def line(self) -> str:
+        """Gives the run in one line: its data and the best method by macro-F1."""
+        best = self.best()
+        return (f"run {self.run_id}: {self.source}, {self.n_train} train, {self.n_test} test; best "
+                f"{best.method} macro-F1 {best.macro_f1:.3f}")
+
 
 def split(data: Examples, test_fraction: float = 0.25, seed: int = 0) -> tuple[Examples, Examples]:
     """Gives (train, test): a stratified held-out split; every label keeps at least one training example."""

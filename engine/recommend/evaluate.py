@@ -59,6 +59,12 @@ class EvalResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def line(self) -> str:
+        """Gives the run in one line: its size and the best method by HR@k."""
+        best = max(self.rows, key=lambda r: r.hr) if self.rows else None
+        return (f"run {self.run_id}: {self.users:,} users, {self.events:,} interactions"
+                + (f"; best {best.method} HR@{self.k} {best.hr:.3f}" if best else ""))
+
 
 def build_methods(vectors: np.ndarray | None, names: tuple[str, ...] | None = None) -> dict[str, Method]:
     """Gives fresh instances of the methods (content only when item vectors are given)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import cpus
-from engine.errors import ModelCorrupt
+from engine.errors import ModelCorrupt, first_line
 from engine.models import catalog
 
 CUDA = "CUDAExecutionProvider"
@@ -101,7 +101,7 @@ class Encoder:
                 providers=choose_providers(ort.get_available_providers(), gpu_present()))
         except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
             raise ModelCorrupt(f"model '{model_id}': {model_file} is not a loadable ONNX model "
-                               f"({str(exc).splitlines()[0][:120]})") from None
+                               f"({first_line(exc, 120)})") from None
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.dimension = int(config.get("dimension") or self.session.get_outputs()[0].shape[-1])
         self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from engine.errors import RecommendError
+from engine.errors import RecommendError, first_line
 from engine.store.sql import quote_ident
 
 PURCHASE_EVENTS = ("purchase", "buy", "order", "bought", "checkout")
@@ -181,7 +181,7 @@ def _resolve(db: duckdb.DuckDBPyConnection, relation: str, label: str, mapping: 
         raise RecommendError(f"{label}: no such table in this workspace; give a CSV/Parquet file or a table "
                              "name that exists") from None
     except duckdb.Error as exc:
-        raise RecommendError(f"{label}: cannot be read ({str(exc).splitlines()[0][:160]}); check its format"
+        raise RecommendError(f"{label}: cannot be read ({first_line(exc, 160)}); check its format"
                              ) from None
     columns = [row[0] for row in described]
     by_lower = {c.lower(): c for c in columns}
@@ -274,7 +274,7 @@ class RecommendationsSQL:
             try:
                 self.db.execute(f"CREATE OR REPLACE TEMP TABLE rec_staged AS {select}")
             except duckdb.Error as exc:
-                raise RecommendError(f"{label}: cannot be read ({str(exc).splitlines()[0][:160]}); check the "
+                raise RecommendError(f"{label}: cannot be read ({first_line(exc, 160)}); check the "
                                      "column mapping and the file's format") from None
             total, bad, first_bad = self.db.execute(
                 "SELECT count(*), count(*) FILTER (ts IS NULL), "

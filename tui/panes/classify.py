@@ -328,12 +328,12 @@ def _failure(exc: Exception) -> str:
     """Gives a worker's error as one line: the message of one a user can act on, else the bug's type too."""
     import logging
 
-    from engine.errors import QuarryError
+    from engine.errors import QuarryError, first_line
 
     if isinstance(exc, QuarryError):
         return str(exc)
     logging.getLogger(__name__).error("classify worker failed", exc_info=exc)
-    return f"Bug (please report): {type(exc).__name__}: {exc}".splitlines()[0]
+    return f"Bug (please report): {type(exc).__name__}: {first_line(exc)}"
 
 
 def parse_batch_target(raw: str) -> tuple[str | None, str | None, str]:

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from engine.documents.ingest.text import clean, decode
-from engine.errors import IngestError, TooLarge
+from engine.errors import IngestError, TooLarge, first_line
 from engine.store.documents import TableFile
 
 MB = 1 << 20
@@ -228,7 +228,7 @@ def load_pdf(path: Path) -> Loaded:
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise IngestError(f"{path}: not a readable PDF ({str(exc).splitlines()[0][:100]})") from None
+        raise IngestError(f"{path}: not a readable PDF ({first_line(exc, 100)})") from None
     if not blocks:
         raise IngestError(f"{path}: the PDF has no extractable text (scanned images need OCR)")
     title = blocks[0].text.split("\n", 1)[0][:120]
