@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,8 +133,7 @@ class Encoder:
             pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return pooled.astype(np.float32)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Gives one float32 row per text; batches are sorted by length so padding stays small."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -151,7 +150,5 @@ class Encoder:
             idx, encodings = idx[:fit], encodings[:fit]
             out[idx] = self._run(None, encodings)
             start += fit
-            if progress:
-                progress(len(idx))
         return out
 
