@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
-from engine.classify.methods import METHODS, eval_methods
+from engine.classify.methods import METHODS
 from tui import actions
 from tui.jobs import write_off_ui
 from tui.messages import JobFailed, JobFinished
@@ -294,15 +294,11 @@ class ClassifyPane(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="classify-eval", exit_on_error=False)
     def run_eval(self, set_name: str) -> None:
-        from engine.classify import evaluate, sets
+        from engine.classify import evaluate
 
         ws = self.workspace
-        try:
-            found = sets.get(ws, set_name)
-            train, test = evaluate.split(sets.examples(ws, found))
-            methods = eval_methods("all", found.kind == "tabular", quick=True)
-            report = evaluate.evaluate(ws, train, test, methods, f"label set {set_name}", label_set=set_name,
-                                       curve=(10, None))
+        try:  # the classify_eval job, run to its end here: the engine assembles the data and the methods
+            report = evaluate.start_eval(ws, evaluate.eval_params(set_name, curve=(10, None), quick=True)).wait()
         except Exception as exc:  # whatever it is, Failed clears the table's loading state
             self.post_message(self.Failed(_failure(exc)))
             return
