@@ -31,6 +31,7 @@ from engine import locations
 from engine.documents import rag
 from engine.documents.citations import SUPPORT_BAR, Source, SupportScorer
 from engine.documents.evaluate import (
+    answer_steps,
     evaluate_answers,
     fit_extractive,
     fit_relevance,
@@ -184,8 +185,14 @@ def answers_by_language(ws, questions, max_tokens: int = 96,
                         extractive: bool | None = None) -> tuple[list[dict], dict]:
     """Gives per-language answer figures on the report half of the questions (the half not fitted on)."""
     _, report_half = split_halves(questions)
-    report = evaluate_answers(ws, report_half, max_tokens=max_tokens, extractive=extractive,
-                              progress=lambda i, n: print(f"  answered {i}/{n}", file=sys.stderr, flush=True))
+    steps = answer_steps(ws, report_half, max_tokens=max_tokens, extractive=extractive)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            report = stop.value
+            break
+        print(f"  answered {step.done}/{step.total}", file=sys.stderr, flush=True)
     rows = [{"lang": lang} | {k: report["by_lang"][lang][k] for k in ANSWER_KEYS}
             for lang in sorted(report["by_lang"])]
     print_table(f"Answers per language on the report half ({len(report_half)} questions; SmolLM2, greedy)",

@@ -19,6 +19,10 @@ The `jobs` table records every job; its status is running, done, failed or cance
 the job failed with its message and is re-raised; any other exception marks it failed as a bug and is
 re-raised; a consumer that stops iterating (or the process being interrupted) marks it cancelled. A job
 left "running" by a process that died is listed by `unfinished()` and taken up again by `resume()`.
+
+Work that commits nothing until its end (an evaluation) keeps its finished parts with `job.checkpoint(state)`;
+a resumed run finds them in `job.saved` and skips them. Work that is one transaction (an import) restarts
+cleanly: a cancel interrupts it and nothing of it is kept.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ import importlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 from engine.errors import QuarryError
 from engine.store.jobs import JobRecord
 
-__all__ = ["Job", "JobRecord", "JobRun", "Progress", "register", "resume", "start", "unfinished"]
+__all__ = ["Job", "JobRecord", "JobRun", "Progress", "Step", "drain", "register", "resume", "start", "unfinished"]
 
 SAVE_EVERY_S = 1.0  # progress rows are written at most this often (and always at the end)
 
@@ -61,6 +65,25 @@ class Progress:
         if not self.total:
             return None
         return min(1.0, self.done / self.total)
+
+
+@dataclass
+class Step:
+    """Progress of a generator that also runs outside a job (an evaluation called from a bench or a test):
+    a job relays it as Progress (`job.relay`), anything else may read it or `drain` the generator."""
+
+    done: int
+    total: int | None
+    message: str = ""
+
+
+def drain(steps: Generator[Step, None, object]) -> object:
+    """Runs a generator of Steps to its end outside a job; gives its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
 
 
 WorkFn = Callable[..., Iterator[Progress]]
@@ -98,8 +121,11 @@ KIND_MODULES: dict[str, str] = {
     "ingest": "engine.documents.ingest",
     "classify_batch": "engine.classify.batch",
     "compare_batch": "engine.compare.batch",
-    "recommend_fit": "engine.recommend",
-    "recommend_eval": "engine.recommend",
+    "classify_eval": "engine.classify.evaluate",
+    "recommend_fit": "engine.recommend.jobs",
+    "recommend_eval": "engine.recommend.jobs",
+    "recommend_import": "engine.recommend.jobs",
+    "answers_eval": "engine.documents.evaluate",
 }
 
 
@@ -116,7 +142,7 @@ class Job:
     """What a work function is handed: its id, kind and params, a cancel check and a progress recorder."""
 
     def __init__(self, store, record_id: int, kind: Kind, params: dict,
-                 cancel: threading.Event) -> None:
+                 cancel: threading.Event, saved: object = None) -> None:
         self.id = record_id
         self.kind = kind.name
         self.unit = kind.unit
@@ -127,9 +153,25 @@ class Job:
         self._first_done: int | None = None
         self._saved_at: float | None = None  # perf_counter counts from boot: 0.0 would not mean 'long ago'
         self.last: Progress | None = None
+        self.saved = saved  # what `checkpoint` stored before a crash or cancel (None on a fresh start)
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    def checkpoint(self, state: object) -> None:
+        """Stores what the work function finished so far (JSON-able) for a resume to skip; it stays in the
+        job's row until the job ends with a result. For work that commits nowhere else (evaluations)."""
+        self.saved = state
+        self._store.save_job_checkpoint(self.id, {"checkpoint": _jsonable(state)})
+
+    def relay(self, steps: Generator[Step, None, object]) -> Generator[Progress, None, object]:
+        """Yields a Step generator's steps as this job's Progress; gives the generator's return value."""
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            yield self.progress(step.done, step.total, step.message)
 
     def progress(self, done: int, total: int | None = None, message: str = "", warnings=(),
                  failed: int = 0, data: dict | None = None) -> Progress:
@@ -225,8 +267,11 @@ class JobRun:
         done = last.done if last else 0
         total = last.total if last else None
         message = error or (last.message if last else "")
+        stored = _jsonable(result)
+        if stored is None and self.job.saved is not None:  # keep the checkpoint for `quarry jobs resume`
+            stored = {"checkpoint": _jsonable(self.job.saved)}
         try:
-            self.ws.store.finish_job(self.id, status, done, total, message, error, _jsonable(result))
+            self.ws.store.finish_job(self.id, status, done, total, message, error, stored)
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(self._key)
@@ -237,7 +282,9 @@ def _jsonable(result: object) -> object:
         return None
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return dataclasses.asdict(result)
-    if isinstance(result, dict | list | str | int | float | bool):
+    if isinstance(result, list | tuple):
+        return [_jsonable(item) for item in result]
+    if isinstance(result, dict | str | int | float | bool):
         return result
     return str(result)
 
@@ -261,7 +308,8 @@ def resume(ws, job_id: int, cancel: threading.Event | None = None) -> JobRun:
         raise JobError(f"job {job_id} ({record.kind}) is running now")
     found = kind(record.kind)
     ws.store.restart_job(job_id, os.getpid())
-    return _run(ws, job_id, found, record.params, cancel)
+    saved = record.result.get("checkpoint") if isinstance(record.result, dict) else None
+    return _run(ws, job_id, found, record.params, cancel, saved)
 
 
 def unfinished(ws) -> list[JobRecord]:
@@ -275,12 +323,13 @@ def _is_live(ws, job_id: int) -> bool:
         return (str(ws.store.path), job_id) in _LIVE
 
 
-def _run(ws, job_id: int, found: Kind, params: dict, cancel: threading.Event | None) -> JobRun:
+def _run(ws, job_id: int, found: Kind, params: dict, cancel: threading.Event | None,
+         saved: object = None) -> JobRun:
     if cancel is None:  # a job a client's command started (engine/serve) stops when that client goes
         from engine.serve.session import cancel_event
 
         cancel = cancel_event()
-    job = Job(ws.store, job_id, found, params, cancel or threading.Event())
+    job = Job(ws.store, job_id, found, params, cancel or threading.Event(), saved)
     return JobRun(ws, job, _work(found.fn, ws, job))
 
 

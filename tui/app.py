@@ -151,8 +151,10 @@ class QuarryApp(App):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
+            from engine.errors import first_line
+
             error = event.worker.error
-            self.notify(str(error).splitlines()[0] if str(error) else type(error).__name__,
+            self.notify(first_line(error),
                         title="Error", severity="error", timeout=10)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",

@@ -88,6 +88,7 @@ from tui.commands import classify as _classify  # noqa: E402,F401  (registers co
 from tui.commands import compare as _compare  # noqa: E402,F401
 from tui.commands import docs as _docs  # noqa: E402,F401
 from tui.commands import jobs as _jobs  # noqa: E402,F401
+from tui.commands import labels as _labels  # noqa: E402,F401
 from tui.commands import models as _models  # noqa: E402,F401
 from tui.commands import recommend as _recommend  # noqa: E402,F401
 from tui.commands import talk as _talk  # noqa: E402,F401

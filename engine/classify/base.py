@@ -138,7 +138,12 @@ def check_texts(texts: Sequence[str]) -> list[str]:
 def one_thread() -> Iterator[None]:
     """Runs scikit-learn's BLAS and OpenMP on one thread: measured here, HistGradientBoosting fitting 2,000
     rows took 3 s on one thread and over 5 minutes with its default threads on two cores shared with other
-    work (OpenMP threads spin while they wait for each other)."""
+    work (OpenMP threads spin while they wait for each other).
+
+    threadpoolctl limits only the libraries loaded when it is entered, so scikit-learn's OpenMP and BLAS are
+    loaded first: in a fresh process (a job started from the CLI) the first fit otherwise ran unlimited,
+    measured here at 21 s instead of 0.5 s for 225 rows."""
+    import sklearn.utils._openmp_helpers  # noqa: F401  (loads libgomp and OpenBLAS for threadpoolctl to see)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from engine.classify.auto import Choice, choose
 from engine.classify.base import ClassifyError, Examples, Method, Prediction, check_texts, one_thread
+from engine.classify.methods import METHODS, TEXT_METHODS
 from engine.classify.vectors import Embedder
 from engine.errors import QuarryError
 
-METHODS = ("auto", "zero-shot", "embedding", "lexical", "stack", "llm", "tabular")
-TEXT_METHODS = ("zero-shot", "embedding", "lexical", "stack", "llm")
 HEAD_VERSION = 1  # bump when a method's saved form changes
 
 _embedders: dict[int, Embedder] = {}
@@ -108,8 +107,7 @@ class Trained:
         return self.choice.method if self.choice else self.name
 
 
-def trained(ws, set_name: str, method: str = "auto", llm_model: str | None = None,
-            progress: Callable[[str], None] | None = None) -> Trained:
+def trained(ws, set_name: str, method: str = "auto", llm_model: str | None = None) -> Trained:
     """Gives a method fitted on the label set's examples, loading the saved head when the examples are
     unchanged, training and saving it otherwise."""
     from engine.classify import sets
@@ -140,14 +138,10 @@ def trained(ws, set_name: str, method: str = "auto", llm_model: str | None = Non
     if model is None:
         with one_thread():
             if method == "auto":
-                if progress:
-                    progress("cross-validating methods")
                 choice = choose(data, build)
                 name = choice.method
             else:
                 name = method
-            if progress:
-                progress(f"training {name}")
             model = build(name).fit(data)
         if method != "llm":
             _save(ws, found.id, method, key_print, model, choice)

@@ -1,4 +1,5 @@
-"""Label sets: create, import labelled examples from a table or file, add typed examples, delete."""
+"""Label sets: create, import labelled examples from a table or file, add typed examples, delete; the
+demo sets; which set a request means when it names none."""
 
 from __future__ import annotations
 
@@ -10,6 +11,44 @@ from engine.classify.sources import open_source, read
 from engine.store.labels import LabelSet
 
 MAX_LABELS = 200
+DEMO_CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
+DEMO_SETS = [  # (set, ingested table or a demo file, text column, features, label column)
+    ("reviews", "t_reviews", "text", None, "sentiment"),
+    ("tickets", "t_support_tickets", "text", None, "intent"),
+    ("credit", DEMO_CREDIT, None,
+     ["age", "income", "debt_ratio", "employment_years", "past_defaults", "region", "loan_amount"], "outcome"),
+]
+
+
+def create_demo(ws) -> list[tuple[str, bool, str]]:
+    """Creates the demo label sets from the ingested demo tables and the demo file, skipping existing ones;
+    gives (set, created, what happened) per set."""
+    out = []
+    for name, table, text_column, features, label_column in DEMO_SETS:
+        if ws.store.label_set(name) is not None:
+            out.append((name, False, f"label set '{name}' exists"))
+            continue
+        file = table if isinstance(table, Path) else None
+        if file is None and not ws.store.table_exists(table):
+            out.append((name, False, f"skipped '{name}': no table {table} (ingest demo/docs first)"))
+            continue
+        if file is not None and not file.exists():
+            out.append((name, False, f"skipped '{name}': no file {file}"))
+            continue
+        found, added = import_examples(ws, name, label_column, None if file else table, file, text_column,
+                                       features)
+        out.append((name, True, f"label set '{name}': {added} examples, labels {', '.join(found.labels)}"))
+    return out
+
+
+def only_name(ws) -> str:
+    """Gives the workspace's one label set, for a request that names none; several or none is an error."""
+    names = ws.store.label_set_names()
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise ClassifyError("no label sets yet; create one with `quarry labels create` or `quarry labels import`")
+    raise ClassifyError(f"give --label-set: one of {', '.join(names[:12])}")
 
 
 def get(ws, name: str) -> LabelSet:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 
-from engine.errors import QuarryError
+from engine.errors import QuarryError, first_line
 from engine.models import catalog
 from engine.runtime.generation import GenerationParams, RunStats
 
@@ -43,6 +43,16 @@ class CompareSettings:
     rag: bool = False
     k: int = 3
     search_mode: str = "hybrid"
+
+    @classmethod
+    def from_settings(cls, conf, rag: bool = False, temperature: float | None = None,
+                      max_tokens: int | None = None, seed: int = 42, system_prompt: str | None = None,
+                      k: int | None = None) -> CompareSettings:
+        """Gives a run's settings from the user's settings (`engine.settings.Settings`) and what a front
+        overrides: a document question is greedy unless a temperature is given."""
+        return cls(temperature=temperature if temperature is not None else (0.0 if rag else conf.temperature),
+                   max_tokens=max_tokens or conf.max_tokens, seed=seed, system_prompt=system_prompt or DEFAULT_SYSTEM,
+                   rag=rag, k=k or conf.top_k_sources, search_mode=conf.search_mode)
 
     def generation(self) -> GenerationParams:
         return GenerationParams(max_tokens=self.max_tokens, temperature=self.temperature, top_k=self.top_k,
@@ -92,6 +102,18 @@ class Column:
         if "supported_share" in self.checks:
             out["supported_share"] = self.checks["supported_share"]
         return out
+
+    def figures_line(self, lines: int = 1) -> str:
+        """Gives the figures as text, the same in the app (two lines under a column) and the CLI (one)."""
+        f = self.figures()
+        first = [f"load {f['load_ms'] or 0:.0f} ms", f"TTFT {f['ttft_ms'] or 0:.0f} ms",
+                 f"{f['tokens_per_s'] or 0:.1f} tok/s"]
+        second = [f"prompt {f['prompt_tokens'] or 0} · answer {f['completion_tokens'] or 0} tok"]
+        if f.get("peak_rss_mb"):
+            second.append(f"peak {f['peak_rss_mb']:.0f} MB")
+        if "supported_share" in f:
+            second.append(f"{f['supported_share']:.0%} supported")
+        return " · ".join(first) + ("\n" if lines > 1 else " · ") + " · ".join(second)
 
     def to_dict(self, reveal: bool = True) -> dict:
         data = {"position": self.position, "label": self.label, "status": self.status, "answer": self.text,
@@ -347,7 +369,7 @@ class Comparison:
             column.raw_text = column.text = "".join(pieces).strip()
         except QuarryError as exc:
             column.status = "failed"
-            column.error = str(exc).splitlines()[0]
+            column.error = first_line(exc)
             column.raw_text = column.text = "".join(pieces).strip()
         finally:
             figures = stats.to_dict()

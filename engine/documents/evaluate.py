@@ -1,16 +1,22 @@
 """Evaluation over a user's own question set: retrieval recall@k and MRR, answer accuracy, refusals,
-per language; and the per-language fits of the refusal bar and the extractive weights."""
+per language; and the per-language fits of the refusal bar and the extractive weights.
+
+Answering a question set takes minutes (the model writes each answer), so it is the `answers_eval` job:
+progress per question, a cancel between questions, and a resume that keeps the answers already scored."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import statistics
+import threading
 import unicodedata
 import zlib
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine import jobs
 from engine.documents.ingest.text import language
 from engine.documents.search import MODES
 from engine.errors import QuarryError
@@ -105,19 +111,33 @@ def evaluate_retrieval(ws, questions: list[Question], k: int = 5, modes=MODES) -
 
 
 def evaluate_answers(ws, questions: list[Question], model_id: str | None = None, max_tokens: int = 128,
-                     progress=None, extractive: bool | None = None) -> dict:
+                     extractive: bool | None = None) -> dict:
     """Gives, over a question set and per language, the share of answers that contain the expected
     text (and also cite the expected file), citation precision, answer length, the refusal rate on
-    questions marked as having no answer and the false refusals on the others.
+    questions marked as having no answer and the false refusals on the others (outside a job).
 
     `extractive` None answers as `quarry ask` does (quoted sentences for a language the chat model
     does not read); True or False forces one way for every question.
     """
+    return jobs.drain(answer_steps(ws, questions, model_id, max_tokens, extractive))
+
+
+def answer_steps(ws, questions: list[Question], model_id: str | None = None, max_tokens: int = 128,
+                 extractive: bool | None = None, cancelled: Callable[[], bool] = lambda: False,
+                 rows: list[dict] | None = None) -> Generator[jobs.Step, None, dict | None]:
+    """Answers the questions one by one, yielding a Step after each; gives `evaluate_answers`' figures, or
+    None when cancelled. `rows` holds rows already made (a resumed job's): their questions are skipped, and
+    each new row is appended to it."""
     from engine.documents.rag import Ask
     from engine.runtime.generation import GenerationParams
 
-    rows = []
-    for i, q in enumerate(questions, start=1):
+    rows = rows if rows is not None else []
+    answered = {r["question"] for r in rows}
+    for q in questions:
+        if q.question in answered:
+            continue
+        if cancelled():
+            return None
         options = {} if extractive is None else {"extractive": extractive}
         answer = Ask(ws, q.question, model_id=model_id, **options).run(
             GenerationParams(max_tokens=max_tokens, temperature=0))
@@ -132,11 +152,47 @@ def evaluate_answers(ws, questions: list[Question], model_id: str | None = None,
             "chars": len(answer.text),
             "ttft_ms": answer.stats.ttft_ms if answer.stats else 0.0,
         })
-        if progress:
-            progress(i, len(questions))
+        yield jobs.Step(len(rows), len(questions), q.question[:80])
+    wanted = {q.question for q in questions}
+    rows = [r for r in rows if r["question"] in wanted]
     by_lang = {lang: summarize([r for r in rows if r["lang"] == lang])
                for lang in sorted({r["lang"] for r in rows})}
     return {**summarize(rows), "by_lang": by_lang, "rows": rows}
+
+
+def answers_params(questions: Path, model_id: str | None = None, max_tokens: int = 128,
+                   extractive: bool | None = None) -> dict:
+    """Gives the params of an `answers_eval` job; the questions file is read (and checked) now."""
+    read_questions(Path(questions))
+    return {"questions": str(Path(questions).resolve()), "model_id": model_id, "max_tokens": max_tokens,
+            "extractive": extractive}
+
+
+def start_answers(ws, params: dict, cancel: threading.Event | None = None) -> jobs.JobRun:
+    """Starts an answer evaluation job; iterate it for progress. Its result is the figures (None if cancelled)."""
+    return jobs.start(ws, "answers_eval", params, cancel)
+
+
+@jobs.register("answers_eval", unit="questions")
+def answers_job(ws, job):
+    """Answers the params' question file and scores the answers; a resume keeps the answers made before."""
+    p = job.params
+    questions = read_questions(Path(p["questions"]))
+    rows = list((job.saved or {}).get("rows", []))
+    steps = answer_steps(ws, questions, p.get("model_id"), int(p.get("max_tokens", 128)), p.get("extractive"),
+                         job.cancelled, rows)
+    kept = len(rows)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            report, step = stop.value, None
+        if len(rows) > kept:  # an answer was just scored: a resume keeps it
+            kept = len(rows)
+            job.checkpoint({"rows": rows})
+        if step is None:
+            return report
+        yield job.progress(step.done, step.total, step.message)
 
 
 def summarize(rows: list[dict]) -> dict:

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from engine import cpus
 from engine.errors import RecommendError
+from engine.jobs import Step
 from engine.recommend.base import Method
 from engine.recommend.data import Dataset, Interactions
 from engine.recommend.hybrid import DEFAULT_WEIGHTS, Hybrid, add_scaled, scaled
@@ -58,14 +59,11 @@ class EvalResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
-
-@dataclass
-class Step:
-    """Progress of an evaluation: done out of total, and what is happening."""
-
-    done: int
-    total: int
-    message: str
+    def line(self) -> str:
+        """Gives the run in one line: its size and the best method by HR@k."""
+        best = max(self.rows, key=lambda r: r.hr) if self.rows else None
+        return (f"run {self.run_id}: {self.users:,} users, {self.events:,} interactions"
+                + (f"; best {best.method} HR@{self.k} {best.hr:.3f}" if best else ""))
 
 
 def build_methods(vectors: np.ndarray | None, names: tuple[str, ...] | None = None) -> dict[str, Method]:

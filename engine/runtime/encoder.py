@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from engine import cpus
-from engine.errors import ModelCorrupt
+from engine.errors import ModelCorrupt, first_line
 from engine.models import catalog
 
 CUDA = "CUDAExecutionProvider"
@@ -138,7 +138,7 @@ class Encoder:
             self.session = _session(ort, model_file, options, providers)
         except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
             raise ModelCorrupt(f"model '{model_id}': {model_file} is not a loadable ONNX model "
-                               f"({str(exc).splitlines()[0][:120]})") from None
+                               f"({first_line(exc, 120)})") from None
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.dimension = int(config.get("dimension") or self.session.get_outputs()[0].shape[-1])
         self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,
@@ -183,8 +183,7 @@ class Encoder:
             pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return pooled.astype(np.float32)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Gives one float32 row per text; batches are sorted by length so padding stays small."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -201,7 +200,5 @@ class Encoder:
             idx, encodings = idx[:fit], encodings[:fit]
             out[idx] = self._run(None, encodings)
             start += fit
-            if progress:
-                progress(len(idx))
         return out
 

@@ -32,6 +32,22 @@ class RunStats:
         return asdict(self)
 
 
+def stats_line(stats: RunStats | dict | None, full: bool = False) -> str:
+    """Gives the figures line under one answer (model, TTFT, tok/s, tokens; `full`: the prompt and its
+    cached tokens too), the same in the app and the CLI; "" when nothing was generated. Takes the stored
+    dict form (a chat's saved messages) as well as a RunStats."""
+    s = stats.to_dict() if isinstance(stats, RunStats) else (stats or {})
+    if not s.get("completion_tokens"):
+        return ""
+    parts = [s.get("model", ""), f"TTFT {s.get('ttft_ms') or 0:.0f} ms", f"{s.get('tokens_per_s') or 0:.1f} tok/s",
+             f"{s.get('completion_tokens') or 0} tokens"]
+    if full:
+        parts.append(f"prompt {s.get('prompt_tokens') or 0} ({s.get('cached_tokens') or 0} cached)")
+    if s.get("stop_reason") == "cancelled":
+        parts.append("stopped")
+    return " · ".join(p for p in parts if p)
+
+
 @dataclass
 class GenerationParams:
     """Sampling settings; temperature 0 means greedy."""

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import duckdb
 
-from engine.errors import IngestError
+from engine.errors import IngestError, first_line
 from engine.store.sql import quote_ident
 
 
@@ -179,7 +179,7 @@ class DocumentsSQL:
             columns = [d[0] for d in rel.description]
             return columns, rel.fetchall()
         except duckdb.Error as exc:
-            cause = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            cause = first_line(exc, 160)
             raise IngestError(f"{table.path}: not a readable {table.doctype} file ({cause})") from None
 
     def table_file_columns(self, table: TableFile) -> list[str]:
@@ -188,7 +188,7 @@ class DocumentsSQL:
         try:
             return [d[0] for d in self.db.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description]
         except duckdb.Error as exc:
-            cause = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            cause = first_line(exc, 120)
             raise IngestError(f"{table.path}: not a readable table ({cause})") from None
 
     def table_rows(self, name: str, **equals) -> int:

@@ -90,6 +90,12 @@ class JobsSQL:
             self.db.execute("UPDATE jobs SET done = ?, total = ?, message = ?, updated_at = current_timestamp"
                             " WHERE id = ?", [done, total, message, job_id])
 
+    def save_job_checkpoint(self, job_id: int, state: object) -> None:
+        """Stores a running job's finished parts in its result column (a resume reads them back)."""
+        with self.writing():
+            self.db.execute("UPDATE jobs SET result = ?, updated_at = current_timestamp WHERE id = ?",
+                            [json.dumps(state, default=str), job_id])
+
     def finish_job(self, job_id: int, status: str, done: int, total: int | None, message: str,
                    error: str | None = None, result: object = None) -> None:
         """Records how a job ended: done, failed (with its error) or cancelled."""

@@ -63,6 +63,15 @@ def m004_labels(db: duckdb.DuckDBPyConnection) -> None:
 
 
 @dataclass
+class HeadRecord:
+    """A method trained on a label set and saved: its name, detail (auto's choice) and when."""
+
+    method: str
+    detail: dict
+    trained_at: datetime
+
+
+@dataclass
 class LabelSet:
     id: int
     name: str
@@ -169,10 +178,11 @@ class LabelsSQL:
             self.db.execute("INSERT OR REPLACE INTO classify_heads (set_id, method, fingerprint, path, detail)"
                             " VALUES (?, ?, ?, ?, ?)", [set_id, method, fingerprint, path, json.dumps(detail)])
 
-    def heads(self, set_id: int) -> list[tuple[str, dict, datetime]]:
+    def heads(self, set_id: int) -> list[HeadRecord]:
+        """Gives the label set's saved heads, by method name."""
         rows = self.db.execute("SELECT method, detail, trained_at FROM classify_heads WHERE set_id = ? ORDER BY method",
                                [set_id]).fetchall()
-        return [(m, json.loads(d) if d else {}, t) for m, d, t in rows]
+        return [HeadRecord(m, json.loads(d) if d else {}, t) for m, d, t in rows]
 
     # -- runs ---------------------------------------------------------------------------------
     def add_classify_run(self, kind: str, label_set: str | None, source: str | None, methods: str,

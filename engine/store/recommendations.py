@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from engine.errors import RecommendError
+from engine.errors import RecommendError, first_line
 from engine.store.sql import quote_ident
 
 PURCHASE_EVENTS = ("purchase", "buy", "order", "bought", "checkout")
@@ -91,6 +91,57 @@ class ImportReport:
                    else ""))
 
 
+@dataclass
+class RecCounts:
+    """How much a workspace holds: catalog items, users with interactions, interactions."""
+
+    items: int
+    users: int
+    events: int
+
+
+@dataclass
+class UserMatch:
+    """A user whose id matched a search: how many interactions, and the latest one's time."""
+
+    user_id: str
+    interactions: int
+    last_at: datetime
+
+
+@dataclass
+class ItemMatch:
+    """A catalog item whose id or title matched a search."""
+
+    item_id: str
+    title: str
+    category: str | None
+    price: float | None
+
+
+@dataclass
+class HistoryEntry:
+    """One of a user's interactions, with the item's title."""
+
+    item_id: str
+    title: str
+    event: str
+    at: datetime
+
+
+@dataclass
+class RecRun:
+    """A stored evaluation run: where its data came from, its size, params (k, hybrid weights) and results."""
+
+    id: int
+    source: str
+    users: int
+    events: int
+    params: dict
+    results: dict
+    created_at: datetime
+
+
 USUAL = {
     "user": ("user_id", "user", "userid", "customer_id", "customer", "visitorid", "session_id"),
     "item": ("item_id", "item", "itemid", "product_id", "product", "sku", "movie_id", "movieid"),
@@ -130,7 +181,7 @@ def _resolve(db: duckdb.DuckDBPyConnection, relation: str, label: str, mapping: 
         raise RecommendError(f"{label}: no such table in this workspace; give a CSV/Parquet file or a table "
                              "name that exists") from None
     except duckdb.Error as exc:
-        raise RecommendError(f"{label}: cannot be read ({str(exc).splitlines()[0][:160]}); check its format"
+        raise RecommendError(f"{label}: cannot be read ({first_line(exc, 160)}); check its format"
                              ) from None
     columns = [row[0] for row in described]
     by_lower = {c.lower(): c for c in columns}
@@ -223,7 +274,7 @@ class RecommendationsSQL:
             try:
                 self.db.execute(f"CREATE OR REPLACE TEMP TABLE rec_staged AS {select}")
             except duckdb.Error as exc:
-                raise RecommendError(f"{label}: cannot be read ({str(exc).splitlines()[0][:160]}); check the "
+                raise RecommendError(f"{label}: cannot be read ({first_line(exc, 160)}); check the "
                                      "column mapping and the file's format") from None
             total, bad, first_bad = self.db.execute(
                 "SELECT count(*), count(*) FILTER (ts IS NULL), "
@@ -270,11 +321,11 @@ class RecommendationsSQL:
         return int(row[0]) if row else 0
 
     # -- reading ------------------------------------------------------------------------------
-    def rec_counts(self) -> tuple[int, int, int]:
-        """Gives (catalog items, users, interactions)."""
+    def rec_counts(self) -> RecCounts:
+        """Gives how many catalog items, users and interactions there are."""
         items = self.db.execute("SELECT count(*) FROM rec_items").fetchone()[0]
         users, events = self.db.execute("SELECT count(DISTINCT user_id), count(*) FROM rec_interactions").fetchone()
-        return items, users, events
+        return RecCounts(items, users, events)
 
     def rec_catalog(self) -> dict[str, np.ndarray]:
         """Gives every item (catalog items, then ids only seen in interactions) as column arrays, by item id."""
@@ -316,24 +367,24 @@ class RecommendationsSQL:
                    row_number() OVER (PARTITION BY user_id ORDER BY ts DESC, item_id DESC) AS step_from_end
             FROM g ORDER BY user_id, ts, item_id""").fetchnumpy()
 
-    def rec_find_users(self, text: str, limit: int = 200) -> list[tuple[str, int, datetime]]:
-        """Gives (user id, interactions, last time) of users whose id contains `text`, most active first."""
-        return self.db.execute(
+    def rec_find_users(self, text: str, limit: int = 200) -> list[UserMatch]:
+        """Gives the users whose id contains `text`, most active first."""
+        return [UserMatch(*row) for row in self.db.execute(
             "SELECT user_id, count(*) AS n, max(ts) FROM rec_interactions WHERE user_id ILIKE ? "
-            "GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?", [f"%{text}%", limit]).fetchall()
+            "GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?", [f"%{text}%", limit]).fetchall()]
 
-    def rec_find_items(self, text: str, limit: int = 200) -> list[tuple[str, str, str | None, float | None]]:
-        """Gives (item id, title, category, price) of catalog items whose id or title contains `text`."""
-        return self.db.execute(
+    def rec_find_items(self, text: str, limit: int = 200) -> list[ItemMatch]:
+        """Gives the catalog items whose id or title contains `text`."""
+        return [ItemMatch(*row) for row in self.db.execute(
             "SELECT item_id, title, category, price FROM rec_items WHERE item_id ILIKE ? OR title ILIKE ? "
-            "ORDER BY item_id LIMIT ?", [f"%{text}%", f"%{text}%", limit]).fetchall()
+            "ORDER BY item_id LIMIT ?", [f"%{text}%", f"%{text}%", limit]).fetchall()]
 
-    def rec_user_history(self, user_id: str, limit: int = 50) -> list[tuple[str, str, str, datetime]]:
-        """Gives (item id, title, event, time) of a user's latest interactions, newest first."""
-        return self.db.execute(
+    def rec_user_history(self, user_id: str, limit: int = 50) -> list[HistoryEntry]:
+        """Gives a user's latest interactions, newest first."""
+        return [HistoryEntry(*row) for row in self.db.execute(
             "SELECT r.item_id, coalesce(i.title, r.item_id), r.event, r.ts FROM rec_interactions r "
             "LEFT JOIN rec_items i USING (item_id) WHERE r.user_id = ? ORDER BY r.ts DESC LIMIT ?",
-            [user_id, limit]).fetchall()
+            [user_id, limit]).fetchall()]
 
     # -- runs ---------------------------------------------------------------------------------
     def rec_save_run(self, source: str, users: int, events: int, params: dict, results: dict) -> int:
@@ -342,9 +393,9 @@ class RecommendationsSQL:
                 "INSERT INTO rec_runs (source, users, events, params, results) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 [source, users, events, json.dumps(params), json.dumps(results)]).fetchone()[0]
 
-    def rec_runs(self, limit: int = 20) -> list[dict]:
-        """Gives the latest evaluation runs, newest first, as dicts with params and results."""
+    def rec_runs(self, limit: int = 20) -> list[RecRun]:
+        """Gives the latest evaluation runs, newest first."""
         rows = self.db.execute("SELECT id, source, users, events, params, results, created_at FROM rec_runs "
                                "ORDER BY id DESC LIMIT ?", [limit]).fetchall()
-        return [{"id": r[0], "source": r[1], "users": r[2], "events": r[3], "params": json.loads(r[4] or "{}"),
-                 "results": json.loads(r[5] or "{}"), "created_at": r[6]} for r in rows]
+        return [RecRun(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}"), json.loads(r[5] or "{}"), r[6])
+                for r in rows]

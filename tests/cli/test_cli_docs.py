@@ -92,3 +92,19 @@ def test_workspace_open_elsewhere_is_one_line(tmp_path):
 def test_workspace_given_before_the_command_is_used(demo_workspace_dir):
     docs = json.loads(run("-w", demo_workspace_dir, "docs", "--json").stdout)
     assert len(docs) >= 40
+
+
+def test_eval_answers_is_a_job_with_progress_on_stderr(demo_workspace_dir, tmp_path):
+    root = tmp_path / "ws"
+    shutil.copytree(demo_workspace_dir, root)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "What is the return window for opened electronics?",
+                                     "expected_file": "policies/returns-policy.pdf", "answer": "15 days"}) + "\n"
+                         + json.dumps({"question": "Who won the 2022 football world cup?"}) + "\n")
+    result = run("eval", "answers", questions, "--extractive", "-w", root)  # quoted answers: no chat model
+    assert result.exit_code == 0, result.output
+    assert "[1/2 questions]" in result.stderr and "contains_answer" in result.stdout  # a line a second at most
+    jobs = json.loads(run("jobs", "--all", "--json", "-w", root).stdout)
+    assert jobs[0]["kind"] == "answers_eval" and jobs[0]["status"] == "done"
+    data = json.loads(run("eval", "answers", questions, "--extractive", "--json", "-w", root).stdout)
+    assert data["n"] == 2 and data["refusal_rate_unanswerable"] is not None

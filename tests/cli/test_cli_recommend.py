@@ -114,7 +114,7 @@ def test_eval_on_files_with_a_mapping(tmp_path, store_dir):
     from engine.workspace import Workspace
 
     with Workspace(tmp_path / "ws2") as ws:
-        assert ws.store.rec_counts()[2] == 150
+        assert ws.store.rec_counts().events == 150
 
 
 def test_help_has_examples():

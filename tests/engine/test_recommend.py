@@ -180,7 +180,7 @@ def test_eval_job_stores_a_run(tiny_own):
 
     result = jobs.start(tiny_own, "recommend_eval", {"k": 10}).wait()
     runs = tiny_own.store.rec_runs()
-    assert runs[0]["id"] == result.run_id and len(runs[0]["results"]["rows"]) == 7
+    assert runs[0].id == result.run_id and len(runs[0].results["rows"]) == 7
     assert rec.tuned_weights(tiny_own) == result.weights
 
 
@@ -255,7 +255,7 @@ def test_epoch_seconds_and_parquet_and_table(tmp_path, encoder):
     with ws.store.writing():  # a user's own table (tests set QUARRY_STRICT_WRITES: writes go through writing())
         ws.store.db.execute("CREATE TABLE my_log AS SELECT 'v' AS who, 'I1' AS what, TIMESTAMP '2026-01-01' AS at")
     report = rec.import_data(ws, "my_log", mapping=rec.Mapping(user="who", item="what", time="at"), append=True)[0]
-    assert report.rows == 1 and ws.store.rec_counts()[2] == 31
+    assert report.rows == 1 and ws.store.rec_counts().events == 31
     with pytest.raises(RecommendError, match="nope_table: no such table"):
         rec.import_data(ws, "nope_table")
     ws.close()

@@ -1,4 +1,4 @@
-"""`quarry labels ...` (label sets) and `quarry classify ...` (texts, batches, evaluation, runs)."""
+"""`quarry classify ...`: texts, a table or file column as a batch job, evaluation as a job, stored runs."""
 
 from __future__ import annotations
 
@@ -6,215 +6,12 @@ from pathlib import Path
 
 import click
 
+from engine.classify.methods import METHODS  # no numpy: the one list of methods
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
 
-METHOD_CHOICES = ["auto", "zero-shot", "embedding", "lexical", "stack", "llm", "tabular"]
-DEMO_CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
-DEMO_SETS = [  # (set, ingested table or a demo file, text column, features, label column)
-    ("reviews", "t_reviews", "text", None, "sentiment"),
-    ("tickets", "t_support_tickets", "text", None, "intent"),
-    ("credit", DEMO_CREDIT, None,
-     ["age", "income", "debt_ratio", "employment_years", "past_defaults", "region", "loan_amount"], "outcome"),
-]
+METHOD_CHOICES = list(METHODS)
 
 
-def _llm_model(model: str | None) -> str:
-    if model:
-        return model
-    from engine import settings
-
-    return settings.load().model
-
-
-# -- labels ---------------------------------------------------------------------------------------
-@cli.group()
-def labels() -> None:
-    """Label sets: the labels to classify into and labelled examples.
-
-    \b
-    Examples:
-      quarry labels create sentiment --label 好评 --label 中评 --label 差评
-      quarry labels import reviews --table reviews --text-column text --label-column sentiment
-      quarry labels list
-    """
-
-
-@labels.command("list")
-@workspace_option
-@json_option
-def labels_list(workspace: Path | None, as_json: bool) -> None:
-    """List label sets with their labels and example counts.
-
-    \b
-    Example:
-      quarry labels list --json
-    """
-    with open_workspace(workspace) as ws:
-        found = [ws.store.label_set(name) for name in ws.store.label_set_names()]
-    if as_json:
-        emit_json([{"name": s.name, "kind": s.kind, "labels": s.labels, "examples": s.examples} for s in found])
-        return
-    if not found:
-        click.echo("no label sets (create one with `quarry labels create` or `quarry labels import`)")
-        return
-    click.echo(f"{'NAME':16} {'KIND':8} {'LABELS':>6} {'EXAMPLES':>8}  LABEL NAMES")
-    for s in found:
-        click.echo(f"{s.name:16} {s.kind:8} {len(s.labels):>6} {s.examples:>8}  {', '.join(s.labels)[:60]}")
-
-
-@labels.command("create")
-@click.argument("name")
-@click.option("--label", "-l", "label_specs", multiple=True, required=True,
-              help="A label, optionally with a description: 'refund=asks for money back'. Repeat.")
-@workspace_option
-@json_option
-def labels_create(name: str, label_specs: tuple[str, ...], workspace: Path | None, as_json: bool) -> None:
-    """Create a label set from label names (and descriptions, which zero-shot and the LLM read).
-
-    \b
-    Examples:
-      quarry labels create sentiment -l 好评 -l 中评 -l 差评
-      quarry labels create intent -l "refund=wants money back" -l "shipping=where is my parcel"
-    """
-    from engine.classify import sets
-
-    pairs = [tuple(spec.split("=", 1)) if "=" in spec else (spec, "") for spec in label_specs]
-    with open_workspace(workspace) as ws:
-        found = sets.create(ws, name, pairs)
-    if as_json:
-        emit_json({"name": found.name, "labels": found.labels})
-    else:
-        click.echo(f"created label set '{found.name}' with {len(found.labels)} labels: {', '.join(found.labels)}")
-
-
-@labels.command("import")
-@click.argument("name")
-@click.option("--table", "-t", help="A workspace table (an ingested CSV is t_<file stem>; the stem works too).")
-@click.option("--file", "-f", "file", type=click.Path(path_type=Path), help="A CSV, Parquet or XLSX file.")
-@click.option("--text-column", help="The column with the text (text label sets).")
-@click.option("--features", help="Comma-separated feature columns, or '*' for all but the label (tabular sets).")
-@click.option("--label-column", required=True, help="The column with the label.")
-@workspace_option
-@json_option
-def labels_import(name: str, table: str | None, file: Path | None, text_column: str | None, features: str | None,
-                  label_column: str, workspace: Path | None, as_json: bool) -> None:
-    """Import labelled examples from a table or file into a label set (created if new).
-
-    \b
-    Examples:
-      quarry labels import reviews --table reviews --text-column text --label-column sentiment
-      quarry labels import credit --file apps.parquet --features '*' --label-column outcome
-    """
-    from engine.classify import sets
-
-    feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    with open_workspace(workspace) as ws:
-        found, added = sets.import_examples(ws, name, label_column, table, file, text_column, feature_list)
-    if as_json:
-        emit_json({"name": found.name, "added": added, "labels": found.labels, "counts": found.counts})
-    else:
-        click.echo(f"imported {added} examples into '{found.name}' ({found.kind}); "
-                   + ", ".join(f"{k} {v}" for k, v in found.counts.items()))
-
-
-@labels.command("show")
-@click.argument("name")
-@workspace_option
-@json_option
-def labels_show(name: str, workspace: Path | None, as_json: bool) -> None:
-    """Show a label set: labels, descriptions, example counts and trained heads.
-
-    \b
-    Example:
-      quarry labels show reviews
-    """
-    from engine.classify import sets
-
-    with open_workspace(workspace) as ws:
-        found = sets.get(ws, name)
-        trained = ws.store.heads(found.id)
-    if as_json:
-        emit_json({"name": found.name, "kind": found.kind, "features": found.features, "labels": [
-            {"name": n, "description": found.descriptions.get(n, ""), "examples": found.counts.get(n, 0)}
-            for n in found.labels], "heads": [{"method": m, "detail": d, "trained_at": t} for m, d, t in trained]})
-        return
-    click.echo(f"{found.name} ({found.kind}, {found.examples} examples)")
-    if found.features:
-        click.echo(f"features: {', '.join(found.features)}")
-    for n in found.labels:
-        description = found.descriptions.get(n) or ""
-        click.echo(f"  {n:24} {found.counts.get(n, 0):>6}  {description}")
-    for method, detail, when in trained:
-        choice = detail.get("choice") or {}
-        picked = f" -> {choice['method']}" if choice.get("method") else ""
-        click.echo(f"head {method}{picked} trained {when:%Y-%m-%d %H:%M}")
-
-
-@labels.command("delete")
-@click.argument("name")
-@workspace_option
-def labels_delete(name: str, workspace: Path | None) -> None:
-    """Delete a label set with its examples and trained heads.
-
-    \b
-    Example:
-      quarry labels delete old-intents
-    """
-    from engine.classify import sets
-
-    with open_workspace(workspace) as ws:
-        sets.delete(ws, name)
-    click.echo(f"deleted label set '{name}'")
-
-
-@labels.command("add")
-@click.argument("name")
-@click.argument("label")
-@click.argument("text")
-@workspace_option
-def labels_add(name: str, label: str, text: str, workspace: Path | None) -> None:
-    """Add one typed example to a label set.
-
-    \b
-    Example:
-      quarry labels add tickets refund_request "I want my money back"
-    """
-    from engine.classify import sets
-
-    with open_workspace(workspace) as ws:
-        found = sets.add_example(ws, name, text, label)
-    click.echo(f"'{found.name}' now has {found.examples} examples")
-
-
-@labels.command("demo")
-@workspace_option
-def labels_demo(workspace: Path | None) -> None:
-    """Create the demo label sets (reviews, tickets, credit) from the ingested demo tables; skips existing ones.
-
-    \b
-    Example:
-      quarry ingest demo/docs && quarry labels demo
-    """
-    from engine.classify import sets
-
-    with open_workspace(workspace) as ws:
-        for name, table, text_column, features, label_column in DEMO_SETS:
-            if ws.store.label_set(name) is not None:
-                click.echo(f"label set '{name}' exists")
-                continue
-            file = table if isinstance(table, Path) else None
-            if file is None and not ws.store.table_exists(table):
-                click.echo(f"skipped '{name}': no table {table} (ingest demo/docs first)", err=True)
-                continue
-            if file is not None and not file.exists():
-                click.echo(f"skipped '{name}': no file {file}", err=True)
-                continue
-            found, added = sets.import_examples(ws, name, label_column, None if file else table, file,
-                                                text_column, features)
-            click.echo(f"label set '{name}': {added} examples, labels {', '.join(found.labels)}")
-
-
-# -- classify -------------------------------------------------------------------------------------
 class ClassifyGroup(click.Group):
     """`quarry classify TEXT...` runs the hidden `text` command unless the first word is a subcommand."""
 
@@ -259,12 +56,13 @@ def classify_text(texts: tuple[str, ...], label_set: str | None, method: str, ta
                   column: str | None, output: str | None, export: Path | None, model: str | None,
                   workspace: Path | None, as_json: bool) -> None:
     """Classify texts (or a table/file column as a batch job that resumes after a crash)."""
-    from engine.classify import ClassifyError, heads
+    from engine.classify import ClassifyError, heads, sets
+    from engine.classify.methods import chat_model
 
     texts = _with_piped(texts, reading=not table and not file)
     with open_workspace(workspace) as ws:
-        label_set = label_set or _only_set(ws)
-        llm_model = _llm_model(model) if method in ("llm", "all") else model
+        label_set = label_set or sets.only_name(ws)
+        llm_model = chat_model(model) if method in ("llm", "all") else model
         if table or file:
             _batch(ws, label_set, column, table, file, method, output, export, llm_model, as_json)
             return
@@ -296,17 +94,6 @@ def _with_piped(texts: tuple[str, ...], reading: bool) -> tuple[str, ...]:
     if reading and (wait or (not texts and _stdin_ready())):
         texts += tuple(line for line in _read_stdin().splitlines() if line.strip())
     return texts
-
-
-def _only_set(ws) -> str:
-    from engine.classify import ClassifyError
-
-    names = ws.store.label_set_names()
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise ClassifyError("no label sets yet; create one with `quarry labels create` or `quarry labels import`")
-    raise ClassifyError(f"give --label-set: one of {', '.join(names[:12])}")
 
 
 def _print_compare(texts, rows, as_json: bool) -> None:
@@ -368,45 +155,16 @@ def classify_eval(label_set: str | None, train_file: Path | None, test_file: Pat
       quarry classify eval --label-set credit --json
       quarry classify eval --train train.csv --test test.csv --text-column text --label-column intent -m lexical
     """
-    from engine.classify import ClassifyError, evaluate, heads, sets
-    from engine.classify.sources import open_file, read
+    from engine.classify import evaluate
+    from tui.commands.progress import follow
 
-    def say(message: str) -> None:
-        click.echo(message, err=True)
-
+    params = evaluate.eval_params(label_set, train_file, test_file, text_column, label_column, method,
+                                  test_fraction, model)
     with open_workspace(workspace) as ws:
-        if label_set:
-            found = sets.get(ws, label_set)
-            data = sets.examples(ws, found)
-            if test_file:
-                source = open_file(ws, test_file)
-                rows = read(ws, source, [text_column, label_column])
-                test = sets.from_rows([r[0] for r in rows], [r[1] for r in rows], str(test_file), found.labels)
-                train = data
-            else:
-                train, test = evaluate.split(data, test_fraction)
-            source_name = f"label set {label_set}"
-            tabular = found.kind == "tabular"
-        elif train_file and test_file:
-            parts = []
-            for path, known in ((train_file, None), (test_file, "train")):
-                source = open_file(ws, path)
-                rows = read(ws, source, [text_column, label_column])
-                parts.append(sets.from_rows([r[0] for r in rows], [r[1] for r in rows], str(path),
-                                            parts[0].labels if known else None))
-            train, test = parts
-            source_name = f"{train_file.name} -> {test_file.name}"
-            tabular = False
-        else:
-            raise ClassifyError("give --label-set S, or --train FILE and --test FILE")
-        if method == "all":
-            methods = ["tabular", "auto"] if tabular else ["zero-shot", "embedding", "lexical", "stack", "llm", "auto"]
-        else:
-            heads.check_method(method, tabular)
-            methods = [method]
-        llm_model = _llm_model(model) if "llm" in methods else None
-        report = evaluate.evaluate(ws, train, test, methods, source_name, llm_model, progress=say,
-                                   label_set=label_set)
+        run = evaluate.start_eval(ws, params)
+        report = follow(run, quiet=as_json)
+    if report is None:
+        raise click.ClickException(f"evaluation cancelled; `quarry jobs resume {run.id}` keeps the methods scored")
     if as_json:
         emit_json(report.to_dict())
         return

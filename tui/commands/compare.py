@@ -42,32 +42,14 @@ def _settings_options(fn):
 def _settings(temperature, max_tokens, seed, system_prompt, rag, k):
     from engine import settings
     from engine.compare import CompareSettings
-    from engine.compare.run import DEFAULT_SYSTEM
 
-    conf = settings.load()
-    if temperature is None:
-        temperature = 0.0 if rag else conf.temperature
-    return CompareSettings(temperature=temperature, max_tokens=max_tokens or conf.max_tokens, seed=seed,
-                           system_prompt=system_prompt or DEFAULT_SYSTEM, rag=rag, k=k or conf.top_k_sources,
-                           search_mode=conf.search_mode)
+    return CompareSettings.from_settings(settings.load(), rag, temperature, max_tokens, seed, system_prompt, k)
 
 
 def _split(models_csv: str | None) -> list[str]:
     if not models_csv:
         raise click.UsageError("give the models to compare: --models a,b (see `quarry models list`)")
     return [m for m in models_csv.split(",") if m.strip()]
-
-
-def _figures_line(column) -> str:
-    f = column.figures()
-    parts = [f"load {f['load_ms'] or 0:.0f} ms", f"TTFT {f['ttft_ms'] or 0:.0f} ms",
-             f"prompt {f['prompt_tokens'] or 0} · answer {f['completion_tokens'] or 0} tokens",
-             f"{f['tokens_per_s'] or 0:.1f} tok/s"]
-    if f.get("peak_rss_mb"):
-        parts.append(f"peak {f['peak_rss_mb']:.0f} MB")
-    if "supported_share" in f:
-        parts.append(f"{f['supported_share']:.0%} of sentences supported")
-    return " · ".join(parts)
 
 
 def _heading(run, column) -> str:
@@ -140,7 +122,7 @@ def compare_run(prompt, models_csv, temperature, max_tokens, seed, system_prompt
                 click.echo()
                 if column.error:
                     click.echo(click.style(f"error: {column.error}", fg="red"), err=True)
-                click.echo(_figures_line(column), err=True)
+                click.echo(column.figures_line(), err=True)
         run = comparison.run
         if as_json:
             emit_json(run.to_dict())

@@ -242,14 +242,15 @@ def eval_answers(questions: Path, model_id: str | None, max_tokens: int, extract
     Example:
       quarry eval answers bench/questions_zh.jsonl --json
     """
-    from engine.documents.evaluate import evaluate_answers, read_questions
+    from engine.documents.evaluate import answers_params, start_answers
+    from tui.commands.progress import follow
 
-    items = read_questions(questions)
+    params = answers_params(questions, model_id, max_tokens, extractive)
     with open_workspace(workspace) as ws:
-        report = evaluate_answers(ws, items, model_id, max_tokens,
-                                  progress=lambda i, n: click.echo(f"\r{i}/{n}", nl=False, err=True),
-                                  extractive=extractive)
-    click.echo("", err=True)
+        run = start_answers(ws, params)
+        report = follow(run, quiet=as_json)
+    if report is None:
+        raise click.ClickException(f"evaluation cancelled; `quarry jobs resume {run.id}` keeps the answers made")
     if as_json:
         emit_json(report)
         return

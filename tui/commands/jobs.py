@@ -67,5 +67,10 @@ def resume(job_id: int, workspace: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json({"job_id": run.id, "kind": run.kind, "status": run.status, "result": data})
     else:
-        line = result.line() if hasattr(result, "line") else (data if data is not None else "")
+        if hasattr(result, "line"):
+            line = result.line()
+        elif isinstance(result, list) and all(hasattr(r, "line") for r in result):
+            line = "; ".join(r.line() for r in result)
+        else:  # a long result (an answer evaluation's rows) is for --json
+            line = "" if data is None else str(data) if len(str(data)) <= 200 else "`--json` prints the result"
         click.echo(f"job {run.id} ({run.kind}) {run.status}" + (f": {line}" if line else ""))

@@ -104,8 +104,14 @@ def models_pull(model_ids: tuple[str, ...], force: bool) -> None:
     from engine.models import provision
 
     for model_id in model_ids:
-        path = provision.pull(model_id, force=force, progress=lambda m, i=model_id: click.echo(
-            f"[{i}] {m}", err=True))
+        steps = provision.pull_steps(model_id, force=force)
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                path = stop.value
+                break
+            click.echo(f"[{model_id}] {step.message}", err=True)
         click.echo(f"{model_id}: ready at {path}")
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
+from engine.recommend.methods import METHODS  # no numpy: the one list of methods
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
 
-METHOD_CHOICE = click.Choice(["hybrid", "sequence", "cooccur", "als", "content", "popular", "popular_category"])
+METHOD_CHOICE = click.Choice(METHODS)
 MAPPED = ("user", "item", "time", "event", "weight", "title", "text", "category", "price")
 
 
@@ -137,12 +137,16 @@ def import_cmd(interactions: str | None, items: str | None, demo: bool, append: 
           --user-col customer --item-col sku --time-col ordered_at
     """
     from engine import recommend as rec
+    from tui.commands.progress import follow
 
     mapping = _mapping(cols)
     if demo:
         items, interactions = rec.demo_files()
     with open_workspace(workspace) as ws:
-        reports = rec.import_data(ws, interactions, items, mapping, append=append)
+        run = rec.start_import(ws, interactions, items, mapping, append=append)
+        reports = follow(run, quiet=as_json)
+    if reports is None:
+        raise click.ClickException(f"import cancelled (job {run.id}); the file it was reading changed nothing")
     if as_json:
         emit_json([asdict(r) for r in reports])
         return
@@ -174,28 +178,12 @@ def eval_cmd(interactions: str | None, items: str | None, k: int, max_users: int
       quarry recommend eval --interactions ratings.csv --items movies.csv \\
           --user-col userId --item-col movieId --time-col timestamp
     """
-    from engine import jobs
     from engine import recommend as rec
-    from engine.workspace import Workspace
     from tui.commands.progress import follow
 
-    mapping = _mapping(cols)
-    params = {"k": k, "max_users": max_users, "content": not no_content}
+    params = rec.eval_params(k, max_users, not no_content, interactions, items, _mapping(cols))
     with open_workspace(workspace) as ws:
-        if interactions:
-            with tempfile.TemporaryDirectory(prefix="quarry-eval-") as scratch, Workspace(Path(scratch)) as tmp:
-                tmp.store.set_state("encoder", ws.encoder_id)
-                rec.import_data(tmp, interactions, items, mapping)
-                params["source"] = Path(interactions).name
-                result = follow(jobs.start(tmp, "recommend_eval", params), quiet=as_json)
-                if result is not None:
-                    result.run_id = ws.store.rec_save_run(
-                        params["source"], result.users, result.events, {"k": k, "weights": result.weights},
-                        {"rows": [asdict(r) for r in result.rows], "seconds": result.seconds})
-        else:
-            if items:
-                raise click.UsageError("--items needs --interactions (or import them first)")
-            result = follow(jobs.start(ws, "recommend_eval", params), quiet=as_json)
+        result = follow(rec.start_eval(ws, params), quiet=as_json)
     if result is None:
         raise click.ClickException("evaluation cancelled; nothing stored")
     if as_json:

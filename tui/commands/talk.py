@@ -11,9 +11,9 @@ from tui.cli import cli, emit_json, json_option, open_workspace, workspace_optio
 
 
 def _stats_line(stats) -> str:
-    return (f"{stats.model} · TTFT {stats.ttft_ms:.0f} ms · {stats.completion_tokens} tokens · "
-            f"{stats.tokens_per_s:.1f} tok/s · prompt {stats.prompt_tokens} "
-            f"({stats.cached_tokens} cached)")
+    from engine.runtime.generation import stats_line
+
+    return stats_line(stats, full=True)
 
 
 STDIN_MAX_BYTES = 8 << 20

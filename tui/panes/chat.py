@@ -257,7 +257,9 @@ class ChatPane(Vertical):
                 self.post_message(AnswerStreamed(box_id, "".join(buffer)))
             self.post_message(AnswerFinished(box_id, job.answer if mode == "docs" else job.reply))
         except Exception as exc:  # QuarryError is the user's; anything else is shown, not crashed on
-            self.post_message(AnswerFailed(box_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            from engine.errors import first_line
+
+            self.post_message(AnswerFailed(box_id, first_line(exc)))
 
     def _box(self, box_id: str) -> MessageBox | None:
         """Gives the answer's box; None when the chat it was in is no longer shown."""

@@ -12,14 +12,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from engine.classify.methods import METHODS
 from tui import actions
 from tui.jobs import write_off_ui
 from tui.messages import JobFailed, JobFinished
 from tui.widgets.job_progress import JobProgress
 
-METHOD_OPTIONS = [("every method", "all"), ("auto", "auto"), ("zero-shot", "zero-shot"),
-                  ("embedding", "embedding"), ("lexical", "lexical"), ("stack", "stack"), ("llm", "llm")]
-EVAL_METHODS = ["zero-shot", "embedding", "lexical", "stack", "auto"]
+METHOD_OPTIONS = [("every method", "all")] + [(m, m) for m in METHODS if m != "tabular"]
 
 
 class ClassifyPane(VerticalScroll):
@@ -295,15 +294,11 @@ class ClassifyPane(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="classify-eval", exit_on_error=False)
     def run_eval(self, set_name: str) -> None:
-        from engine.classify import evaluate, sets
+        from engine.classify import evaluate
 
         ws = self.workspace
-        try:
-            found = sets.get(ws, set_name)
-            train, test = evaluate.split(sets.examples(ws, found))
-            methods = ["tabular", "auto"] if found.kind == "tabular" else EVAL_METHODS
-            report = evaluate.evaluate(ws, train, test, methods, f"label set {set_name}", label_set=set_name,
-                                       curve=(10, None))
+        try:  # the classify_eval job, run to its end here: the engine assembles the data and the methods
+            report = evaluate.start_eval(ws, evaluate.eval_params(set_name, curve=(10, None), quick=True)).wait()
         except Exception as exc:  # whatever it is, Failed clears the table's loading state
             self.post_message(self.Failed(_failure(exc)))
             return
@@ -329,12 +324,12 @@ def _failure(exc: Exception) -> str:
     """Gives a worker's error as one line: the message of one a user can act on, else the bug's type too."""
     import logging
 
-    from engine.errors import QuarryError
+    from engine.errors import QuarryError, first_line
 
     if isinstance(exc, QuarryError):
         return str(exc)
     logging.getLogger(__name__).error("classify worker failed", exc_info=exc)
-    return f"Bug (please report): {type(exc).__name__}: {exc}".splitlines()[0]
+    return f"Bug (please report): {type(exc).__name__}: {first_line(exc)}"
 
 
 def parse_batch_target(raw: str) -> tuple[str | None, str | None, str]:

@@ -65,15 +65,7 @@ class CompareFailed(Message):
 # -- widgets -------------------------------------------------------------------------------------
 def figures_text(column) -> str:
     """Gives the one or two lines of figures under a column."""
-    f = column.figures()
-    line = (f"load {f['load_ms'] or 0:.0f} ms · TTFT {f['ttft_ms'] or 0:.0f} ms · "
-            f"{f['tokens_per_s'] or 0:.1f} tok/s\n"
-            f"prompt {f['prompt_tokens'] or 0} · answer {f['completion_tokens'] or 0} tok")
-    if f.get("peak_rss_mb"):
-        line += f" · peak {f['peak_rss_mb']:.0f} MB"
-    if "supported_share" in f:
-        line += f" · {f['supported_share']:.0%} supported"
-    return line
+    return column.figures_line(lines=2)
 
 
 class AnswerColumn(Vertical):
@@ -273,10 +265,7 @@ class ComparePane(Vertical):
     def compare_settings(self):
         from engine.compare import CompareSettings
 
-        conf = self.app.settings
-        return CompareSettings(temperature=0.0 if self.rag else conf.temperature,
-                               max_tokens=self.max_tokens or conf.max_tokens, rag=self.rag,
-                               k=conf.top_k_sources, search_mode=conf.search_mode)
+        return CompareSettings.from_settings(self.app.settings, rag=self.rag, max_tokens=self.max_tokens)
 
     def _settings_line(self) -> Text:
         conf = getattr(self.app, "settings", None) if self.is_attached else None
@@ -368,7 +357,9 @@ class ComparePane(Vertical):
                 elif isinstance(event, cmp.Finished):
                     self.post_message(CompareDone(event.run))
         except Exception as exc:  # a user's error or a bug: shown, the pane stays usable
-            self.post_message(CompareFailed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            from engine.errors import first_line
+
+            self.post_message(CompareFailed(first_line(exc)))
 
     def _flush(self, pending: dict[int, list[str]]) -> None:
         for position, pieces in pending.items():

@@ -11,13 +11,13 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from engine.recommend.methods import METHODS
 from tui import actions
 from tui.messages import JobFailed, JobFinished
 from tui.widgets.job_progress import JobProgress
 
 SEARCH_DELAY = 0.25
 TITLE_WIDTH = 30
-METHODS = ["hybrid", "sequence", "cooccur", "als", "content", "popular", "popular_category"]
 EMPTY_HINT = ("No catalog or interactions in this workspace yet. Import your own with "
               "`quarry recommend import --items FILE --interactions FILE`, or the demo store with "
               "`quarry recommend import --demo` (ctrl+b here).")
@@ -133,13 +133,15 @@ class RecommendPane(Vertical):
         probe = words[0] if len(words) == 1 else ""
         users = ws.store.rec_find_users(probe, limit=100) if probe or not text else []
         items = ws.store.rec_find_items(probe, limit=100) if probe else []
-        self.post_message(self.Listed(text, users, items, ws.store.rec_counts()))
+        counts = ws.store.rec_counts()
+        self.post_message(self.Listed(text, users, items, (counts.items, counts.users, counts.events)))
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
         self.counts = message.counts
-        options = [Option(Text(f"{u} · {n} events"), id=f"user:{u}") for u, n, _ in message.users]
-        options += [Option(Text(f"{i} · {title}"), id=f"item:{i}") for i, title, _, _ in message.items]
+        options = [Option(Text(f"{u.user_id} · {u.interactions} events"), id=f"user:{u.user_id}")
+                   for u in message.users]
+        options += [Option(Text(f"{i.item_id} · {i.title}"), id=f"item:{i.item_id}") for i in message.items]
         listing = self.query_one("#rec-list", OptionList)
         listing.clear_options()
         listing.add_options(options)
@@ -218,8 +220,8 @@ class RecommendPane(Vertical):
         history = self.query_one("#rec-history", DataTable)
         history.clear()
         history.display = message.kind == "user"
-        for item_id, title, event, when in message.history or []:
-            history.add_row(when.strftime("%Y-%m-%d %H:%M"), Text(event), Text(item_id), Text(title))
+        for h in message.history or []:
+            history.add_row(h.at.strftime("%Y-%m-%d %H:%M"), Text(h.event), Text(h.item_id), Text(h.title))
         history.border_title = Text(f"History of {message.subject} (newest first)") if message.kind == "user" else ""
         table = self.query_one("#rec-table", DataTable)
         table.clear()
@@ -310,10 +312,10 @@ class RecommendPane(Vertical):
         run = runs[0]
         table = self.query_one("#rec-eval-table", DataTable)
         table.clear()
-        for r in run["results"].get("rows", []):
+        for r in run.results.get("rows", []):
             table.add_row(r["method"], f"{r['hr']:.3f}", f"{r['ndcg']:.3f}", f"{r['map']:.3f}", f"{r['coverage']:.2f}",
                           f"{r['novelty']:.2f}", f"{r['fit_s']:.2f}")
-        weights = ", ".join(f"{n} {w:g}" for n, w in (run["params"].get("weights") or {}).items())
+        weights = ", ".join(f"{n} {w:g}" for n, w in (run.params.get("weights") or {}).items())
         self.query_one("#rec-eval-note", Static).update(Text(
-            f"Run {run['id']} on {run['source']}: {run['users']:,} test users, {run['events']:,} interactions; "
+            f"Run {run.id} on {run.source}: {run.users:,} test users, {run.events:,} interactions; "
             f"each user's last step is the test, the one before tunes the hybrid ({weights})."))

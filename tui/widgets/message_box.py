@@ -18,11 +18,9 @@ SNIPPET_CHARS = 80
 
 def stats_text(stats: dict | None) -> str:
     """Gives the small line shown under an answer."""
-    if not stats or not stats.get("completion_tokens"):
-        return ""
-    return (f"{stats.get('model', '')} · TTFT {stats.get('ttft_ms', 0):.0f} ms · "
-            f"{stats.get('tokens_per_s', 0):.0f} tok/s · {stats.get('completion_tokens', 0)} tokens"
-            + (" · stopped" if stats.get("stop_reason") == "cancelled" else ""))
+    from engine.runtime.generation import stats_line  # dataclasses only: nothing heavy at first paint
+
+    return stats_line(stats)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS, heading: str | None = None) -> str:

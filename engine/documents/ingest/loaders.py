@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.documents.ingest import ocr
 from engine.documents.ingest.text import clean, decode
-from engine.errors import IngestError, TooLarge
+from engine.errors import IngestError, TooLarge, first_line
 from engine.store.documents import TableFile
 
 MB = 1 << 20
@@ -232,7 +232,7 @@ def load_pdf(path: Path) -> Loaded:
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise IngestError(f"{path}: not a readable PDF ({str(exc).splitlines()[0][:100]})") from None
+        raise IngestError(f"{path}: not a readable PDF ({first_line(exc, 100)})") from None
     scan = ocr.pdf_pages(path, unread) if unread else ocr.Scan()
     if scan.pages:
         blocks += [Block(text, p.page) for p in scan.pages for text in p.paragraphs]
