@@ -8,7 +8,9 @@ from textual.widgets import DataTable, SelectionList
 
 from tests.tui.helpers import hold_the_writer, ready, toasts, wait_for
 from tui.app import QuarryApp
-from tui.panes.compare import AnswerColumn, ComparePane, LeaderboardScreen
+from tui.panes.compare import ComparePane
+from tui.widgets.compare_columns import AnswerColumn
+from tui.widgets.leaderboard import LeaderboardScreen
 
 
 def _app(root):
