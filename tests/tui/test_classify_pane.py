@@ -52,7 +52,7 @@ async def test_new_set_and_typed_examples(classify_root):
         await ready(pilot)
         await pilot.press("f3", "ctrl+n")
         await pilot.press(*"mood = happy, angry", "enter")
-        assert app.query_one("#cls-set").value == "mood"
+        await wait_for(pilot, lambda: app.query_one("#cls-set").value == "mood")  # written off the UI thread
         await pilot.press(*"I love it")
         await pilot.press("ctrl+l", *"happy", "enter")
         await wait_for(pilot, lambda: "1 examples" in str(app.query_one("#cls-info").render()), timeout=10)
