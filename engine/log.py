@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from engine import locations
@@ -40,7 +41,7 @@ def setup(verbose: bool = False) -> Path:
     root = logging.getLogger()
     if verbose and _stderr_handler is None:
         _stderr_handler = logging.StreamHandler(sys.stderr)
-        _stderr_handler.setFormatter(logging.Formatter("quarry: %(levelname)s %(name)s: %(message)s"))
+        _stderr_handler.setFormatter(_Formatter("quarry: %(levelname)s %(name)s: %(message)s"))
         root.addHandler(_stderr_handler)
     for name in OWN:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -59,7 +60,7 @@ def ensure() -> Path:
         # delay: no file (and no folder) until something is logged; most runs log nothing.
         _file_handler = _RotatingFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
                                       delay=True)
-        _file_handler.setFormatter(logging.Formatter(FORMAT))
+        _file_handler.setFormatter(_Formatter(FORMAT))
         root.addHandler(_file_handler)
         if root.level == logging.NOTSET or root.level > logging.WARNING:
             root.setLevel(logging.WARNING)
@@ -91,6 +92,33 @@ def stop_verbose() -> None:
     if _stderr_handler is not None:
         logging.getLogger().removeHandler(_stderr_handler)
         _stderr_handler = None
+
+
+class _Formatter(logging.Formatter):
+    """Writes tracebacks with every exception's message clipped (a bug's message may quote a document);
+    the frames, which are code, stay whole."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_text  # another handler's unclipped text, cached on the record: not ours
+        record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = saved
+
+    def formatException(self, ei) -> str:
+        te = traceback.TracebackException(*ei)
+        seen: set[int] = set()
+        stack = [te]
+        while stack:
+            one = stack.pop()
+            if one is None or id(one) in seen:
+                continue
+            seen.add(id(one))
+            if isinstance(getattr(one, "_str", None), str):  # the message format_exception_only prints
+                one._str = clip(one._str)
+            stack += [one.__cause__, one.__context__, *(getattr(one, "exceptions", None) or [])]
+        return "".join(te.format()).rstrip("\n")
 
 
 class _RotatingFile(logging.handlers.RotatingFileHandler):

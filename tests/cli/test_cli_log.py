@@ -53,3 +53,18 @@ def test_clip_keeps_the_first_80_characters_on_one_line():
     clipped = log.clip(question)
     assert len(clipped) == 80 and clipped.endswith("…") and "\n" not in clipped
     assert log.clip("short one") == "short one"
+
+
+def test_a_bug_quoting_a_document_logs_80_characters_of_it(monkeypatch):
+    # A fake fault, as above: a bug whose message quotes a whole (private) document.
+    document = "Salary review for Jane Doe: " + "confidential figures " * 40
+
+    def broken():
+        raise ValueError(document) from KeyError(document)
+
+    monkeypatch.setattr(locations, "wheel_cache", broken)
+    assert CliRunner().invoke(cli, ["locate"]).exit_code == 1
+    written = locations.log_file().read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in written and "in broken" in written
+    assert "Salary review for Jane Doe" in written and "confidential figures " * 4 not in written
+    assert f"ValueError: {log.clip(document)}" in written

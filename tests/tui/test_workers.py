@@ -4,6 +4,10 @@ and a bug in a worker is a toast naming the log file that holds its traceback.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from engine import locations
 from engine.workspace import Workspace
 from tests.tui.helpers import (
@@ -92,3 +96,29 @@ async def test_a_bug_in_a_worker_is_a_toast_naming_the_log_with_its_traceback(de
         monkeypatch.undo()
         await type_text(pilot, "s")
         await wait_for(pilot, lambda: " ms · " in str(app.query_one("#hit-count").render()), timeout=30)
+
+
+async def test_a_bug_on_the_ui_thread_is_logged_before_the_app_closes(tmp_path, monkeypatch):
+    from tui.panes.chat import ChatPane
+
+    def broken(self) -> None:  # a fake fault: a handler with a bug, which no key can cause on purpose
+        raise RuntimeError("a handler fell over")
+
+    monkeypatch.setattr(ChatPane, "action_toggle_mode", broken)
+    app = QuarryApp(tmp_path / "ws", warm_models=False)
+    with pytest.raises(RuntimeError, match="a handler fell over"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot)
+            await pilot.press("ctrl+o")
+            await pilot.pause(0.5)
+    written = locations.log_file().read_text(encoding="utf-8")
+    assert "the app failed" in written and "in broken" in written and "RuntimeError: a handler fell over" in written
+
+
+def test_panes_use_only_the_one_worker_pattern():
+    """What `grep -rn "call_from_thread\\|@work(" tui/panes` checks, kept: panes start work only through
+    tui/workers.py and tui/jobs.py, and every result type lives in tui/messages.py."""
+    for path in sorted((Path(__file__).resolve().parents[2] / "tui" / "panes").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for banned in ("call_from_thread", "@work(", "run_worker(", "threading.Thread", "(Message):"):
+            assert banned not in text, f"{path.name} uses {banned}"
