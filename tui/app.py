@@ -150,9 +150,12 @@ class QuarryApp(App):
     def _handle_exception(self, error: Exception) -> None:
         # Textual ends the app on an exception in a handler; its traceback is logged first, so that a
         # user who saw the app close can send it.
+        import logging
+
         from engine import log
 
-        log.report(error, "the app")
+        log.ensure()
+        logging.getLogger("tui.app").critical("the app failed", exc_info=error)  # a QuarryError too, here
         super()._handle_exception(error)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
