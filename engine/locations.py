@@ -49,6 +49,19 @@ def config_file() -> Path:
     return Path(platformdirs.user_config_dir(APP)) / "config.toml"
 
 
+def state_dir() -> Path:
+    """Gives the folder for what Quarry writes about itself (its log), not the user's data."""
+    env = os.environ.get("QUARRY_STATE")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_state_dir(APP))
+
+
+def log_file() -> Path:
+    """Gives Quarry's rotating log file (older parts beside it as quarry.log.1, .2, …)."""
+    return state_dir() / "log" / "quarry.log"
+
+
 def wheel_cache() -> Path:
     """Gives Quarry's own cache of built wheels and downloaded model packages."""
     env = os.environ.get("QUARRY_CACHE")

@@ -22,10 +22,11 @@ os.environ["QUARRY_STRICT_WRITES"] = "1"
 
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Points config and default workspace at temporary folders for every test."""
+    """Points config, default workspace and the log (the state dir) at temporary folders for every test."""
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("QUARRY_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("QUARRY_WORKSPACE", str(home / "workspace"))
+    monkeypatch.setenv("QUARRY_STATE", str(home / "state"))
     yield home
 
 

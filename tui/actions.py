@@ -6,6 +6,7 @@ prompt and input widgets already bind (ctrl+a/e/x/y/k/u/w, f6, f7)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -76,6 +77,8 @@ ACTIONS: list[Action] = [
     Action("verdict.reveal", "r", "reveal", "Reveal names", "verdict"),
     # Chat: the prompt, the answers, and every list
     Action("chat.sources", "f6", "focus_sources", "Sources", "chat", priority=True),
+    Action("prompt.newline", "ctrl+j", "newline", "New line", "prompt", show=False, palette=False,
+           in_help=False),  # the help screen's last line names it
     Action("prompt.history_back", "up", "history(-1)", "Earlier prompt", "prompt", show=False, palette=False),
     Action("prompt.history_forward", "down", "history(1)", "Later prompt", "prompt", show=False, palette=False),
     Action("prompt.page_up", "pageup", "page(-1)", "Scroll chat up", "prompt", show=False, palette=False),
@@ -107,4 +110,26 @@ def key_label(key: str) -> str:
     """Gives how a key is shown to people."""
     labels = {"question_mark": "?", "escape": "esc", "delete": "del", "left_square_bracket": "[",
               "right_square_bracket": "]", "1": "1…9", "up": "↑", "down": "↓"}
-    return " ".join(labels.get(k, k) for k in key.split(","))
+    return " ".join(labels.get(k.strip(), k.strip()) for k in key.split(","))
+
+
+BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
+
+
+def current_key(action_id: str, keymap: Mapping[str, str] | None = None, first: bool = False) -> str:
+    """Gives the key that runs an action now, as people read it: the user's remap (the config's [keys]),
+    else its default; only the first of several when `first`."""
+    key = (keymap or {}).get(action_id) or BY_ID[action_id].key
+    return key_label(key.split(",")[0] if first else key)
+
+
+def key(app: object, action_id: str) -> str:
+    """Gives an action's current key in the running app (its first, when it has several), for a hint.
+    Hints are built from this, never typed: a user who remaps a key sees the new one."""
+    settings = getattr(app, "settings", None)
+    return current_key(action_id, getattr(settings, "keys", None), first=True)
+
+
+def hint(app: object, *pairs: tuple[str, str], sep: str = " · ") -> str:
+    """Gives a hint line from (action id, what it does) pairs: 'ctrl+n new · ctrl+r rename'."""
+    return sep.join(f"{key(app, action_id)} {words}" for action_id, words in pairs)

@@ -10,8 +10,8 @@ from textual.command import Hit, Hits, Provider
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tui import actions
-from tui.messages import ClientCommand, ModelsWarm, WorkspaceFailed, WorkspaceReady
+from tui import actions, workers
+from tui.messages import ClientCommand, ModelsWarm, WorkFailed, WorkspaceFailed, WorkspaceReady, Written
 from tui.panes.chat import ChatPane
 from tui.panes.classify import ClassifyPane
 from tui.panes.compare import ComparePane
@@ -28,7 +28,7 @@ class QuarryCommands(Provider):
         for action in actions.ACTIONS:
             if not action.palette:
                 continue
-            key = actions.key_label(app.settings.keys.get(action.id, action.key))
+            key = actions.current_key(action.id, app.settings.keys)
             label = f"{action.description} ({key})"
             score = matcher.match(label)
             if score > 0:
@@ -44,13 +44,21 @@ class QuarryApp(App):
     def __init__(self, workspace_path: Path | None = None, warm_models: bool = True,
                  cursor_blink: bool = True) -> None:
         super().__init__()
-        from engine.settings import Settings
+        from engine import log, settings
+        from engine.errors import QuarryError
 
+        log.ensure()
         self.cursor_blink = cursor_blink  # off in snapshot tests, so every picture is the same
         self.workspace_path = workspace_path
         self.workspace = None
         self.holder = None  # serves this workspace to `quarry` commands run elsewhere (engine/serve)
-        self.settings = Settings()
+        # Loaded before the panes compose: their key hints are built from the user's keymap.
+        self._settings_error: str | None = None
+        try:
+            self.settings = settings.load()
+        except QuarryError as exc:
+            self.settings = settings.Settings()
+            self._settings_error = str(exc)
         self.warm_models = warm_models
 
     def compose(self) -> ComposeResult:
@@ -69,13 +77,8 @@ class QuarryApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        from engine import settings
-        from engine.errors import QuarryError
-
-        try:
-            self.settings = settings.load()
-        except QuarryError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+        if self._settings_error:
+            self.notify(self._settings_error, severity="error", timeout=10)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         if self.settings.keys:
@@ -150,12 +153,29 @@ class QuarryApp(App):
         self.log.info(message.detail)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (the panes' use tui/workers.py, which never lets an error escape)."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            from engine.errors import first_line
+            workers.toast(self, workers.failure(event.worker.group, event.worker.name, event.worker.error))
 
-            error = event.worker.error
-            self.notify(first_line(error),
-                        title="Error", severity="error", timeout=10)
+    @on(WorkFailed)
+    def work_failed(self, message: WorkFailed) -> None:
+        """Every pane's failed work, one way: a QuarryError's line, or a bug's naming the log file."""
+        workers.toast(self, message)
+
+    @on(Written)
+    async def write_done(self, message: Written) -> None:
+        await workers.written(message)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual ends the app on an exception in a handler; its traceback is logged first, so that a
+        # user who saw the app close can send it.
+        import logging
+
+        from engine import log
+
+        log.ensure()
+        logging.getLogger("tui.app").critical("the app failed", exc_info=error)  # a QuarryError too, here
+        super()._handle_exception(error)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -191,9 +211,12 @@ class QuarryApp(App):
     def action_help(self) -> None:
         from tui.widgets.dialogs import HelpScreen
 
-        rows = [(a.scope, actions.key_label(self.settings.keys.get(a.id, a.key)), a.description)
+        rows = [(a.scope, actions.current_key(a.id, self.settings.keys), a.description)
                 for a in actions.ACTIONS if a.in_help]
-        self.push_screen(HelpScreen(rows))
+        palette = actions.key_label(self.COMMAND_PALETTE_BINDING.split(",")[0])
+        note = (f"enter sends a prompt, {actions.key(self, 'prompt.newline')} adds a line; {palette} opens the "
+                "command palette.")
+        self.push_screen(HelpScreen(rows, note))
 
     def action_toggle_theme(self) -> None:
         from engine import settings

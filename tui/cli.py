@@ -15,13 +15,21 @@ offline.enforce()
 
 
 class QuarryGroup(click.Group):
-    """Turns every QuarryError into one line on stderr and a non-zero exit."""
+    """Turns every QuarryError into one line on stderr and a non-zero exit; any other exception is a bug:
+    its traceback goes to the log file, and the line says so and names the file."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except QuarryError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from engine import log
+
+            raise click.ClickException(log.report(exc, f"quarry {ctx.invoked_subcommand or ''}".strip())[0]) \
+                from None
 
 
 def workspace_option(fn: Callable) -> Callable:
@@ -53,9 +61,11 @@ def open_workspace(path: Path | None):
 @click.group(cls=QuarryGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @workspace_option
+@click.option("--verbose", "-v", is_flag=True,
+              help="Mirror the log to stderr (it is always written to the file `quarry locate` shows).")
 @click.version_option(package_name="quarry")
 @click.pass_context
-def cli(ctx: click.Context, workspace: Path | None) -> None:
+def cli(ctx: click.Context, workspace: Path | None, verbose: bool) -> None:
     """Quarry: chat with your documents on local models, offline.
 
     Run with no command to open the terminal app.
@@ -67,11 +77,19 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
       quarry chat "Name three ways to reduce customer churn."
       quarry ingest ~/docs && quarry ask "What is our refund window?"
     """
+    import logging
+
+    from engine import log
+
+    log.setup(verbose)
+    # the command's name only: its arguments may be a question or a document's text
+    logging.getLogger("quarry").info("quarry %s", ctx.invoked_subcommand or "(the app)")
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
     if ctx.invoked_subcommand is None:
         from tui.app import run_app
 
+        log.stop_verbose()  # the app owns the terminal; its log stays in the file
         run_app(workspace)
 
 

@@ -1,8 +1,9 @@
-"""The one worker pattern for engine jobs in the TUI.
+"""Engine jobs in the TUI, in the one worker pattern (tui/workers.py).
 
 `run_job_worker(widget, start_fn)` starts a job in a thread worker and posts `JobProgressed`, then exactly
-one of `JobFinished` or `JobFailed`, to the widget (they bubble to its pane). Whatever happens in the
-worker, that last message is posted, so a pane's busy state always clears. Most panes use it through the
+one of `JobFinished` or `JobFailed`, to the widget (they bubble to its pane, and a JobFailed on to the
+app's toast). Whatever happens in the worker, that last message is posted, so a pane's busy state always
+clears. Most panes use it through the
 `JobProgress` widget (tui/widgets/job_progress.py), which also draws the bar and owns the busy state:
 
     self.query_one(JobProgress).start(lambda cancel: jobs.start(ws, "ingest", params, cancel), "Reading …")
@@ -11,7 +12,6 @@ worker, that last message is posted, so a pane's busy state always clears. Most 
 from __future__ import annotations
 
 import inspect
-import logging
 import threading
 from collections.abc import Callable
 
@@ -19,8 +19,6 @@ from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
 from tui.messages import JobFailed, JobFinished, JobProgressed
-
-log = logging.getLogger(__name__)
 
 StartFn = Callable[..., object]  # () -> JobRun, or (cancel: threading.Event) -> JobRun
 
@@ -57,7 +55,7 @@ def _call_start(start_fn: StartFn, cancel: threading.Event):
 def run_job_worker(widget: Widget, start_fn: StartFn, kind: str = "job",
                    group: str | None = None) -> JobHandle:
     """Runs `start_fn()`'s job in a thread worker, posting its progress and its end to `widget`."""
-    from engine.errors import QuarryError
+    from engine import log
 
     handle = JobHandle(kind)
 
@@ -75,14 +73,10 @@ def run_job_worker(widget: Widget, start_fn: StartFn, kind: str = "job",
                 widget.post_message(JobProgressed(progress))
             handle.ended = True
             widget.post_message(JobFinished(run))
-        except QuarryError as exc:
+        except Exception as exc:  # a QuarryError is one line; a bug's traceback goes to the log
             handle.ended = True
-            widget.post_message(JobFailed(handle.kind, str(exc), _job_id(handle)))
-        except Exception as exc:  # a bug: the app survives it, says so, and logs the traceback
-            log.exception("job %s failed", handle.kind)
-            handle.ended = True
-            widget.post_message(JobFailed(handle.kind, f"{type(exc).__name__}: {exc}", _job_id(handle),
-                                          bug=True))
+            line, bug = log.report(exc, f"job {handle.kind}")
+            widget.post_message(JobFailed(handle.kind, line, _job_id(handle), bug=bug))
         finally:
             if not handle.ended:  # BaseException (the worker torn down): the busy state still clears
                 handle.ended = True
@@ -91,31 +85,6 @@ def run_job_worker(widget: Widget, start_fn: StartFn, kind: str = "job",
     handle.worker = widget.run_worker(work, name=f"job:{kind}", group=group or f"job-{kind}",
                                       thread=True, exit_on_error=False)
     return handle
-
-
-def write_off_ui(widget: Widget, write: Callable[[], object], then: Callable[[object], object] | None = None,
-                 what: str = "save", severity: str = "error") -> Worker:
-    """Runs a small DuckDB write (a rename, a vote, an example) in a thread worker, then `then(result)` on
-    the UI thread. A job may hold the process's one write lock for seconds (a 2M-event import, a big file's
-    chunks), and the app must keep answering keys meanwhile. A QuarryError is a toast of `severity` (a
-    refusal the user can act on is a warning), a bug is logged and shown as an error."""
-    from engine.errors import QuarryError
-
-    def work() -> None:
-        try:
-            result = write()
-        except QuarryError as exc:  # a full disk, a name already taken: one line, the app stays up
-            widget.app.call_from_thread(widget.notify, str(exc), severity=severity, markup=False)
-            return
-        except Exception as exc:
-            log.exception("%s failed", what)
-            widget.app.call_from_thread(widget.notify, f"Could not {what}: {type(exc).__name__}: {exc}",
-                                        severity="error", markup=False)
-            return
-        if then is not None:
-            widget.app.call_from_thread(then, result)
-
-    return widget.run_worker(work, name=f"write:{what}", group="writes", thread=True, exit_on_error=False)
 
 
 def _job_id(handle: JobHandle) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -104,3 +105,21 @@ def hold_the_writer(app) -> threading.Event:
     threading.Thread(target=hold, daemon=True).start()
     assert held.wait(5)
     return release
+
+
+def record_write_threads(app) -> list[str]:
+    """Records the thread of every write transaction the app's store begins from now on (a pass-through:
+    each write still takes the one lock), so a test can show that none ran on the UI thread."""
+    store = app.workspace.store
+    real = store.writing
+    threads: list[str] = []
+
+    @contextlib.contextmanager
+    def writing():
+        current = threading.current_thread()
+        threads.append("UI" if current is threading.main_thread() else current.name)
+        with real():
+            yield
+
+    store.writing = writing
+    return threads

@@ -52,7 +52,7 @@ async def test_new_set_and_typed_examples(classify_root):
         await ready(pilot)
         await pilot.press("f3", "ctrl+n")
         await pilot.press(*"mood = happy, angry", "enter")
-        assert app.query_one("#cls-set").value == "mood"
+        await wait_for(pilot, lambda: app.query_one("#cls-set").value == "mood")  # written off the UI thread
         await pilot.press(*"I love it")
         await pilot.press("ctrl+l", *"happy", "enter")
         await wait_for(pilot, lambda: "1 examples" in str(app.query_one("#cls-info").render()), timeout=10)
@@ -128,7 +128,7 @@ async def test_label_set_and_label_names_with_brackets_are_shown_literally(class
         await ready(pilot)
         await pilot.press("f3", "ctrl+n")
         await pilot.press(*"a[/]b = [bold]yes, no[/]", "enter")
-        assert app.query_one("#cls-set").value == "a[/]b"
+        await wait_for(pilot, lambda: app.query_one("#cls-set").value == "a[/]b")  # written off the UI thread
         chooser = app.query_one("#cls-set")
         assert str(chooser.query_one("SelectCurrent #label").render()) == "a[/]b"
         chooser.expanded = True  # the option list renders every set's name too

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, SelectionList
 
-from tests.tui.helpers import hold_the_writer, ready, toasts, wait_for
+from tests.tui.helpers import hold_the_writer, ready, record_write_threads, toasts, wait_for
 from tui.app import QuarryApp
-from tui.panes.compare import AnswerColumn, ComparePane, LeaderboardScreen
+from tui.panes.compare import ComparePane
+from tui.widgets.compare_columns import AnswerColumn
+from tui.widgets.leaderboard import LeaderboardScreen
 
 
 def _app(root):
@@ -75,6 +77,27 @@ async def test_blind_round_vote_reveal_and_leaderboard_survive_a_restart(tmp_pat
         rows = await _leaderboard_rows(pilot)
         assert [r[1] for r in rows] == [by_label["A"], by_label["B"]]
         assert rows[0][6] == "1" and rows[0][7] == "1-0-0"
+        # A second blind round, revealed without a vote while a job holds the writer: the reveal is written
+        # off the UI thread, and the keys are answered meanwhile.
+        prompt = pane.query_one("#compare-prompt")
+        prompt.clear()
+        prompt.focus()
+        await pilot.press(*"Say hi.", "enter")
+        await wait_for(pilot, lambda: pane.completed == 2, timeout=120)
+        await pilot.pause(0.2)
+        assert pilot.app.focused.id == "compare-columns"
+        threads = record_write_threads(pilot.app)
+        release = hold_the_writer(pilot.app)
+        try:
+            await pilot.press("r")
+            prompt.focus()
+            await pilot.press(*"xyz")
+            assert prompt.text == "xyz" and not pane.run.revealed
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: pane.run.revealed, timeout=30)
+        assert pilot.app.workspace.store.compare_run(pane.run.id).revealed and not pane.voted
+        assert threads and "UI" not in threads, threads
     async with _app(root).run_test(size=(120, 40)) as pilot:
         await _open_compare(pilot)
         rows = await _leaderboard_rows(pilot)

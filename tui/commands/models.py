@@ -38,7 +38,7 @@ def init(directory: Path | None, as_json: bool) -> None:
 @cli.command()
 @json_option
 def locate(as_json: bool) -> None:
-    """Print where Quarry keeps its workspace, models, config and caches.
+    """Print where Quarry keeps its workspace, models, config, caches and log.
 
     \b
     Example:
@@ -47,7 +47,7 @@ def locate(as_json: bool) -> None:
     from engine import locations
 
     paths = {"workspace": locations.default_workspace(), "models": locations.models_dir(),
-             "config": locations.config_file(), "cache": locations.wheel_cache()}
+             "config": locations.config_file(), "cache": locations.wheel_cache(), "log": locations.log_file()}
     if as_json:
         emit_json({k: str(v) for k, v in paths.items()})
     else:

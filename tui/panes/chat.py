@@ -6,18 +6,18 @@ import threading
 import time
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, ListItem, ListView, Static
 
 from tui import actions
-from tui.jobs import write_off_ui
-from tui.messages import AnswerFailed, AnswerFinished, AnswerStreamed
+from tui.messages import AnswerFinished, AnswerStreamed, WorkFailed
 from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
 from tui.widgets.lists import KeyedListView
 from tui.widgets.message_box import CitationList, MessageBox
 from tui.widgets.prompt_input import PromptInput
+from tui.workers import thread_worker, write_off_ui
 
 STREAM_INTERVAL = 0.04  # repaint at most ~25 times a second while tokens arrive
 HISTORY_CHATS = 20  # the prompt history is seeded from the user's questions in this many recent chats
@@ -42,7 +42,9 @@ class ChatPane(Vertical):
         self._cancel = threading.Event()
         self._generating = False
         self._deleting: set[int] = set()  # chats whose delete is being written
+        self._redoing: set[int] = set()  # chats whose last turn is being removed (regenerate, edit)
         self._box_seq = 0
+        self._answer_box: str | None = None  # the box the answer being written goes into
         self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
 
     def compose(self) -> ComposeResult:
@@ -50,7 +52,9 @@ class ChatPane(Vertical):
             with Vertical(id="chat-sidebar"):
                 yield Label("Conversations", classes="section")
                 yield KeyedListView(id="chat-list")
-                yield Static("ctrl+n new · ctrl+r rename\ndel delete (in this list)", classes="hint")
+                yield Static(Text(actions.hint(self.app, ("chat.new", "new"), ("chat.rename", "rename")) + "\n"
+                                  + actions.hint(self.app, ("chat.delete", "delete (in this list)"))),
+                             classes="hint", id="chat-hint")
             with Vertical(id="chat-main"):
                 yield Static(self._mode_line(), id="chat-mode-line")
                 yield VerticalScroll(Static("Ask a question about your documents below.", classes="hint",
@@ -59,10 +63,15 @@ class ChatPane(Vertical):
 
     def on_mount(self) -> None:
         prompt = self.query_one("#prompt", PromptInput)
-        prompt.border_subtitle = "enter send · ctrl+j new line · ↑ history · f6 sources · ? keys"
+        prompt.border_subtitle = "enter send · " + actions.hint(
+            self.app, ("prompt.newline", "new line"), ("prompt.history_back", "history"),
+            ("chat.sources", "sources"), ("app.help", "keys"))
 
     def _mode_line(self) -> Text:
-        return Text(f"{MODES[self.mode]} (ctrl+o)")
+        return Text(f"{MODES[self.mode]} ({actions.key(self.app, 'chat.mode')})")
+
+    def _key(self, action_id: str) -> str:
+        return actions.key(self.app, action_id)
 
     @property
     def workspace(self):
@@ -105,8 +114,8 @@ class ChatPane(Vertical):
         """Shows a chat (None: a new one); refused while an answer streams into the open one, whose
         box would be gone when its next piece arrives."""
         if self._generating:
-            self.notify("An answer is still being written: wait for it, or press esc to stop it",
-                        severity="warning", timeout=4)
+            self.notify(f"An answer is still being written: wait for it, or press {self._key('chat.stop')} to "
+                        "stop it", severity="warning", timeout=4)
             return False
         self.chat_id = chat_id
         if mode:
@@ -164,8 +173,8 @@ class ChatPane(Vertical):
             self.notify("Open or select a chat first", severity="warning")
             return
         if self._generating and chat.id == self.chat_id:
-            self.notify("An answer is still being written into this chat: stop it (esc) first",
-                        severity="warning", timeout=4)
+            self.notify(f"An answer is still being written into this chat: stop it ({self._key('chat.stop')}) "
+                        "first", severity="warning", timeout=4)
             return
         listing = self.query_one("#chat-list", ListView)
         position = listing.index or 0
@@ -208,10 +217,11 @@ class ChatPane(Vertical):
             self.notify("The workspace is not open (see the message above)", severity="warning")
             return
         if self._generating:
-            self.notify("Still answering — press esc to stop first", severity="warning")
+            self.notify(f"Still answering — press {self._key('chat.stop')} to stop first", severity="warning")
             return
         if self.chat_id in self._deleting:  # its messages would land in a chat about to be gone
-            self.notify("This chat is being deleted: press ctrl+n for a new one", severity="warning")
+            self.notify(f"This chat is being deleted: press {self._key('chat.new')} for a new one",
+                        severity="warning")
             return
         event.prompt.clear()
         await self.ask(event.text)
@@ -227,39 +237,34 @@ class ChatPane(Vertical):
                              MessageBox("assistant", "", id=box_id, waiting=WAITING[self.mode])])
         self._scroll_to_end()
         self._generating = True
+        self._answer_box = box_id
         self.refresh_bindings()
         self._cancel.clear()
-        self.generate(text, box_id, self.chat_id, self.mode)
+        self.generate(text, box_id, self.chat_id, self.mode, self.app.settings)
 
-    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def generate(self, text: str, box_id: str, chat_id: int | None, mode: str) -> None:
-        settings = self.app.settings
-        try:
-            if mode == "docs":
-                from engine.documents.rag import Ask
+    @thread_worker("generate", "answer")
+    def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings) -> None:
+        if mode == "docs":
+            from engine.documents.rag import Ask
 
-                job = Ask(self.workspace, text, chat_id=chat_id, model_id=settings.model,
-                          k=settings.top_k_sources, mode=settings.search_mode,
-                          extractive=True if settings.extractive else None)
-                params = settings.generation(temperature=0.0)
-            else:
-                from engine.documents.chat import Turn
+            job = Ask(self.workspace, text, chat_id=chat_id, model_id=settings.model,
+                      k=settings.top_k_sources, mode=settings.search_mode,
+                      extractive=True if settings.extractive else None)
+            params = settings.generation(temperature=0.0)
+        else:
+            from engine.documents.chat import Turn
 
-                job = Turn(self.workspace, text, model_id=settings.model, chat_id=chat_id)
-                params = settings.generation()
-            buffer, last = [], time.monotonic()
-            for piece in job.stream(params, cancel=self._cancel.is_set):
-                buffer.append(piece)
-                if time.monotonic() - last >= STREAM_INTERVAL:
-                    self.post_message(AnswerStreamed(box_id, "".join(buffer)))
-                    buffer, last = [], time.monotonic()
-            if buffer:
+            job = Turn(self.workspace, text, model_id=settings.model, chat_id=chat_id)
+            params = settings.generation()
+        buffer, last = [], time.monotonic()
+        for piece in job.stream(params, cancel=self._cancel.is_set):
+            buffer.append(piece)
+            if time.monotonic() - last >= STREAM_INTERVAL:
                 self.post_message(AnswerStreamed(box_id, "".join(buffer)))
-            self.post_message(AnswerFinished(box_id, job.answer if mode == "docs" else job.reply))
-        except Exception as exc:  # QuarryError is the user's; anything else is shown, not crashed on
-            from engine.errors import first_line
-
-            self.post_message(AnswerFailed(box_id, first_line(exc)))
+                buffer, last = [], time.monotonic()
+        if buffer:
+            self.post_message(AnswerStreamed(box_id, "".join(buffer)))
+        self.post_message(AnswerFinished(box_id, job.answer if mode == "docs" else job.reply))
 
     def _box(self, box_id: str) -> MessageBox | None:
         """Gives the answer's box; None when the chat it was in is no longer shown."""
@@ -296,12 +301,14 @@ class ChatPane(Vertical):
         self.refresh_bindings()
         self.completed += 1
 
-    @on(AnswerFailed)
-    async def failed(self, message: AnswerFailed) -> None:
-        box = self._box(message.box_id)
+    @on(WorkFailed)
+    async def failed(self, message: WorkFailed) -> None:
+        """An answer that failed ends its box with the error (the app shows it too)."""
+        if message.group != "generate":
+            return
+        box = self._box(self._answer_box) if self._answer_box else None
         if box is not None:
             await box.finish(f"_{message.error}_", None, None)
-        self.notify(message.error, severity="error", timeout=8)
         self._scroll_to_end()
         self._generating = False
         self.refresh_bindings()
@@ -343,41 +350,53 @@ class ChatPane(Vertical):
         elif message.action == "prompt":
             self.query_one("#prompt", PromptInput).focus()
         elif message.action in ("regenerate", "edit"):
-            await self.redo_last_turn(edit=message.action == "edit")
+            self.redo_last_turn(edit=message.action == "edit")
 
     def action_regenerate(self) -> None:
-        self.run_worker(self.redo_last_turn(edit=False), exclusive=False)
+        self.redo_last_turn(edit=False)
 
     def action_edit_last(self) -> None:
-        self.run_worker(self.redo_last_turn(edit=True), exclusive=False)
+        self.redo_last_turn(edit=True)
 
-    async def redo_last_turn(self, edit: bool) -> None:
-        """Removes the open chat's last question and answer; asks it again, or puts it in the prompt."""
+    def redo_last_turn(self, edit: bool) -> None:
+        """Removes the open chat's last question and answer (off the UI thread); then asks it again, or puts
+        it in the prompt."""
         if self._generating:
-            self.notify("Still answering — press esc to stop first", severity="warning")
+            self.notify(f"Still answering — press {self._key('chat.stop')} to stop first", severity="warning")
             return
         if self.workspace is None or self.chat_id is None:
             self.notify("Open a chat first", severity="warning")
             return
-        store = self.workspace.store
-        last = next((m for m in reversed(store.messages(self.chat_id)) if m.role == "user"), None)
+        if self.chat_id in self._redoing:  # a second key before the first removal is written
+            return
+        store, chat_id = self.workspace.store, self.chat_id
+        last = next((m for m in reversed(store.messages(chat_id)) if m.role == "user"), None)
         if last is None:
             self.notify("This chat has no question yet", severity="warning")
             return
-        if self._generating:
-            self.notify("An answer is still being written: wait for it, or press esc to stop it",
-                        severity="warning", timeout=4)
-            return
-        store.delete_messages_from(self.chat_id, last.id)
-        await self.load_chat(self.chat_id)
-        prompt = self.query_one("#prompt", PromptInput)
-        prompt.focus()
-        if edit:
-            prompt.load_text(last.content)
-            prompt.move_cursor(prompt.document.end)
-            self.notify("Edit the question and press enter", timeout=3)
-            return
-        await self.ask(last.content)
+        self._redoing.add(chat_id)
+
+        async def removed(_) -> None:
+            self._redoing.discard(chat_id)
+            if self.chat_id != chat_id or not await self.load_chat(chat_id):
+                return  # another chat was opened meanwhile, or an answer is being written
+            prompt = self.query_one("#prompt", PromptInput)
+            prompt.focus()
+            if edit:
+                prompt.load_text(last.content)
+                prompt.move_cursor(prompt.document.end)
+                self.notify("Edit the question and press enter", timeout=3)
+                return
+            await self.ask(last.content)
+
+        def remove() -> None:
+            try:
+                store.delete_messages_from(chat_id, last.id)
+            except BaseException:  # refused or failed: the turn stays, and may be redone
+                self._redoing.discard(chat_id)
+                raise
+
+        write_off_ui(self, remove, removed, "remove the last turn")
 
     @on(PromptInput.Paged)
     def page_log(self, message: PromptInput.Paged) -> None:

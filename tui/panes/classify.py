@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from engine.classify.methods import METHODS
 from tui import actions
-from tui.jobs import write_off_ui
-from tui.messages import JobFailed, JobFinished
+from tui.messages import ClassifyEvaluated, JobFailed, JobFinished, TextClassified, WorkFailed
 from tui.widgets.job_progress import JobProgress
+from tui.workers import thread_worker, write_off_ui
 
 METHOD_OPTIONS = [("every method", "all")] + [(m, m) for m in METHODS if m != "tabular"]
 
@@ -37,22 +36,6 @@ class ClassifyPane(VerticalScroll):
     ClassifyPane #cls-confusion-box { width: 2fr; }
     """
 
-    class Compared(Message):
-        def __init__(self, text: str, rows: list) -> None:
-            super().__init__()
-            self.text = text
-            self.rows = rows  # engine.classify.heads.Compared
-
-    class Evaluated(Message):
-        def __init__(self, report: object) -> None:
-            super().__init__()
-            self.report = report  # engine.classify.evaluate.EvalReport
-
-    class Failed(Message):
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.classified = 0  # texts classified, for tests that wait on them
@@ -72,8 +55,9 @@ class ClassifyPane(VerticalScroll):
             yield Input(placeholder="Label for that text (enter adds it as an example)", id="cls-example")
             yield Input(placeholder="New set: name = label, label, … (enter)", id="cls-new-set")
         yield Input(placeholder="Batch: table.column or path/file.csv:column (enter runs)", id="cls-batch")
-        yield JobProgress(id="cls-job")
-        yield Label("Evaluation (ctrl+r: held-out quarter of the set's examples)", classes="section")
+        yield JobProgress(id="cls-job", cancel_hint=actions.hint(self.app, ("classify.cancel", "cancels")))
+        yield Label(Text(f"Evaluation ({actions.key(self.app, 'classify.evaluate')}: held-out quarter of the "
+                         "set's examples)"), classes="section", id="cls-eval-title")
         with Horizontal(id="cls-eval-row"):
             yield DataTable(id="cls-eval", cursor_type="row")
             with VerticalScroll(id="cls-confusion-box"):
@@ -113,7 +97,8 @@ class ClassifyPane(VerticalScroll):
         if self.workspace is None:
             info.update(Text("workspace not open"))
         elif name is None:
-            info.update(Text("no label sets: create one below (ctrl+n) or `quarry labels demo`"))
+            info.update(Text(f"no label sets: create one below ({actions.key(self.app, 'classify.new_set')}) "
+                             "or `quarry labels demo`"))
         else:
             found = self.workspace.store.label_set(name)
             if found is None:
@@ -136,7 +121,8 @@ class ClassifyPane(VerticalScroll):
             self.notify("The workspace is not open yet", severity="warning")
             return False
         if self.label_set is None:
-            self.notify("Create or pick a label set first (ctrl+n)", severity="warning")
+            self.notify(f"Create or pick a label set first ({actions.key(self.app, 'classify.new_set')})",
+                        severity="warning")
             return False
         return True
 
@@ -149,21 +135,16 @@ class ClassifyPane(VerticalScroll):
         self._last_text = text
         method = self.query_one("#cls-method", Select).value
         self.query_one("#cls-results", DataTable).loading = True
-        self.run_compare(self.label_set, text, None if method == "all" else [method])
+        self.run_compare(self.label_set, text, None if method == "all" else [method], self.app.settings.model)
 
-    @work(thread=True, exclusive=True, group="classify", exit_on_error=False)
-    def run_compare(self, set_name: str, text: str, methods: list[str] | None) -> None:
+    @thread_worker("classify", "classify the text")
+    def run_compare(self, set_name: str, text: str, methods: list[str] | None, model: str) -> None:
         from engine.classify import heads
 
-        try:
-            rows = heads.compare(self.workspace, set_name, text, self.app.settings.model, methods)
-        except Exception as exc:  # whatever it is, Failed clears the table's loading state
-            self.post_message(self.Failed(_failure(exc)))
-            return
-        self.post_message(self.Compared(text, rows))
+        self.post_message(TextClassified(text, heads.compare(self.workspace, set_name, text, model, methods)))
 
-    @on(Compared)
-    def show_compared(self, message: Compared) -> None:
+    @on(TextClassified)
+    def show_compared(self, message: TextClassified) -> None:
         table = self.query_one("#cls-results", DataTable)
         table.loading = False
         table.clear()
@@ -178,11 +159,12 @@ class ClassifyPane(VerticalScroll):
                           Text(p.runner_up or "-"), Text(f"{c.ms:.0f}"), Text(note[:80], style="dim"))
         self.classified += 1
 
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
-        self.query_one("#cls-results", DataTable).loading = False
-        self.query_one("#cls-eval", DataTable).loading = False
-        self.notify(message.error, severity="error", timeout=8, markup=False)
+    @on(WorkFailed)
+    def failed(self, message: WorkFailed) -> None:
+        """Work that failed stops its table loading (the app shows the error)."""
+        table = {"classify": "#cls-results", "classify-eval": "#cls-eval"}.get(message.group)
+        if table:
+            self.query_one(table, DataTable).loading = False
 
     # -- label sets and examples ------------------------------------------------------------------
     def action_new_set(self) -> None:
@@ -197,7 +179,6 @@ class ClassifyPane(VerticalScroll):
     @on(Input.Submitted, "#cls-new-set")
     def new_set(self, event: Input.Submitted) -> None:
         from engine.classify import sets
-        from engine.errors import QuarryError
 
         raw = event.value.strip()
         if not raw or self.workspace is None:
@@ -207,15 +188,18 @@ class ClassifyPane(VerticalScroll):
             return
         name, _, rest = raw.partition("=")
         labels = [(part.strip(), "") for part in rest.replace("，", ",").split(",") if part.strip()]
-        try:
-            found = sets.create(self.workspace, name.strip(), labels)
-        except QuarryError as exc:  # a full disk too: one line, the app stays up
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        event.input.value = ""
-        self.refresh_sets(found.name)
-        self.notify(f"Created {found.name} with {len(found.labels)} labels", markup=False)
-        self.query_one("#cls-text", Input).focus()
+        box, workspace = event.input, self.workspace
+
+        def created(found) -> None:
+            if box.value.strip() == raw:  # what the user typed since stays
+                box.value = ""
+            self.refresh_sets(found.name)
+            self.notify(f"Created {found.name} with {len(found.labels)} labels", markup=False)
+            if self.app.focused is box:
+                self.query_one("#cls-text", Input).focus()
+
+        # a QuarryError (a name taken, a full disk) is one line and the app stays up
+        write_off_ui(self, lambda: sets.create(workspace, name.strip(), labels), created, "create the label set")
 
     @on(Input.Submitted, "#cls-example")
     def add_example(self, event: Input.Submitted) -> None:
@@ -264,7 +248,8 @@ class ClassifyPane(VerticalScroll):
 
         job = self.query_one(JobProgress)
         if job.start(start, f"Classifying {raw} …", kind="classify_batch") is None:
-            self.notify("A batch is already running (esc cancels it)", severity="warning")
+            self.notify(f"A batch is already running ({actions.key(self.app, 'classify.cancel')} cancels it)",
+                        severity="warning")
 
     def action_cancel_batch(self) -> None:
         self.query_one(JobProgress).cancel("Cancelling after the current batch of rows …")
@@ -292,20 +277,17 @@ class ClassifyPane(VerticalScroll):
         self.query_one("#cls-eval", DataTable).loading = True
         self.run_eval(self.label_set)
 
-    @work(thread=True, exclusive=True, group="classify-eval", exit_on_error=False)
+    @thread_worker("classify-eval", "evaluate the label set")
     def run_eval(self, set_name: str) -> None:
         from engine.classify import evaluate
 
         ws = self.workspace
-        try:  # the classify_eval job, run to its end here: the engine assembles the data and the methods
-            report = evaluate.start_eval(ws, evaluate.eval_params(set_name, curve=(10, None), quick=True)).wait()
-        except Exception as exc:  # whatever it is, Failed clears the table's loading state
-            self.post_message(self.Failed(_failure(exc)))
-            return
-        self.post_message(self.Evaluated(report))
+        # the classify_eval job, run to its end here: the engine assembles the data and the methods
+        report = evaluate.start_eval(ws, evaluate.eval_params(set_name, curve=(10, None), quick=True)).wait()
+        self.post_message(ClassifyEvaluated(report))
 
-    @on(Evaluated)
-    def show_eval(self, message: Evaluated) -> None:
+    @on(ClassifyEvaluated)
+    def show_eval(self, message: ClassifyEvaluated) -> None:
         report = message.report
         table = self.query_one("#cls-eval", DataTable)
         table.loading = False
@@ -318,18 +300,6 @@ class ClassifyPane(VerticalScroll):
         best = report.best()
         self.query_one("#cls-confusion", Static).update(confusion_grid(report.labels, best.confusion, best.method))
         self.evaluations += 1
-
-
-def _failure(exc: Exception) -> str:
-    """Gives a worker's error as one line: the message of one a user can act on, else the bug's type too."""
-    import logging
-
-    from engine.errors import QuarryError, first_line
-
-    if isinstance(exc, QuarryError):
-        return str(exc)
-    logging.getLogger(__name__).error("classify worker failed", exc_info=exc)
-    return f"Bug (please report): {type(exc).__name__}: {first_line(exc)}"
 
 
 def parse_batch_target(raw: str) -> tuple[str | None, str | None, str]:

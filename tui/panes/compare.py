@@ -1,5 +1,6 @@
 """The Compare pane: pick 2–4 models, send one prompt, watch the answers stream side by side with their
-figures; in blind mode vote on A and B by key, then see the names; open the leaderboard."""
+figures; in blind mode vote on A and B by key, then see the names; open the leaderboard. The columns are
+tui/widgets/compare_columns.py, the leaderboard tui/widgets/leaderboard.py, the styles quarry.tcss."""
 
 from __future__ import annotations
 
@@ -7,190 +8,31 @@ import threading
 import time
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, SelectionList, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, SelectionList, Static
 
 from tui import actions
-from tui.jobs import write_off_ui
+from tui.messages import (
+    CompareColumnDone,
+    CompareDone,
+    ComparePieces,
+    CompareStarted,
+    LeaderboardReady,
+    ModelsListed,
+    WorkFailed,
+)
+from tui.widgets.compare_columns import AnswerColumn, Columns
+from tui.widgets.leaderboard import LeaderboardScreen
 from tui.widgets.prompt_input import PromptInput
+from tui.workers import thread_worker, write_off_ui
 
 STREAM_INTERVAL = 0.05  # repaint at most ~20 times a second while tokens arrive
-VOTE_HINT = "Vote: a = A better · b = B better · t = tie · x = both bad · r = reveal without voting"
 
 
-# -- messages from the worker --------------------------------------------------------------------
-class ModelsListed(Message):
-    def __init__(self, models: list[tuple[str, str]], error: str | None = None) -> None:
-        super().__init__()
-        self.models = models  # (id, kind)
-        self.error = error
-
-
-class CompareStarted(Message):
-    def __init__(self, run) -> None:
-        super().__init__()
-        self.run = run  # engine.compare.CompareRun
-
-
-class ComparePieces(Message):
-    def __init__(self, position: int, text: str) -> None:
-        super().__init__()
-        self.position = position
-        self.text = text
-
-
-class CompareColumnDone(Message):
-    def __init__(self, column) -> None:
-        super().__init__()
-        self.column = column  # engine.compare.Column
-
-
-class CompareDone(Message):
-    def __init__(self, run) -> None:
-        super().__init__()
-        self.run = run
-
-
-class CompareFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
-
-
-# -- widgets -------------------------------------------------------------------------------------
-def figures_text(column) -> str:
-    """Gives the one or two lines of figures under a column."""
-    return column.figures_line(lines=2)
-
-
-class AnswerColumn(Vertical):
-    """One model's answer: a title (model or A/B), the streamed text, its figures."""
-
-    def __init__(self, position: int, title: str, **kwargs) -> None:
-        super().__init__(classes="compare-column", **kwargs)
-        self.position = position
-        self.title = title
-        self.text = ""
-        self.finished = False
-
-    def compose(self) -> ComposeResult:
-        yield Label(Text(self.title), classes="compare-title")
-        with VerticalScroll(classes="compare-scroll"):
-            yield Static(Text("waiting…", style="dim"), classes="compare-text")
-        yield Static("", classes="compare-figures")
-
-    def set_title(self, title: str) -> None:
-        self.title = title
-        self.query_one(".compare-title", Label).update(Text(title))
-
-    def append(self, text: str) -> None:
-        self.text += text
-        self.query_one(".compare-text", Static).update(Text(self.text))
-        scroll = self.query_one(".compare-scroll", VerticalScroll)
-        if scroll.scroll_y >= scroll.max_scroll_y - 1:
-            scroll.scroll_end(animate=False)
-
-    def started(self) -> None:
-        self.query_one(".compare-text", Static).update(Text("thinking…", style="dim"))
-
-    def finish(self, column) -> None:
-        self.finished = True
-        body = Text(column.text or "")
-        if column.error:
-            if body:
-                body.append("\n\n")
-            body.append(column.error, style="bold red")
-        elif column.status == "cancelled":
-            body.append("\n(stopped)", style="dim")
-        self.query_one(".compare-text", Static).update(body)
-        figures = self.query_one(".compare-figures", Static)
-        figures.update(Text(figures_text(column)) if column.stats else "")
-        self.set_class(bool(column.error), "failed")
-
-
-class Columns(Horizontal, can_focus=True):
-    """The answers side by side; focused after a blind round, when its letter keys vote (the prompt
-    keeps its letters for typing)."""
-
-    BINDINGS = actions.bindings("verdict")
-
-    def _pane(self) -> ComparePane:
-        return next(a for a in self.ancestors if isinstance(a, ComparePane))
-
-    def action_vote(self, outcome: str) -> None:
-        self._pane().action_vote(outcome)
-
-    def action_reveal(self) -> None:
-        self._pane().action_reveal()
-
-
-class LeaderboardScreen(ModalScreen[None]):
-    """Ratings from blind votes with their intervals, and the pair to compare next."""
-
-    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    LeaderboardScreen { align: center middle; }
-    #leaderboard-dialog { width: 90%; max-width: 110; height: auto; max-height: 85%; border: thick $primary;
-                          background: $surface; padding: 1 2; }
-    #leaderboard-table { height: auto; max-height: 20; }
-    """
-
-    def __init__(self, board) -> None:
-        super().__init__()
-        self.board = board
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="leaderboard-dialog"):
-            yield Label("Leaderboard — blind votes", classes="title")
-            yield DataTable(id="leaderboard-table", cursor_type="row", zebra_stripes=True)
-            yield Static(Text(self._footer()), id="leaderboard-footer", classes="hint")
-
-    def _footer(self) -> str:
-        b = self.board
-        votes = f"{b.votes} vote" + ("" if b.votes == 1 else "s")
-        lines = [f"{votes} · 95% intervals from {b.rounds} bootstrap resamples · ties and "
-                 "'both bad' count half a win each"]
-        if b.next_pair:
-            lines.append(f"Least certain next: {b.next_pair[0]} vs {b.next_pair[1]}")
-        lines.append("esc to close")
-        return "\n".join(lines)
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("#", "Model", "Bradley–Terry", "95% CI", "Elo", "95% CI", "Votes", "W-T-L")
-        if not self.board.ratings:
-            table.add_row("", Text("no votes yet: blind mode (ctrl+b), send, vote"), "", "", "", "", "", "")
-        for i, r in enumerate(self.board.ratings, start=1):
-            table.add_row(str(i), Text(r.model), f"{r.bt:.0f}", f"{r.bt_low:.0f}–{r.bt_high:.0f}", f"{r.elo:.0f}",
-                          f"{r.elo_low:.0f}–{r.elo_high:.0f}", str(r.votes),
-                          f"{r.wins}-{r.ties + r.both_bad}-{r.losses}", key=r.model)
-
-
-# -- the pane ------------------------------------------------------------------------------------
 class ComparePane(Vertical):
     BINDINGS = actions.bindings("compare")
-    DEFAULT_CSS = """
-    ComparePane { height: 1fr; }
-    #compare-sidebar { width: 26; border-right: solid $primary-background; }
-    #compare-models { height: 1fr; border: none; }
-    #compare-main { width: 1fr; }
-    #compare-settings { color: $text-muted; padding: 0 1; height: auto; }
-    #compare-columns { height: 1fr; }
-    #compare-columns:focus { background: $boost; }
-    #compare-empty { padding: 1 2; color: $text-muted; }
-    .compare-column { width: 1fr; border: round $primary-background; padding: 0 1; }
-    .compare-column.failed { border: round $error; }
-    .compare-title { text-style: bold; color: $accent; }
-    .compare-scroll { height: 1fr; }
-    .compare-figures { color: $text-muted; height: auto; }
-    #compare-status { height: auto; padding: 0 1; color: $text-muted; }
-    #compare-prompt { height: 4; border: tall $primary; }
-    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -199,7 +41,7 @@ class ComparePane(Vertical):
         self.max_tokens: int | None = None  # None: the app's settings
         self.run = None  # the last engine.compare.CompareRun
         self.voted = False
-        self._voting = False
+        self._voting = False  # a vote or a reveal is being written
         self.generating = False
         self.completed = 0  # runs finished or failed, for tests that wait on them
         self._cancel = threading.Event()
@@ -210,7 +52,10 @@ class ComparePane(Vertical):
             with Vertical(id="compare-sidebar"):
                 yield Label("Models (space picks)", classes="section")
                 yield SelectionList[str](id="compare-models")
-                yield Static("ctrl+n models · ctrl+o docs\nctrl+b blind · ctrl+l ratings", classes="hint")
+                yield Static(Text(actions.hint(self.app, ("compare.pick", "models"), ("compare.docs", "docs"))
+                                  + "\n" + actions.hint(self.app, ("compare.blind", "blind"),
+                                                        ("compare.leaderboard", "ratings"))),
+                             classes="hint", id="compare-hint")
             with Vertical(id="compare-main"):
                 yield Static(self._settings_line(), id="compare-settings")
                 with Columns(id="compare-columns"):
@@ -232,24 +77,20 @@ class ComparePane(Vertical):
         else:
             self.query_one("#compare-prompt", PromptInput).focus()
 
+    def _key(self, action_id: str) -> str:
+        return actions.key(self.app, action_id)
+
     # -- models ---------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="compare-models", exit_on_error=False)
+    @thread_worker("compare-models", "list the models")
     def list_models(self) -> None:
-        from engine.errors import QuarryError
+        from engine.models import catalog
 
-        try:
-            from engine.models import catalog
-
-            ready = [(e.id, e.kind) for e in catalog.load().values()
-                     if e.kind in ("llm", "remote") and catalog.status(e).state == "ready"]
-            self.post_message(ModelsListed(ready))
-        except QuarryError as exc:
-            self.post_message(ModelsListed([], str(exc)))
+        ready = [(e.id, e.kind) for e in catalog.load().values()
+                 if e.kind in ("llm", "remote") and catalog.status(e).state == "ready"]
+        self.post_message(ModelsListed(ready))
 
     @on(ModelsListed)
     def models_listed(self, message: ModelsListed) -> None:
-        if message.error:
-            self.notify(message.error, severity="error", timeout=8)
         listing = self.query_one("#compare-models", SelectionList)
         keep = set(listing.selected)
         listing.clear_options()
@@ -268,12 +109,13 @@ class ComparePane(Vertical):
         return CompareSettings.from_settings(self.app.settings, rag=self.rag, max_tokens=self.max_tokens)
 
     def _settings_line(self) -> Text:
-        conf = getattr(self.app, "settings", None) if self.is_attached else None
+        conf = getattr(self.app, "settings", None)
         temperature = 0.0 if self.rag else (conf.temperature if conf else 0.2)
         max_tokens = self.max_tokens or (conf.max_tokens if conf else 384)
         line = (f"Same for all: temperature {temperature:g} · max {max_tokens} tokens · seed 42 · "
-                f"{'documents: same sources, same citation check' if self.rag else 'plain prompt'} (ctrl+o) · "
-                f"blind {'on: A/B, then vote' if self.blind else 'off'} (ctrl+b)")
+                f"{'documents: same sources, same citation check' if self.rag else 'plain prompt'} "
+                f"({self._key('compare.docs')}) · "
+                f"blind {'on: A/B, then vote' if self.blind else 'off'} ({self._key('compare.blind')})")
         return Text(line)
 
     def _refresh_settings(self) -> None:
@@ -308,7 +150,7 @@ class ComparePane(Vertical):
             self.notify("The workspace is not open yet", severity="warning")
             return
         if self.generating:
-            self.notify("Still answering — press esc to stop first", severity="warning")
+            self.notify(f"Still answering — press {self._key('compare.stop')} to stop first", severity="warning")
             return
         models = self.selected_models()
         if len(models) < 2:
@@ -325,41 +167,36 @@ class ComparePane(Vertical):
         self._status("Starting…")
         self.compare(text, models, self.compare_settings(), self.blind, rerun_of)
 
-    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    @thread_worker("compare", "compare the models")
     def compare(self, text: str, models: list[str], settings, blind: bool, rerun_of: int | None) -> None:
         from engine import compare as cmp
 
-        try:
-            ws = self.app.workspace
-            if rerun_of is not None:
-                comparison = cmp.rerun(ws, rerun_of)
-            else:
-                if blind:
-                    models = cmp.pick_pair(ws, models)
-                comparison = cmp.Comparison(ws, text, models, settings, blind=blind)
-            pending: dict[int, list[str]] = {}
-            last = time.monotonic()
-            for event in comparison.events(self._cancel.is_set):
-                if isinstance(event, cmp.Piece):
-                    pending.setdefault(event.position, []).append(event.text)
-                    if time.monotonic() - last < STREAM_INTERVAL:
-                        continue
-                    self._flush(pending)
-                    last = time.monotonic()
+        ws = self.app.workspace
+        if rerun_of is not None:
+            comparison = cmp.rerun(ws, rerun_of)
+        else:
+            if blind:
+                models = cmp.pick_pair(ws, models)
+            comparison = cmp.Comparison(ws, text, models, settings, blind=blind)
+        pending: dict[int, list[str]] = {}
+        last = time.monotonic()
+        for event in comparison.events(self._cancel.is_set):
+            if isinstance(event, cmp.Piece):
+                pending.setdefault(event.position, []).append(event.text)
+                if time.monotonic() - last < STREAM_INTERVAL:
                     continue
                 self._flush(pending)
-                if isinstance(event, cmp.Started):
-                    self.post_message(CompareStarted(event.run))
-                elif isinstance(event, cmp.ColumnStarted):
-                    self.post_message(ComparePieces(event.position, ""))
-                elif isinstance(event, cmp.ColumnFinished):
-                    self.post_message(CompareColumnDone(event.column))
-                elif isinstance(event, cmp.Finished):
-                    self.post_message(CompareDone(event.run))
-        except Exception as exc:  # a user's error or a bug: shown, the pane stays usable
-            from engine.errors import first_line
-
-            self.post_message(CompareFailed(first_line(exc)))
+                last = time.monotonic()
+                continue
+            self._flush(pending)
+            if isinstance(event, cmp.Started):
+                self.post_message(CompareStarted(event.run))
+            elif isinstance(event, cmp.ColumnStarted):
+                self.post_message(ComparePieces(event.position, ""))
+            elif isinstance(event, cmp.ColumnFinished):
+                self.post_message(CompareColumnDone(event.column))
+            elif isinstance(event, cmp.Finished):
+                self.post_message(CompareDone(event.run))
 
     def _flush(self, pending: dict[int, list[str]]) -> None:
         for position, pieces in pending.items():
@@ -411,19 +248,23 @@ class ComparePane(Vertical):
         self.completed += 1
         run = message.run
         if run.blind and all(c.status == "done" for c in run.columns):
-            self._status(VOTE_HINT)
+            self._status("Vote: " + actions.hint(self.app, ("verdict.a", "= A better"), ("verdict.b", "= B better"),
+                                                 ("verdict.tie", "= tie"), ("verdict.both_bad", "= both bad"),
+                                                 ("verdict.reveal", "= reveal without voting")))
             self.query_one("#compare-columns", Columns).focus()
         elif run.blind:
-            self._status("An answer failed, so this round cannot be voted on; r reveals the names.")
+            self._status(f"An answer failed, so this round cannot be voted on; {self._key('verdict.reveal')} "
+                         "reveals the names.")
         else:
-            self._status(f"Run {run.id} stored with its settings (ctrl+r runs it again).")
+            self._status(f"Run {run.id} stored with its settings ({self._key('compare.rerun')} runs it again).")
 
-    @on(CompareFailed)
-    def failed(self, message: CompareFailed) -> None:
-        self.generating = False
-        self.completed += 1
-        self._status(message.error)
-        self.notify(message.error, severity="error", timeout=8)
+    @on(WorkFailed)
+    def failed(self, message: WorkFailed) -> None:
+        """A run that failed ends like one that finished (the app shows the error)."""
+        if message.group == "compare":
+            self.generating = False
+            self.completed += 1
+            self._status(message.error)
 
     def action_stop(self) -> None:
         if self.generating:
@@ -437,12 +278,21 @@ class ComparePane(Vertical):
         await self.send(self.run.prompt, rerun_of=self.run.id)
 
     # -- votes ----------------------------------------------------------------------------------
+    @on(Columns.Voted)
+    def _voted_key(self, message: Columns.Voted) -> None:
+        self.action_vote(message.outcome)
+
+    @on(Columns.RevealAsked)
+    def _reveal_key(self) -> None:
+        self.action_reveal()
+
     def action_vote(self, outcome: str) -> None:
         from engine import compare as cmp
 
         run = self.run
         if run is None or not run.blind:
-            self.notify("Votes are for blind rounds: ctrl+b, pick models, send", severity="warning")
+            self.notify(f"Votes are for blind rounds: {self._key('compare.blind')}, pick models, send",
+                        severity="warning")
             return
         if self.generating or not run.finished:
             self.notify("Wait until both answers have finished, then vote", severity="warning")
@@ -481,24 +331,35 @@ class ComparePane(Vertical):
         self._reveal()
 
     def _reveal(self) -> None:
+        """Writes the reveal off the UI thread, then shows the names."""
         from engine import compare as cmp
-        from engine.errors import QuarryError
 
-        try:
-            names = cmp.reveal(self.app.workspace, self.run.id)
-        except QuarryError as exc:  # a run that failed part-way has nothing to reveal
-            self.notify(str(exc), severity="warning", timeout=6)
-            return
-        self.run.revealed = True
-        for column in self.run.columns:
-            widget = self._columns.get(column.position)
-            if widget is not None:
-                widget.set_title(f"{column.label} · {names.get(column.label, column.model)}")
-        voted = "Vote stored. " if self.voted else "Revealed without a vote. "
-        self._status(voted + " · ".join(f"{label} was {model}" for label, model in names.items())
-                     + " — ctrl+l shows the leaderboard")
-        # the round is over: the letter keys go back to typing the next prompt
-        self.query_one("#compare-prompt", PromptInput).focus()
+        run, workspace = self.run, self.app.workspace
+        self._voting = True  # no vote while the reveal is written: it would count with the names known
+
+        def shown(names: dict[str, str]) -> None:
+            self._voting = False
+            if self.run is not run:  # a new round started meanwhile: its columns are not these
+                return
+            run.revealed = True
+            for column in run.columns:
+                widget = self._columns.get(column.position)
+                if widget is not None:
+                    widget.set_title(f"{column.label} · {names.get(column.label, column.model)}")
+            voted = "Vote stored. " if self.voted else "Revealed without a vote. "
+            self._status(voted + " · ".join(f"{label} was {model}" for label, model in names.items())
+                         + f" — {self._key('compare.leaderboard')} shows the leaderboard")
+            # the round is over: the letter keys go back to typing the next prompt
+            self.query_one("#compare-prompt", PromptInput).focus()
+
+        def reveal() -> dict[str, str]:
+            try:
+                return cmp.reveal(workspace, run.id)
+            except BaseException:  # a run that failed part-way has nothing to reveal; the keys work again
+                self._voting = False
+                raise
+
+        write_off_ui(self, reveal, shown, "reveal the names", severity="warning")
 
     # -- leaderboard ----------------------------------------------------------------------------
     def action_leaderboard(self) -> None:
@@ -507,14 +368,13 @@ class ComparePane(Vertical):
             return
         self.load_board(self.selected_models())
 
-    @work(thread=True, exclusive=True, group="compare-board", exit_on_error=False)
+    @thread_worker("compare-board", "load the leaderboard")
     def load_board(self, candidates: list[str]) -> None:
         from engine import compare as cmp
-        from engine.errors import QuarryError
 
-        try:
-            board = cmp.board(self.app.workspace, candidates or [e.id for e in cmp.chat_models()])
-        except QuarryError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="warning", timeout=6)
-            return
-        self.app.call_from_thread(self.app.push_screen, LeaderboardScreen(board))
+        self.post_message(LeaderboardReady(cmp.board(self.app.workspace,
+                                                     candidates or [e.id for e in cmp.chat_models()])))
+
+    @on(LeaderboardReady)
+    def show_board(self, message: LeaderboardReady) -> None:
+        self.app.push_screen(LeaderboardScreen(message.board))

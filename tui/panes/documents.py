@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
@@ -19,6 +19,7 @@ from tui.widgets.dialogs import ChunkScreen, ConfirmScreen
 from tui.widgets.job_progress import JobProgress
 from tui.widgets.lists import KeyedDataTable
 from tui.widgets.path_input import PathInput
+from tui.workers import thread_worker, write_off_ui
 
 SEARCH_DELAY = 0.25
 
@@ -65,13 +66,13 @@ class DocumentsPane(Vertical):
         with Horizontal(id="add-row"):
             yield PathInput(placeholder="Path of a file or folder to add (tab completes, enter adds)",
                             id="add-path")
-        yield JobProgress(id="ingest-progress")
+        yield JobProgress(id="ingest-progress", cancel_hint=actions.hint(self.app, ("documents.cancel", "cancels")))
         yield Label("Library", classes="section", id="library-title")
         yield KeyedDataTable(id="doc-table", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="Search your documents (hybrid: meaning + keywords)", id="doc-search")
         with Horizontal(id="search-row"):
             with Vertical(id="hit-side"):
-                yield Label("Hits · enter opens · del removes", classes="section", id="hit-count")
+                yield Label(Text(f"Hits · {self._hit_keys()}"), classes="section", id="hit-count")
                 yield KeyedDataTable(id="hit-table", cursor_type="row")
             with VerticalScroll(id="hit-preview-box"):
                 yield Static("", id="hit-preview")
@@ -86,6 +87,12 @@ class DocumentsPane(Vertical):
     def workspace(self):
         return self.app.workspace
 
+    def _hit_keys(self) -> str:
+        return f"enter opens · {actions.key(self.app, 'documents.remove')} removes"
+
+    def _busy_note(self) -> str:
+        return f"An ingest is already running ({actions.key(self.app, 'documents.cancel')} cancels it)"
+
     def workspace_ready(self) -> None:
         self.refresh_library()
         self._offer_resume()
@@ -98,7 +105,7 @@ class DocumentsPane(Vertical):
         self.stopped_ingest = stopped[0].id if stopped else None
         if stopped:
             done = f"{stopped[0].done}/{stopped[0].total}" if stopped[0].total else str(stopped[0].done)
-            key = actions.key_label(self.app.settings.keys.get("documents.resume", "ctrl+r"))
+            key = actions.key(self.app, "documents.resume")
             self.notify(f"An ingest stopped before its end ({done} files); {key} in Documents resumes it",
                         timeout=10, markup=False)
 
@@ -112,7 +119,7 @@ class DocumentsPane(Vertical):
         started = self.query_one(JobProgress).start(lambda cancel: jobs.resume(workspace, job_id, cancel),
                                                     f"Resuming ingest job {job_id} …", kind="ingest")
         if started is None:
-            self.notify("An ingest is already running (esc cancels it)", severity="warning")
+            self.notify(self._busy_note(), severity="warning")
         else:
             self.files_reported = 0
 
@@ -193,7 +200,7 @@ class DocumentsPane(Vertical):
         started = self.query_one(JobProgress).start(
             lambda cancel: start_ingest(workspace, [path], cancel=cancel), f"Reading {path} …", kind="ingest")
         if started is None:
-            self.notify("An ingest is already running (esc cancels it)", severity="warning")
+            self.notify(self._busy_note(), severity="warning")
         else:
             self.files_reported = 0
 
@@ -255,23 +262,18 @@ class DocumentsPane(Vertical):
 
         self.app.push_screen(ConfirmScreen(f"Remove {name} from the library?"), done)
 
-    @work(thread=True, group="remove", exit_on_error=False)
     def remove(self, document_id: int, name: str) -> None:
         """Removes a document off the UI thread: the commit waits for the writer lock, then the
         index checkpoint writes files."""
         from engine.documents.ingest import remove_document
-        from engine.errors import QuarryError
 
-        try:
-            chunks = remove_document(self.workspace, document_id)
-        except QuarryError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            return
-        self.app.call_from_thread(self._removed, name, chunks)
+        workspace = self.workspace
 
-    def _removed(self, name: str, chunks: int) -> None:
-        self.refresh_library()
-        self.notify(f"Removed {name} ({chunks} chunks)", markup=False)
+        def removed(chunks: int) -> None:
+            self.refresh_library()
+            self.notify(f"Removed {name} ({chunks} chunks)", markup=False)
+
+        write_off_ui(self, lambda: remove_document(workspace, document_id), removed, f"remove {name}")
 
     # -- search -------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
@@ -283,19 +285,13 @@ class DocumentsPane(Vertical):
             self._search_timer.stop()
         text = event.value.strip()
         if text and self.workspace is not None:
-            self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.search(text))
+            self._search_timer = self.set_timer(SEARCH_DELAY,
+                                                lambda: self.search(text, self.app.settings.search_mode))
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def search(self, text: str) -> None:
-        from engine.errors import QuarryError
-
+    @thread_worker("search", "search the documents")
+    def search(self, text: str, mode: str) -> None:
         started = time.perf_counter()
-        try:
-            settings = self.app.settings
-            hits = self.workspace.searcher().search(text, 10, settings.search_mode).hits
-        except QuarryError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            return
+        hits = self.workspace.searcher().search(text, 10, mode).hits
         self.post_message(SearchFinished(text, hits, (time.perf_counter() - started) * 1000))
 
     @on(SearchFinished)
@@ -307,7 +303,7 @@ class DocumentsPane(Vertical):
             table.add_row(str(h.rank), f"{h.score:.4f}", Text(h.path.rsplit("/", 1)[-1]), str(h.page or "-"))
         n = len(message.hits)
         self.query_one("#hit-count", Label).update(
-            f"{n} hit{'s' * (n != 1)} · {message.elapsed_ms:.0f} ms · enter opens · del removes")
+            Text(f"{n} hit{'s' * (n != 1)} · {message.elapsed_ms:.0f} ms · {self._hit_keys()}"))
         self._preview(0)
 
     @on(DataTable.RowSelected, "#hit-table")

@@ -4,23 +4,20 @@ item for similar items, or type a request; run the evaluation and read its table
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from engine.recommend.methods import METHODS
 from tui import actions
-from tui.messages import JobFailed, JobFinished
+from tui.messages import JobFailed, JobFinished, Recommended, RecommendListed, WorkFailed
 from tui.widgets.job_progress import JobProgress
+from tui.workers import thread_worker, write_off_ui
 
 SEARCH_DELAY = 0.25
 TITLE_WIDTH = 30
-EMPTY_HINT = ("No catalog or interactions in this workspace yet. Import your own with "
-              "`quarry recommend import --items FILE --interactions FILE`, or the demo store with "
-              "`quarry recommend import --demo` (ctrl+b here).")
 
 
 class RecommendPane(Vertical):
@@ -42,31 +39,6 @@ class RecommendPane(Vertical):
     #rec-eval-table { height: 1fr; border: round $primary-background; }
     """
 
-    class Answered(Message):
-        """A request finished: `result` is engine.recommend.Recommendations."""
-
-        def __init__(self, subject: str, kind: str, result, history: list | None) -> None:
-            super().__init__()
-            self.subject = subject
-            self.kind = kind  # user | item | query
-            self.result = result
-            self.history = history
-
-    class Failed(Message):
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
-
-    class Listed(Message):
-        """Users and items matching the search box."""
-
-        def __init__(self, text: str, users: list, items: list, counts: tuple[int, int, int]) -> None:
-            super().__init__()
-            self.text = text
-            self.users = users
-            self.items = items
-            self.counts = counts
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._timer = None
@@ -80,19 +52,19 @@ class RecommendPane(Vertical):
             yield Input(placeholder="User or item id, or a request: u0042 · SD-001 · a quiet chair under 200",
                         id="rec-input")
             yield Select([(m, m) for m in METHODS], value="hybrid", allow_blank=False, id="rec-method")
-        yield JobProgress(id="rec-progress")
+        yield JobProgress(id="rec-progress", cancel_hint=actions.hint(self.app, ("recommend.cancel", "cancels")))
         with Horizontal(id="rec-main"):
             with Vertical(id="rec-side"):
                 yield Label("Users and items", classes="section", id="rec-side-title")
                 yield OptionList(id="rec-list")
             with ContentSwitcher(initial="rec-results", id="rec-views"):
                 with Vertical(id="rec-results"):
-                    yield Static(EMPTY_HINT, id="rec-heading", markup=False)
+                    yield Static(self._empty_hint(), id="rec-heading", markup=False)
                     yield DataTable(id="rec-history", cursor_type="row", zebra_stripes=True)
                     yield DataTable(id="rec-table", cursor_type="row", zebra_stripes=True)
                 with Vertical(id="rec-eval"):
-                    yield Static("No evaluation yet: ctrl+r runs one (leave-last-out by time).", id="rec-eval-note",
-                                 markup=False)
+                    yield Static(f"No evaluation yet: {actions.key(self.app, 'recommend.evaluate')} runs one "
+                                 "(leave-last-out by time).", id="rec-eval-note", markup=False)
                     yield DataTable(id="rec-eval-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -109,6 +81,11 @@ class RecommendPane(Vertical):
     def workspace(self):
         return self.app.workspace
 
+    def _empty_hint(self) -> str:
+        return ("No catalog or interactions in this workspace yet. Import your own with "
+                "`quarry recommend import --items FILE --interactions FILE`, or the demo store with "
+                f"`quarry recommend import --demo` ({actions.key(self.app, 'recommend.import_demo')} here).")
+
     def focus_first(self) -> None:
         self.query_one("#rec-input", Input).focus()
 
@@ -123,7 +100,7 @@ class RecommendPane(Vertical):
             self._timer.stop()
         self._timer = self.set_timer(SEARCH_DELAY, lambda: self.search(event.value))
 
-    @work(thread=True, exclusive=True, group="rec-list", exit_on_error=False)
+    @thread_worker("rec-list", "find users and items")
     def search(self, text: str) -> None:
         ws = self.workspace
         if ws is None:
@@ -134,10 +111,10 @@ class RecommendPane(Vertical):
         users = ws.store.rec_find_users(probe, limit=100) if probe or not text else []
         items = ws.store.rec_find_items(probe, limit=100) if probe else []
         counts = ws.store.rec_counts()
-        self.post_message(self.Listed(text, users, items, (counts.items, counts.users, counts.events)))
+        self.post_message(RecommendListed(text, users, items, (counts.items, counts.users, counts.events)))
 
-    @on(Listed)
-    def _listed(self, message: Listed) -> None:
+    @on(RecommendListed)
+    def _listed(self, message: RecommendListed) -> None:
         self.counts = message.counts
         options = [Option(Text(f"{u.user_id} · {u.interactions} events"), id=f"user:{u.user_id}")
                    for u in message.users]
@@ -152,7 +129,7 @@ class RecommendPane(Vertical):
                 f"{events:,} interactions of {users:,} users on {items:,} items. Pick a user or an item, or type "
                 "a request and press enter."))
         elif not events:
-            self.query_one("#rec-heading", Static).update(Text(EMPTY_HINT))
+            self.query_one("#rec-heading", Static).update(Text(self._empty_hint()))
 
     @on(OptionList.OptionSelected, "#rec-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -183,32 +160,27 @@ class RecommendPane(Vertical):
                                                            "the methods)"))
         self._answer(kind, subject, str(self.query_one("#rec-method", Select).value))
 
-    @work(thread=True, exclusive=True, group="rec-answer", exit_on_error=False)
+    @thread_worker("rec-answer", "recommend")
     def _answer(self, kind: str, subject: str, method: str) -> None:
         from engine import recommend as rec
-        from engine.errors import QuarryError
 
         ws = self.workspace
-        try:
-            engine = rec.recommender(ws)
-            history = None
-            if kind == "auto":  # a known user id, else a known item id, else a request
-                kind = ("user" if subject in engine.dataset.user_index
-                        else "item" if subject in engine.catalog.index else "query")
-            if kind == "user":
-                result = engine.for_user(subject, method, 10)
-                history = ws.store.rec_user_history(subject, limit=30)
-            elif kind == "item":
-                result = engine.similar(subject, method, 10)
-            else:
-                result = engine.query(subject, 10)
-        except QuarryError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Answered(subject, kind, result, history))
+        engine = rec.recommender(ws)
+        history = None
+        if kind == "auto":  # a known user id, else a known item id, else a request
+            kind = ("user" if subject in engine.dataset.user_index
+                    else "item" if subject in engine.catalog.index else "query")
+        if kind == "user":
+            result = engine.for_user(subject, method, 10)
+            history = ws.store.rec_user_history(subject, limit=30)
+        elif kind == "item":
+            result = engine.similar(subject, method, 10)
+        else:
+            result = engine.query(subject, 10)
+        self.post_message(Recommended(subject, kind, result, history))
 
-    @on(Answered)
-    def _answered(self, message: Answered) -> None:
+    @on(Recommended)
+    def _answered(self, message: Recommended) -> None:
         result = message.result
         what = {"user": "for user", "item": "like item", "query": "for the request"}[message.kind]
         heading = Text(f"{result.method} {what} {message.subject}")
@@ -231,11 +203,12 @@ class RecommendPane(Vertical):
                           f"{r.score:.3f}", Text(r.item_id), key=r.item_id)
         self.answers += 1
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        self.query_one("#rec-heading", Static).update(Text(message.error))
-        self.notify(message.error, severity="error", timeout=8, markup=False)
-        self.answers += 1
+    @on(WorkFailed)
+    def _failed(self, message: WorkFailed) -> None:
+        """A request that failed says why in the heading too (the app shows the toast)."""
+        if message.group == "rec-answer":
+            self.query_one("#rec-heading", Static).update(Text(message.error))
+            self.answers += 1
 
     @on(DataTable.RowSelected, "#rec-table")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -268,24 +241,21 @@ class RecommendPane(Vertical):
         select.value = METHODS[(METHODS.index(str(select.value)) + 1) % len(METHODS)]
 
     def action_import_demo(self) -> None:
-        self._import_demo()
-
-    @work(thread=True, exclusive=True, group="rec-import", exit_on_error=False)
-    def _import_demo(self) -> None:
         from engine import recommend as rec
-        from engine.errors import QuarryError
 
         ws = self.workspace
         if ws is None:
             return
-        try:
+
+        def imported(reports) -> None:
+            self.notify("; ".join(r.line() for r in reports), markup=False)
+            self.search(self.query_one("#rec-input", Input).value)
+
+        def import_demo():
             items, interactions = rec.demo_files()
-            reports = rec.import_data(ws, interactions, items)
-        except QuarryError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.app.call_from_thread(self.notify, "; ".join(r.line() for r in reports), markup=False)
-        self.app.call_from_thread(self.search, self.query_one("#rec-input", Input).value)
+            return rec.import_data(ws, interactions, items)
+
+        write_off_ui(self, import_demo, imported, "import the demo store")
 
     @on(JobFinished)
     def _job_finished(self, message: JobFinished) -> None:

@@ -77,9 +77,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], note: str = "") -> None:
         super().__init__()
         self.rows = rows
+        self.note = note  # keys that are not actions of their own (built from the keymap by the app)
 
     def compose(self) -> ComposeResult:
         lines = Text()
@@ -87,7 +88,8 @@ class HelpScreen(ModalScreen[None]):
             lines.append(f"{scope:10}", style="dim")
             lines.append(f"{key:14}", style="bold")
             lines.append(description + "\n")
-        lines.append("\nenter sends a prompt, ctrl+j adds a line; ctrl+p opens the command palette.", style="dim")
+        if self.note:
+            lines.append(f"\n{self.note}", style="dim")
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Keys", classes="title")
             with VerticalScroll():

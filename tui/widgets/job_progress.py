@@ -85,9 +85,7 @@ class JobProgress(Horizontal):
 
     @on(JobFailed)
     def _failed(self, message: JobFailed) -> None:
-        self._clear()
-        prefix = "Bug (please report): " if message.bug else ""
-        self.notify(prefix + message.error, severity="error", timeout=8, markup=False)
+        self._clear()  # the message bubbles on: the app shows the error (tui/workers.py)
 
     def _clear(self) -> None:
         self.handle = None

@@ -86,7 +86,7 @@ class Waiting(Static):
 
     def _show(self) -> None:
         frame = self.FRAMES[self._tick % len(self.FRAMES)]
-        self.update(Text(f"{frame} {self.what} {self._tick // 10} s (esc stops)"))
+        self.update(Text(f"{frame} {self.what} {self._tick // 10} s ({actions.key(self.app, 'chat.stop')} stops)"))
 
 
 def unsupported_line(unsupported: list[str], shown: str, lang: str | None = None) -> Text | None:

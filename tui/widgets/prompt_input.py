@@ -4,7 +4,6 @@ first and last line walk the prompt history; PageUp/PageDown scroll the conversa
 from __future__ import annotations
 
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -12,8 +11,7 @@ from tui import actions
 
 
 class PromptInput(TextArea):
-    BINDINGS = [Binding("ctrl+j", "newline", "New line", show=False, id="prompt.newline"),
-                *actions.bindings("prompt")]
+    BINDINGS = actions.bindings("prompt")
 
     class Submitted(Message):
         def __init__(self, prompt: PromptInput, text: str) -> None:
