@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
+from tui.params import Number
 
 METHOD_CHOICES = ["auto", "zero-shot", "embedding", "lexical", "stack", "llm", "tabular"]
 DEMO_CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
@@ -21,9 +22,7 @@ DEMO_SETS = [  # (set, ingested table or a demo file, text column, features, lab
 def _llm_model(model: str | None) -> str:
     if model:
         return model
-    from engine import settings
-
-    return settings.load().model
+    return load_settings().model
 
 
 # -- labels ---------------------------------------------------------------------------------------
@@ -352,7 +351,7 @@ def _batch(ws, label_set, column, table, file, method, output, export, llm_model
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--label-column", default="label", show_default=True)
 @click.option("--method", "-m", default="all", show_default=True, type=click.Choice(METHOD_CHOICES + ["all"]))
-@click.option("--test-fraction", default=0.25, show_default=True, type=click.FloatRange(0.05, 0.9),
+@click.option("--test-fraction", default=0.25, show_default=True, type=Number(0.05, 0.9),
               help="Held-out share of a label set's examples.")
 @click.option("--model", help="Chat model of the llm method (default: the settings' model).")
 @workspace_option

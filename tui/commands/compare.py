@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
 from tui.commands.models import models
+from tui.params import Number
 
 OUTCOME_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
 
@@ -28,7 +29,7 @@ def _models_option(fn):
 
 
 def _settings_options(fn):
-    fn = click.option("--temperature", type=click.FloatRange(0, 2), default=None,
+    fn = click.option("--temperature", type=Number(0, 2), default=None,
                       help="Sampling temperature for every model (0 greedy; default: settings, 0 with --rag).")(fn)
     fn = click.option("--max-tokens", type=click.IntRange(1, 8192), default=None,
                       help="Most tokens each model may write (default: settings).")(fn)
@@ -40,11 +41,10 @@ def _settings_options(fn):
 
 
 def _settings(temperature, max_tokens, seed, system_prompt, rag, k):
-    from engine import settings
     from engine.compare import CompareSettings
     from engine.compare.run import DEFAULT_SYSTEM
 
-    conf = settings.load()
+    conf = load_settings()
     if temperature is None:
         temperature = 0.0 if rag else conf.temperature
     return CompareSettings(temperature=temperature, max_tokens=max_tokens or conf.max_tokens, seed=seed,
@@ -319,7 +319,7 @@ def leaderboard(rounds: int, workspace: Path | None, as_json: bool) -> None:
 @click.option("--name", "api_model", required=True, help="The model name the server serves.")
 @click.option("--id", "model_id", help="Id to give it in Quarry (default: the name).")
 @click.option("--api-key-env", help="Environment variable that holds the API key (the key is never stored).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1, 3600), default=None,
+@click.option("--timeout", "timeout_s", type=Number(0.1, 3600), default=None,
               help="Seconds to wait for the server before giving up (default 60).")
 @click.option("--n-ctx", type=click.IntRange(16, 1 << 21), default=None, help="The server's context length.")
 @click.option("--lang", "languages", default="en", show_default=True, help="Languages it reads, e.g. zh,en.")
