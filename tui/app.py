@@ -28,7 +28,7 @@ class QuarryCommands(Provider):
         for action in actions.ACTIONS:
             if not action.palette:
                 continue
-            key = actions.key_label(app.settings.keys.get(action.id, action.key))
+            key = actions.key_label(app.keys.get(action.id, action.key))
             label = f"{action.description} ({key})"
             score = matcher.match(label)
             if score > 0:
@@ -50,6 +50,7 @@ class QuarryApp(App):
         self.workspace_path = workspace_path
         self.workspace = None
         self.settings = Settings()
+        self.keys: dict[str, str] = {}  # the key overrides in effect (the config's, unless refused)
         self.warm_models = warm_models
 
     def compose(self) -> ComposeResult:
@@ -77,8 +78,12 @@ class QuarryApp(App):
             self.notify(str(exc), severity="error", timeout=10)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
-        if self.settings.keys:
-            self.set_keymap(self.settings.keys)
+        problem = actions.keymap_problem(self.settings.keys)
+        if problem:  # the defaults stay, so the app can always be left by its quit key
+            self.notify(problem, severity="error", timeout=10, markup=False)
+        elif self.settings.keys:
+            self.keys = dict(self.settings.keys)
+            self.set_keymap(self.keys)
         self.sub_title = "opening workspace…"
         if not self.cursor_blink:
             for field in self.query("Input, TextArea"):
@@ -168,7 +173,7 @@ class QuarryApp(App):
     def action_help(self) -> None:
         from tui.widgets.dialogs import HelpScreen
 
-        rows = [(a.scope, actions.key_label(self.settings.keys.get(a.id, a.key)), a.description)
+        rows = [(a.scope, actions.key_label(self.keys.get(a.id, a.key)), a.description)
                 for a in actions.ACTIONS if a.in_help]
         self.push_screen(HelpScreen(rows))
 

@@ -180,7 +180,9 @@ def test_votes_need_a_finished_blind_unrevealed_run(ws):
         vote(ws, run.id, "a")
     assert reveal(ws, run.id) == by_label
     second = _blind_run(ws)
-    reveal(ws, second.id)
+    with pytest.raises(CompareError, match="no vote yet: vote first"):
+        reveal(ws, second.id)
+    reveal(ws, second.id, skip_vote=True)
     with pytest.raises(CompareError, match="already revealed"):
         vote(ws, second.id, "a")
     from engine.compare import board

@@ -150,7 +150,7 @@ def compare_run(prompt, models_csv, temperature, max_tokens, seed, system_prompt
                                   type=click.Choice(["a", "b", "t", "x", "s"]), show_choices=False, err=True)
             if choice != "s":
                 cmp.vote(ws, run.id, OUTCOME_KEYS[choice])
-            names = cmp.reveal(ws, run.id)
+            names = cmp.reveal(ws, run.id, skip_vote=choice == "s")
             click.echo(" · ".join(f"{label} was {model}" for label, model in names.items()), err=True)
         elif run.blind:
             click.echo(f"vote with `quarry compare vote {run.id} a|b|tie|both_bad`, "
@@ -181,19 +181,22 @@ def compare_vote(run_id: int, outcome: str, workspace: Path | None, as_json: boo
 
 @compare.command("reveal")
 @click.argument("run_id", type=int)
+@click.option("--skip-vote", is_flag=True,
+              help="Reveal a blind run that has no vote; it then takes none (a vote after a reveal is not blind).")
 @workspace_option
 @json_option
-def compare_reveal(run_id: int, workspace: Path | None, as_json: bool) -> None:
-    """Show which model answered as A and which as B (a run's vote must come first).
+def compare_reveal(run_id: int, skip_vote: bool, workspace: Path | None, as_json: bool) -> None:
+    """Show which model answered as A and which as B (a run's vote comes first, or --skip-vote).
 
     \b
-    Example:
+    Examples:
       quarry compare reveal 12
+      quarry compare reveal 12 --skip-vote
     """
     from engine import compare as cmp
 
     with open_workspace(workspace) as ws:
-        names = cmp.reveal(ws, run_id)
+        names = cmp.reveal(ws, run_id, skip_vote=skip_vote)
     if as_json:
         emit_json({"run_id": run_id, "labels": names})
     else:

@@ -44,6 +44,8 @@ def _ingest_line(progress) -> str | None:
     where = f"[{progress.done}/{progress.total}]"
     if event == "failed":
         return f"{where} error: {progress.data['error']}"
+    if event == "special":
+        return f"{where} {progress.data['line']}"
     if event == "removed":
         return f"{where} removed {progress.data['path']}"
     if event == "reading":

@@ -494,7 +494,8 @@ class ComparePane(Vertical):
         from engine.errors import QuarryError
 
         try:
-            names = cmp.reveal(self.app.workspace, self.run.id)
+            # r is "reveal without voting" (VOTE_HINT): the CLI's --skip-vote; a vote after it is refused
+            names = cmp.reveal(self.app.workspace, self.run.id, skip_vote=True)
         except QuarryError as exc:  # a run that failed part-way has nothing to reveal
             self.notify(str(exc), severity="warning", timeout=6)
             return

@@ -98,7 +98,7 @@ class DocumentsPane(Vertical):
         self.stopped_ingest = stopped[0].id if stopped else None
         if stopped:
             done = f"{stopped[0].done}/{stopped[0].total}" if stopped[0].total else str(stopped[0].done)
-            key = actions.key_label(self.app.settings.keys.get("documents.resume", "ctrl+r"))
+            key = actions.key_label(self.app.keys.get("documents.resume", "ctrl+r"))
             self.notify(f"An ingest stopped before its end ({done} files); {key} in Documents resumes it",
                         timeout=10, markup=False)
 
