@@ -4,6 +4,8 @@ feature mixed in from its own module (documents, chats, jobs, labels, recommenda
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import threading
 import time
 import weakref
@@ -30,6 +32,51 @@ __all__ = ["DB_NAME", "Chat", "ChunkRow", "Document", "Message", "Store"]
 
 DAMAGED_FIX = ("it is damaged or not Quarry's: move it aside (your files are untouched) and run"
                " `quarry ingest` again to rebuild the library")
+CUT_FIX = ("the database file is damaged (cut short): restore it from a backup, or move it aside (your files"
+           " are untouched) and run `quarry ingest` again to rebuild the library")
+
+# DuckDB's file layout: a 4 KiB main header, two 4 KiB database headers (the newer one, by its iteration,
+# is in force), then the blocks. A header records how many blocks the file holds, so a file shorter than
+# that was cut (a copy that stopped, a full disk during a copy): checked on open, before DuckDB reads
+# only the blocks the first command needs and a later one fails half-way with an IO error.
+_HEADER = 4096
+_MAGIC = b"DUCK"
+
+# DuckDB's words for a file whose blocks cannot be read back as written.
+_DAMAGE = ("could not read enough bytes", "corrupt", "checksum", "invalid block", "block id out of range")
+
+
+def cut_short(path: Path) -> bool:
+    """Tells whether a DuckDB file is shorter than its header says (False when it cannot tell)."""
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(3 * _HEADER)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return False
+    if len(head) < 3 * _HEADER or head[8:12] != _MAGIC:
+        return False
+    newest = None
+    for offset in (_HEADER, 2 * _HEADER):
+        _, iteration, _, _, blocks, block_size = struct.unpack_from("<6Q", head, offset)
+        if block_size == 0 or block_size & (block_size - 1) or block_size > 1 << 30 or blocks > 1 << 40:
+            continue  # not a header this check understands: leave the file to DuckDB
+        if newest is None or iteration > newest[0]:
+            newest = (iteration, blocks, block_size)
+    return newest is not None and size < 3 * _HEADER + newest[1] * newest[2]
+
+
+def damaged_error(exc: BaseException) -> WorkspaceError | None:
+    """Gives the one-line WorkspaceError for a DuckDB error that says a database file is damaged (met in
+    the middle of a command, after the open), or None for any other error."""
+    if not isinstance(exc, duckdb.Error) or not any(s in str(exc).lower() for s in _DAMAGE):
+        return None
+    named = re.search(r'file "([^"]+)"', str(exc))
+    where = named.group(1) if named else DB_NAME
+    return WorkspaceError(f"{where}: the database file is damaged ({first_line(exc)[:120]}); restore it from a"
+                          " backup, or move it aside (your files are untouched) and run `quarry ingest` again")
 
 
 _NO_ROOM = ("no space left", "file too large", "disk quota", "out of disk")
@@ -68,6 +115,8 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         self._cursor_lock = threading.Lock()
         self._cursors: weakref.WeakSet = weakref.WeakSet()  # per-thread cursors, gone with their thread
         self.write_lock = threading.RLock()
+        if cut_short(path):
+            raise WorkspaceError(f"{path}: {CUT_FIX}")
         try:
             self._conn = duckdb.connect(str(path))
         except duckdb.IOException as exc:
