@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from engine.errors import WorkspaceBusy, WorkspaceError, first_line
+from engine.errors import ReadOnlyWorkspace, WorkspaceBusy, WorkspaceError, first_line
 from engine.store.chats import Chat, ChatsSQL, Message
 from engine.store.comparisons import ComparisonsSQL
 from engine.store.documents import ChunkRow, Document, DocumentsSQL
@@ -93,6 +93,13 @@ def _no_room_message(path: Path, exc: BaseException) -> str:
             " what was stored before is kept")
 
 
+def _writable(path: Path) -> bool:
+    """Tells whether this process may write the database file and create its .wal beside it (the
+    effective user's rights, and a read-only mount says no too)."""
+    kwargs = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+    return all(os.access(p, os.W_OK, **kwargs) for p in (path, path.parent))
+
+
 def _busy_message(path: Path, exc: Exception) -> str:
     text = str(exc)
     pid = ""
@@ -117,8 +124,11 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         self.write_lock = threading.RLock()
         if cut_short(path):
             raise WorkspaceError(f"{path}: {CUT_FIX}")
+        # A healthy library on a read-only mount (or in folders this user may only read) is opened for
+        # reading: search, docs and ask work; what would be stored is refused in one line (writing()).
+        self.read_only = path.exists() and not _writable(path)
         try:
-            self._conn = duckdb.connect(str(path))
+            self._conn = duckdb.connect(str(path), read_only=self.read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceBusy(_busy_message(path, exc)) from None
@@ -173,6 +183,12 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         if tables and "_migrations" not in tables:  # never add Quarry's tables to another program's file
             raise WorkspaceError(f"{self.path}: a DuckDB database of another program (tables: "
                                  f"{', '.join(sorted(tables)[:5])}); give Quarry its own --workspace folder")
+        if self.read_only:
+            done = {row[0] for row in self.db.execute("SELECT id FROM _migrations").fetchall()} if tables else set()
+            if any(number not in done for number, _ in MIGRATIONS):
+                raise ReadOnlyWorkspace(f"{self.path}: read-only, and it was made by an older Quarry that must"
+                                        " upgrade it once; make the workspace writable for one run")
+            return []
         with self.writing():
             self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name VARCHAR,"
                             " applied_at TIMESTAMP DEFAULT current_timestamp)")
@@ -200,6 +216,10 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Holds the process's write lock and one transaction; nested calls join the outer one."""
+        if self.read_only:
+            raise ReadOnlyWorkspace(f"{self.path}: the workspace is read-only (this user may not write it);"
+                                    " reading, search and answers work but nothing can be stored: make the"
+                                    " folder writable to store")
         with self.write_lock:
             depth = getattr(self._local, "depth", 0)
             self._local.depth = depth + 1

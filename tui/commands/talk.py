@@ -65,6 +65,12 @@ def _prompt_text(prompt: tuple[str, ...]) -> str:
     return text
 
 
+def _say_not_stored(ws) -> None:
+    if ws.store.read_only:
+        click.echo(f"note: {ws.root} is read-only: this turn was answered but not stored (make the workspace"
+                   " writable to keep chats)", err=True)
+
+
 def _require_chat(ws, chat_id: int | None) -> None:
     from engine.errors import QuarryError
 
@@ -101,6 +107,7 @@ def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | N
             if not as_json:
                 click.echo(piece, nl=False)
         reply = turn.reply
+        _say_not_stored(ws)
     if as_json:
         emit_json({"chat_id": reply.chat_id, "message_id": reply.message_id, "answer": reply.text,
                    **reply.stats.to_dict()})
@@ -222,6 +229,7 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
                 streamed += piece
                 click.echo(click.style(piece, dim=True), nl=False, err=True)
         answer = job.answer
+        _say_not_stored(ws)
     if as_json:
         emit_json(_answer_json(answer))
         return
