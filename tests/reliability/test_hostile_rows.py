@@ -555,3 +555,37 @@ def test_every_commands_json_parses_with_a_strict_parser(ws, tmp_path, twin, mon
                 strict_json(resumed.stdout)
             ran_names.add("jobs resume")
     assert ran_names == _json_commands()
+
+
+def _parse(command, args: list[str], parent=None) -> None:
+    """Parses args as click would run them, down to the last subcommand, without running anything."""
+    import click
+
+    ctx = command.make_context(command.name or "quarry", list(args), parent=parent)
+    if isinstance(command, click.Group):
+        rest = [*ctx._protected_args, *ctx.args] if hasattr(ctx, "_protected_args") else [
+            *ctx.protected_args, *ctx.args]
+        if rest:
+            _name, sub, sub_args = command.resolve_command(ctx, rest)
+            _parse(sub, sub_args, ctx)
+
+
+def test_every_help_example_parses_with_its_commands_options():
+    """Every example of every --help (all of them, not only those with files) names options and values
+    its command takes: an example that drifted from its command fails here."""
+    import shlex
+
+    from tui.cli import cli
+
+    examples = help_examples()
+    assert len(examples) > 60
+    for where, line in examples:
+        text = line.split("  #")[0].split("(one text per line)")[0]
+        for part in text.replace("&&", "|").split("|"):
+            words = shlex.split(part.split(" > ")[0])
+            if not words or words[0] != "quarry":
+                continue
+            try:
+                _parse(cli, words[1:])
+            except Exception as exc:  # click's usage errors and bad values alike
+                pytest.fail(f"{where}: `{part.strip()}` does not parse: {exc}")
