@@ -36,9 +36,10 @@ CUT_FIX = ("the database file is damaged (cut short): restore it from a backup, 
            " are untouched) and run `quarry ingest` again to rebuild the library")
 
 # DuckDB's file layout: a 4 KiB main header, two 4 KiB database headers (the newer one, by its iteration,
-# is in force), then the blocks. A header records how many blocks the file holds, so a file shorter than
-# that was cut (a copy that stopped, a full disk during a copy): checked on open, before DuckDB reads
-# only the blocks the first command needs and a later one fails half-way with an IO error.
+# is in force), then whole blocks of the size the header gives; DuckDB grows and shrinks the file by whole
+# blocks. A file that ends inside a block was cut (a copy that stopped, a full disk during a copy):
+# checked on open, before DuckDB reads only the blocks the first command needs and a later command
+# fails half-way. (A header's block count is no guide: DuckDB trims free blocks off the end and keeps it.)
 _HEADER = 4096
 _MAGIC = b"DUCK"
 
@@ -47,7 +48,7 @@ _DAMAGE = ("could not read enough bytes", "corrupt", "checksum", "invalid block"
 
 
 def cut_short(path: Path) -> bool:
-    """Tells whether a DuckDB file is shorter than its header says (False when it cannot tell)."""
+    """Tells whether a DuckDB file ends inside a block, so it was cut (False when it cannot tell)."""
     import struct
 
     try:
@@ -60,12 +61,12 @@ def cut_short(path: Path) -> bool:
         return False
     newest = None
     for offset in (_HEADER, 2 * _HEADER):
-        _, iteration, _, _, blocks, block_size = struct.unpack_from("<6Q", head, offset)
-        if block_size == 0 or block_size & (block_size - 1) or block_size > 1 << 30 or blocks > 1 << 40:
+        _, iteration, _, _, _, block_size = struct.unpack_from("<6Q", head, offset)
+        if block_size < _HEADER or block_size & (block_size - 1) or block_size > 1 << 30:
             continue  # not a header this check understands: leave the file to DuckDB
         if newest is None or iteration > newest[0]:
-            newest = (iteration, blocks, block_size)
-    return newest is not None and size < 3 * _HEADER + newest[1] * newest[2]
+            newest = (iteration, block_size)
+    return newest is not None and (size - 3 * _HEADER) % newest[1] != 0
 
 
 def damaged_error(exc: BaseException) -> WorkspaceError | None:
