@@ -6,11 +6,15 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine import offline
 from engine.errors import QuarryError
+
+if TYPE_CHECKING:
+    from engine.settings import Settings
 
 offline.enforce()
 
@@ -61,7 +65,7 @@ def _finite(value):
     return value
 
 
-def load_settings():
+def load_settings() -> Settings:
     """Gives the one settings object of this run, loaded once: a bad value or a file that is not TOML is
     one line naming the key and the file, from whichever command reads it first."""
     from engine import settings
