@@ -28,11 +28,9 @@ class QuarryGroup(click.Group):
         except QuarryError as exc:
             raise click.ClickException(str(exc)) from None
         except Exception as exc:  # a damaged database met half-way through a command: one line too
-            import duckdb
-
             from engine.store import damaged_error
 
-            damaged = damaged_error(exc) if isinstance(exc, duckdb.Error) else None
+            damaged = damaged_error(exc)
             if damaged is None:
                 raise
             raise click.ClickException(str(damaged)) from None
