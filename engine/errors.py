@@ -29,6 +29,10 @@ class WorkspaceError(QuarryError):
     """A workspace folder or database that cannot be used."""
 
 
+class ReadOnlyWorkspace(WorkspaceError):
+    """A write to a workspace that could only be opened for reading (a read-only mount or file modes)."""
+
+
 class IngestError(QuarryError):
     """One input file that cannot be ingested; the rest of the batch goes on."""
 

@@ -69,7 +69,7 @@ class Workspace:
 
                 variant = self.encoder_variant
                 self._encoder = Encoder(self.encoder_id, variant)
-                if self.store.get_state("encoder_variant") is None:
+                if self.store.get_state("encoder_variant") is None and not self.store.read_only:
                     self.store.set_state("encoder_variant", variant)  # the vectors made from now on
             return self._encoder
 

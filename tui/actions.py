@@ -106,6 +106,44 @@ def bindings(scope: str) -> list[Binding]:
             for a in ACTIONS if a.scope == scope]
 
 
+QUIT_ID = "app.quit"
+
+
+def _keys(key: str) -> set[str]:
+    return {k.strip() for k in key.split(",") if k.strip()}
+
+
+def _overlap(scope_a: str, scope_b: str) -> bool:
+    """Tells whether two scopes' keys can meet: the same scope, or one of them the app's."""
+    return scope_a == scope_b or "app" in (scope_a, scope_b)
+
+
+def keymap_problem(keys: dict[str, str]) -> str | None:
+    """Gives the one line that refuses a keymap (None when it is fine): a remap that takes the quit key
+    from app.quit (any widget's binding would win over the app's), or that gives one key to two actions
+    that can meet. Only remapped actions are checked; the defaults are known not to clash."""
+    by_id = {a.id: a for a in ACTIONS}
+    effective = {a.id: _keys(keys.get(a.id, a.key)) for a in ACTIONS}
+    quit_keys = effective[QUIT_ID]
+    for action_id, key in keys.items():
+        mine = by_id.get(action_id)
+        if mine is None:
+            continue
+        if action_id != QUIT_ID and effective[action_id] & quit_keys:
+            taken = sorted(effective[action_id] & quit_keys)[0]
+            return (f"[keys] \"{action_id}\" = \"{key}\" takes {taken}, the quit key of {QUIT_ID}; pick another"
+                    " key in the config's [keys] table (the default keys are used)")
+        for other in ACTIONS:
+            if other.id == action_id or not _overlap(mine.scope, other.scope):
+                continue
+            shared = effective[action_id] & effective[other.id]
+            if shared:
+                return (f"[keys] \"{action_id}\" = \"{key}\" gives {sorted(shared)[0]} to two actions, {action_id}"
+                        f" and {other.id}; pick another key in the config's [keys] table (the default keys are"
+                        " used)")
+    return None
+
+
 def key_label(key: str) -> str:
     """Gives how a key is shown to people."""
     labels = {"question_mark": "?", "escape": "esc", "delete": "del", "left_square_bracket": "[",
@@ -124,10 +162,9 @@ def current_key(action_id: str, keymap: Mapping[str, str] | None = None, first: 
 
 
 def key(app: object, action_id: str) -> str:
-    """Gives an action's current key in the running app (its first, when it has several), for a hint.
+    """Gives an action's key in effect in the running app (its first, when it has several), for a hint.
     Hints are built from this, never typed: a user who remaps a key sees the new one."""
-    settings = getattr(app, "settings", None)
-    return current_key(action_id, getattr(settings, "keys", None), first=True)
+    return current_key(action_id, getattr(app, "keys", None), first=True)
 
 
 def hint(app: object, *pairs: tuple[str, str], sep: str = " · ") -> str:

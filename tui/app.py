@@ -28,7 +28,7 @@ class QuarryCommands(Provider):
         for action in actions.ACTIONS:
             if not action.palette:
                 continue
-            key = actions.current_key(action.id, app.settings.keys)
+            key = actions.current_key(action.id, app.keys)
             label = f"{action.description} ({key})"
             score = matcher.match(label)
             if score > 0:
@@ -52,13 +52,16 @@ class QuarryApp(App):
         self.workspace_path = workspace_path
         self.workspace = None
         self.holder = None  # serves this workspace to `quarry` commands run elsewhere (engine/serve)
-        # Loaded before the panes compose: their key hints are built from the user's keymap.
+        # Loaded before the panes compose: their key hints are built from the keys in effect.
         self._settings_error: str | None = None
         try:
             self.settings = settings.load()
         except QuarryError as exc:
             self.settings = settings.Settings()
             self._settings_error = str(exc)
+        # The key overrides in effect: the config's, unless they take the quit key or clash (then the defaults).
+        self._keymap_problem = actions.keymap_problem(self.settings.keys)
+        self.keys: dict[str, str] = {} if self._keymap_problem else dict(self.settings.keys)
         self.warm_models = warm_models
 
     def compose(self) -> ComposeResult:
@@ -81,8 +84,10 @@ class QuarryApp(App):
             self.notify(self._settings_error, severity="error", timeout=10)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
-        if self.settings.keys:
-            self.set_keymap(self.settings.keys)
+        if self._keymap_problem:  # the defaults stay, so the app can always be left by its quit key
+            self.notify(self._keymap_problem, severity="error", timeout=10, markup=False)
+        elif self.keys:
+            self.set_keymap(self.keys)
         self.sub_title = "opening workspace…"
         if not self.cursor_blink:
             for field in self.query("Input, TextArea"):
@@ -211,7 +216,7 @@ class QuarryApp(App):
     def action_help(self) -> None:
         from tui.widgets.dialogs import HelpScreen
 
-        rows = [(a.scope, actions.current_key(a.id, self.settings.keys), a.description)
+        rows = [(a.scope, actions.current_key(a.id, self.keys), a.description)
                 for a in actions.ACTIONS if a.in_help]
         palette = actions.key_label(self.COMMAND_PALETTE_BINDING.split(",")[0])
         note = (f"enter sends a prompt, {actions.key(self, 'prompt.newline')} adds a line; {palette} opens the "

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine import offline
 from engine.errors import QuarryError
+
+if TYPE_CHECKING:
+    from engine.settings import Settings
 
 offline.enforce()
 
@@ -27,7 +32,11 @@ class QuarryGroup(click.Group):
             raise
         except Exception as exc:
             from engine import log
+            from engine.store import damaged_error
 
+            damaged = damaged_error(exc)  # a damaged database met half-way through a command: one line too
+            if damaged is not None:
+                raise click.ClickException(str(damaged)) from None
             raise click.ClickException(log.report(exc, f"quarry {ctx.invoked_subcommand or ''}".strip())[0]) \
                 from None
 
@@ -43,14 +52,45 @@ def json_option(fn: Callable) -> Callable:
 
 
 def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
+    """Prints one strict JSON document: a NaN or an infinity anywhere becomes null (they are not JSON)."""
+    click.echo(json.dumps(_finite(data), ensure_ascii=False, default=str, indent=2, allow_nan=False))
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # a numpy scalar or array
+        return _finite(value.tolist())
+    return value
+
+
+def load_settings() -> Settings:
+    """Gives the one settings object of this run, loaded once: a bad value or a file that is not TOML is
+    one line naming the key and the file, from whichever command reads it first."""
+    from engine import settings
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None:
+        return settings.load()
+    if not isinstance(root.obj, dict):
+        root.obj = {}
+    if "settings" not in root.obj:
+        root.obj["settings"] = settings.load()
+    return root.obj["settings"]
 
 
 def open_workspace(path: Path | None):
     """Opens the command's --workspace, else the nearest one given before it (`quarry recommend -w DIR eval`,
-    `quarry -w DIR ask`). When another Quarry process holds it, the command runs there (tui/serving.py)."""
+    `quarry -w DIR ask`). When another Quarry process holds it, the command runs there (tui/serving.py).
+    The settings are read first, so every command that opens a workspace refuses a bad config as `chat` does."""
     from tui import serving
 
+    load_settings()
     ctx = click.get_current_context(silent=True)
     while path is None and ctx is not None:
         path = ctx.params.get("workspace")

@@ -159,17 +159,31 @@ def _plain(value):
         return str(value)
 
 
-def add_example(ws, name: str, text: str, label: str) -> LabelSet:
-    """Adds one typed example; a new label joins the set."""
+def add_example(ws, name: str, text: str, label: str, new_label: bool = False) -> LabelSet:
+    """Adds one typed example; a label the set does not have is refused (a typo must not become a label)
+    unless `new_label` says to add it."""
     found = get(ws, name)
     if found.kind != "text":
         raise ClassifyError(f"label set '{name}' holds table rows; import rows with `quarry labels import`")
     text = check_texts([text])[0]
     label = _clean_labels([(label, "")])[0][0]
     if label not in found.labels:
+        if not new_label:
+            raise ClassifyError(unknown_label_message(found, label))
         ws.store.add_labels(found.id, [(label, "")])
     ws.store.add_examples(found.id, [(text, None, label)], "typed")
     return get(ws, name)
+
+
+def unknown_label_message(found: LabelSet, label: str) -> str:
+    """Gives the one line for a label the set does not have: its labels, the closest one, how to add it."""
+    import difflib
+
+    close = difflib.get_close_matches(label, found.labels, n=1, cutoff=0.0)
+    closest = f"; the closest is '{close[0]}'" if close else ""
+    shown = ", ".join(found.labels[:20]) + (" …" if len(found.labels) > 20 else "")
+    return (f"'{found.name}' has no label '{label}' (its labels: {shown}){closest}; "
+            "to add it as a new label, give --new-label (in the app: type it as +label)")
 
 
 def delete(ws, name: str) -> None:

@@ -203,10 +203,7 @@ def check_models(model_ids: list[str], allow_one: bool = False) -> list[str]:
         if model_id in seen:
             raise CompareError(f"model '{model_id}' is listed twice; compare different models")
         seen.add(model_id)
-        entry = catalog.get(model_id)  # UnknownModel names the known ids
-        if entry.kind not in ("llm", "remote"):
-            raise CompareError(f"'{model_id}' is an {entry.kind} model, not a chat model; "
-                               "pick chat models (`quarry models list`)")
+        catalog.chat_entry(model_id)  # UnknownModel names the known ids, or the chat models
     if len(ids) < MIN_MODELS and not allow_one:
         got = f" ({ids[0]})" if ids else ""
         raise CompareError(f"a comparison needs {MIN_MODELS} to {MAX_MODELS} models, got {len(ids)}{got}; "

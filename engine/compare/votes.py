@@ -42,13 +42,19 @@ def vote(ws, run_id: int, outcome: str) -> Vote:
     return Vote(by_label["A"], by_label["B"], key)
 
 
-def reveal(ws, run_id: int) -> dict[str, str]:
-    """Reveals which model was A and which B; gives {label: model}."""
+def reveal(ws, run_id: int, skip_vote: bool = False) -> dict[str, str]:
+    """Reveals which model was A and which B; gives {label: model}. A blind run without a vote is
+    revealed only with `skip_vote` (the CLI's --skip-vote, the app's reveal key): a reveal gives up the
+    vote, since a vote after it is no longer blind and is refused."""
     run = _blind_run(ws, run_id)
     if not run.blind:
         return {a.label or str(a.position): a.model for a in run.answers}
     if run.status != "done":
         raise CompareError(f"run {run_id} is still answering; reveal when both answers have finished")
+    if not run.revealed and not skip_vote and ws.store.compare_vote(run_id) is None:
+        raise CompareError(f"run {run_id} has no vote yet: vote first (`quarry compare vote {run_id} "
+                           "a|b|tie|both_bad`), or `--skip-vote` to reveal without voting (the run then takes"
+                           " no vote)")
     ws.store.reveal_compare_run(run_id)
     return {a.label: a.model for a in run.answers}
 

@@ -18,8 +18,8 @@ DEFAULT_SYSTEM = "You are a concise, helpful assistant for a business user."
 class Reply:
     """A finished assistant turn."""
 
-    chat_id: int
-    message_id: int
+    chat_id: int | None  # None: a read-only workspace, the turn was not stored
+    message_id: int | None
     text: str
     stats: RunStats
     trimmed_turns: int = 0
@@ -87,9 +87,11 @@ class Turn:
         kept, dropped = fit_history(model, self.system, history, params.max_tokens)
         tokens = model.prompt_tokens(model.render([{"role": "system", "content": self.system}, *kept]))
         model.ensure_fits(len(tokens))  # before anything is stored: a prompt too long leaves no trace
-        if self.chat_id is None:
+        keep = not store.read_only  # a read-only workspace answers without storing (the fronts say so)
+        if keep and self.chat_id is None:
             self.chat_id = store.create_chat(title_from(self.prompt), self.model_id)
-        store.add_message(self.chat_id, "user", self.prompt)
+        if keep:
+            store.add_message(self.chat_id, "user", self.prompt)
         stats = RunStats(self.model_id, load_ms=model.load_ms)
         pieces: list[str] = []
         try:
@@ -99,7 +101,7 @@ class Turn:
         finally:
             text = "".join(pieces).strip()
             record = stats.to_dict() | {"trimmed_turns": dropped}
-            mid = store.add_message(self.chat_id, "assistant", text, stats=record)
+            mid = store.add_message(self.chat_id, "assistant", text, stats=record) if keep else None
             self.reply = Reply(self.chat_id, mid, text, stats, dropped)
 
 

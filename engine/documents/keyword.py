@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from engine.documents.ingest.text import has_cjk
@@ -49,6 +50,12 @@ def _schema():
     return builder.build()
 
 
+def _writable(folder: Path) -> bool:
+    """Tells whether this process (its effective user) may write in a folder."""
+    kwargs = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+    return os.access(folder, os.W_OK, **kwargs)
+
+
 class KeywordIndex:
     """Full-text index of chunks; documents are keyed by chunk id for incremental add and delete."""
 
@@ -59,7 +66,15 @@ class KeywordIndex:
         self.tantivy = tantivy
         folder.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
-        self.index = tantivy.Index(self.schema, path=str(folder), reuse=True)
+        self._scratch: Path | None = None
+        opened = folder
+        if not _writable(folder):
+            # tantivy takes a lock file even to read; a read-only workspace is read from a private copy
+            self._scratch = Path(tempfile.mkdtemp(prefix="quarry-keyword-"))
+            shutil.copytree(folder, self._scratch, dirs_exist_ok=True, copy_function=shutil.copyfile)
+            os.chmod(self._scratch, 0o700)  # copytree gave it the source's read-only mode
+            opened = self._scratch
+        self.index = tantivy.Index(self.schema, path=str(opened), reuse=True)
         self._writer = None
 
     @classmethod
@@ -154,3 +169,6 @@ class KeywordIndex:
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

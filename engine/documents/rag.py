@@ -305,8 +305,9 @@ class Ask:
         return answer.text
 
     def _open_turn(self, answer: Answer) -> None:
-        """Stores the question (and creates the chat) once per ask."""
-        if answer.chat_id is not None:
+        """Stores the question (and creates the chat) once per ask; nothing in a read-only workspace (the
+        answer is given, not stored: the fronts say so)."""
+        if answer.chat_id is not None or self.ws.store.read_only:
             return
         store = self.ws.store
         if self.chat_id is None:
@@ -339,6 +340,9 @@ class Ask:
         answer.text = f"{phrase('quote_header', self.lang)} “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:
+        if self.ws.store.read_only:
+            self.answer = answer
+            return
         stats = (answer.stats.to_dict() if answer.stats else {}) | {"relevance": answer.relevance,
                                                                    "search_query": answer.search_query}
         answer.message_id = self.ws.store.add_message(self.chat_id, "assistant", answer.text, stats, answer.record())

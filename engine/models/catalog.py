@@ -127,6 +127,21 @@ def get(model_id: str) -> ModelEntry:
     return models[model_id]
 
 
+CHAT_KINDS = ("llm", "remote")
+
+
+def chat_entry(model_id: str) -> ModelEntry:
+    """Gives the catalog entry of a chat model, or one line saying what the id is instead and which ids
+    are chat models (an encoder's files are not a damaged chat model)."""
+    entry = get(model_id)
+    if entry.kind not in CHAT_KINDS:
+        chat = ", ".join(sorted(m.id for m in load().values() if m.kind in CHAT_KINDS)) or "none"
+        article = "an" if entry.kind[:1] in "aeiou" else "a"
+        raise UnknownModel(f"{model_id} is {article} {entry.kind}, not a chat model; chat models: {chat}"
+                           " (see `quarry models list`)")
+    return entry
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """Gives the hex sha256 of a file, read in blocks."""
     digest = hashlib.sha256()

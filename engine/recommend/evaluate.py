@@ -255,6 +255,21 @@ def score_users(methods: dict[str, Method], hybrid: Hybrid, train: Interactions,
     return scored
 
 
+def time_notes(ts: np.ndarray, now: float | None = None) -> list[str]:
+    """Gives a note for interactions dated before 1970 or in the future: leave-last-out orders by time, so
+    the user is told how they were treated (kept as stamped: a future one is its user's test step)."""
+    now = time.time() if now is None else now
+    notes = []
+    early, future = int((ts < 0).sum()), int((ts > now).sum())
+    if early:
+        notes.append(f"{early} interactions dated before 1970 were kept in time order as stamped (first in"
+                     " their users' histories)")
+    if future:
+        notes.append(f"{future} interactions dated in the future were kept in time order as stamped: they are"
+                     " their users' last steps, so leave-last-out tests on them")
+    return notes
+
+
 def evaluate(dataset: Dataset, vectors: np.ndarray | None, k: int = 10, weights: dict[str, float] | None = None,
              max_users: int | None = None, cancelled: Callable[[], bool] = lambda: False,
              seed: int = 7, threads: int | None = None) -> Iterator[Step]:
@@ -267,7 +282,7 @@ def evaluate(dataset: Dataset, vectors: np.ndarray | None, k: int = 10, weights:
     rng = np.random.default_rng(seed)
     catalog = dataset.catalog
     total_steps = 4
-    notes: list[str] = []
+    notes: list[str] = time_notes(dataset.data.ts)
 
     # 1. validation: fit on all but the last two steps, tune the hybrid on the step before the last.
     train, val_users, val_items = dataset.split(2)

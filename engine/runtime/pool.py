@@ -62,7 +62,7 @@ class Pool:
             threads: int | None = None):
         """Gives the LLM of (model, slot), loading it (and releasing the least recently used ones past
         the budget) when it is not resident. A remote model gives a RemoteLLM with the same API."""
-        entry = catalog.get(model_id)
+        entry = catalog.chat_entry(model_id)  # an encoder's id is one line, not "bad GGUF header"
         if entry.kind == "remote":
             return self._remote(entry)
         key = (model_id, slot)

@@ -4,6 +4,8 @@ feature mixed in from its own module (documents, chats, jobs, labels, recommenda
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import threading
 import time
 import weakref
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from engine.errors import WorkspaceBusy, WorkspaceError, first_line
+from engine.errors import ReadOnlyWorkspace, WorkspaceBusy, WorkspaceError, first_line
 from engine.store.chats import Chat, ChatsSQL, Message
 from engine.store.comparisons import ComparisonsSQL
 from engine.store.documents import ChunkRow, Document, DocumentsSQL
@@ -30,6 +32,52 @@ __all__ = ["DB_NAME", "Chat", "ChunkRow", "Document", "Message", "Store"]
 
 DAMAGED_FIX = ("it is damaged or not Quarry's: move it aside (your files are untouched) and run"
                " `quarry ingest` again to rebuild the library")
+CUT_FIX = ("the database file is damaged (cut short): restore it from a backup, or move it aside (your files"
+           " are untouched) and run `quarry ingest` again to rebuild the library")
+
+# DuckDB's file layout: a 4 KiB main header, two 4 KiB database headers (the newer one, by its iteration,
+# is in force), then whole blocks of the size the header gives; DuckDB grows and shrinks the file by whole
+# blocks. A file that ends inside a block was cut (a copy that stopped, a full disk during a copy):
+# checked on open, before DuckDB reads only the blocks the first command needs and a later command
+# fails half-way. (A header's block count is no guide: DuckDB trims free blocks off the end and keeps it.)
+_HEADER = 4096
+_MAGIC = b"DUCK"
+
+# DuckDB's words for a file whose blocks cannot be read back as written.
+_DAMAGE = ("could not read enough bytes", "corrupt", "checksum", "invalid block", "block id out of range")
+
+
+def cut_short(path: Path) -> bool:
+    """Tells whether a DuckDB file ends inside a block, so it was cut (False when it cannot tell)."""
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(3 * _HEADER)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return False
+    if len(head) < 3 * _HEADER or head[8:12] != _MAGIC:
+        return False
+    newest = None
+    for offset in (_HEADER, 2 * _HEADER):
+        _, iteration, _, _, _, block_size = struct.unpack_from("<6Q", head, offset)
+        if block_size < _HEADER or block_size & (block_size - 1) or block_size > 1 << 30:
+            continue  # not a header this check understands: leave the file to DuckDB
+        if newest is None or iteration > newest[0]:
+            newest = (iteration, block_size)
+    return newest is not None and (size - 3 * _HEADER) % newest[1] != 0
+
+
+def damaged_error(exc: BaseException) -> WorkspaceError | None:
+    """Gives the one-line WorkspaceError for a DuckDB error that says a database file is damaged (met in
+    the middle of a command, after the open), or None for any other error."""
+    if not isinstance(exc, duckdb.Error) or not any(s in str(exc).lower() for s in _DAMAGE):
+        return None
+    named = re.search(r'file "([^"]+)"', str(exc))
+    where = named.group(1) if named else DB_NAME
+    return WorkspaceError(f"{where}: the database file is damaged ({first_line(exc)[:120]}); restore it from a"
+                          " backup, or move it aside (your files are untouched) and run `quarry ingest` again")
 
 
 _NO_ROOM = ("no space left", "file too large", "disk quota", "out of disk")
@@ -44,6 +92,13 @@ def _no_room(exc: BaseException) -> bool:
 def _no_room_message(path: Path, exc: BaseException) -> str:
     return (f"{path}: the disk is full ({first_line(exc)}); free some space and run again;"
             " what was stored before is kept")
+
+
+def _writable(path: Path) -> bool:
+    """Tells whether this process may write the database file and create its .wal beside it (the
+    effective user's rights, and a read-only mount says no too)."""
+    kwargs = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+    return all(os.access(p, os.W_OK, **kwargs) for p in (path, path.parent))
 
 
 def _busy_message(path: Path, exc: Exception) -> str:
@@ -68,8 +123,13 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         self._cursor_lock = threading.Lock()
         self._cursors: weakref.WeakSet = weakref.WeakSet()  # per-thread cursors, gone with their thread
         self.write_lock = threading.RLock()
+        if cut_short(path):
+            raise WorkspaceError(f"{path}: {CUT_FIX}")
+        # A healthy library on a read-only mount (or in folders this user may only read) is opened for
+        # reading: search, docs and ask work; what would be stored is refused in one line (writing()).
+        self.read_only = path.exists() and not _writable(path)
         try:
-            self._conn = duckdb.connect(str(path))
+            self._conn = duckdb.connect(str(path), read_only=self.read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceBusy(_busy_message(path, exc)) from None
@@ -124,6 +184,12 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
         if tables and "_migrations" not in tables:  # never add Quarry's tables to another program's file
             raise WorkspaceError(f"{self.path}: a DuckDB database of another program (tables: "
                                  f"{', '.join(sorted(tables)[:5])}); give Quarry its own --workspace folder")
+        if self.read_only:
+            done = {row[0] for row in self.db.execute("SELECT id FROM _migrations").fetchall()} if tables else set()
+            if any(number not in done for number, _ in MIGRATIONS):
+                raise ReadOnlyWorkspace(f"{self.path}: read-only, and it was made by an older Quarry that must"
+                                        " upgrade it once; make the workspace writable for one run")
+            return []
         with self.writing():
             self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name VARCHAR,"
                             " applied_at TIMESTAMP DEFAULT current_timestamp)")
@@ -151,6 +217,10 @@ class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, Comp
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Holds the process's write lock and one transaction; nested calls join the outer one."""
+        if self.read_only:
+            raise ReadOnlyWorkspace(f"{self.path}: the workspace is read-only (this user may not write it);"
+                                    " reading, search and answers work but nothing can be stored: make the"
+                                    " folder writable to store")
         with self.write_lock:
             depth = getattr(self._local, "depth", 0)
             self._local.depth = depth + 1

@@ -80,6 +80,8 @@ class ImportReport:
     unknown_items: int = 0
     users: int = 0
     items: int = 0
+    before_1970: int = 0  # rows of this import dated before the epoch (often a sign of a wrong unit)
+    future: int = 0  # rows of this import dated after the time of the import
     warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -88,7 +90,9 @@ class ImportReport:
         return (f"{self.source}: {self.rows} interactions of {self.users} users on {self.items} items imported"
                 + (f"; {self.duplicates} duplicate events dropped" if self.duplicates else "")
                 + (f"; {self.unknown_items} for items missing from the catalog (kept)" if self.unknown_items
-                   else ""))
+                   else "")
+                + (f"; {self.before_1970} dated before 1970" if self.before_1970 else "")
+                + (f"; {self.future} dated in the future" if self.future else ""))
 
 
 @dataclass
@@ -173,8 +177,14 @@ def source_sql(source: str) -> tuple[str, str]:
     return ".".join(f'"{part}"' for part in source.split(".")), source
 
 
+# Which mapped columns each file holds: a --X-col flag applies to the file that has that column (MovieLens:
+# --user-col names a column of ratings.csv, never of movies.csv), so a flag of the other file is left out.
+OWN_KEYS = {"items": ("item", "title", "text", "category", "price"),
+            "interactions": ("user", "item", "time", "event", "weight")}
+
+
 def _resolve(db: duckdb.DuckDBPyConnection, relation: str, label: str, mapping: Mapping,
-             required: tuple[str, ...]) -> dict[str, str | None]:
+             required: tuple[str, ...], own: tuple[str, ...] = tuple(USUAL)) -> dict[str, str | None]:
     try:
         described = db.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.CatalogException:
@@ -188,6 +198,8 @@ def _resolve(db: duckdb.DuckDBPyConnection, relation: str, label: str, mapping: 
     resolved: dict[str, str | None] = {}
     for key, usual in USUAL.items():
         given = getattr(mapping, key)
+        if given is not None and key not in own and given not in columns and given.lower() not in by_lower:
+            given = None  # a flag for the other file's column
         if given is not None:
             if given not in columns and given.lower() not in by_lower:
                 raise RecommendError(f"{label}: no column '{given}' for --{key}-col; its columns are: "
@@ -210,7 +222,7 @@ class RecommendationsSQL:
     def rec_import_items(self, source: str, mapping: Mapping, append: bool = False) -> ImportReport:
         """Imports catalog items (replacing the catalog unless `append`); gives what it did."""
         relation, label = source_sql(source)
-        cols = _resolve(self.db, relation, label, mapping, ("item",))
+        cols = _resolve(self.db, relation, label, mapping, ("item",), OWN_KEYS["items"])
         title = quote_ident(cols["title"]) if cols["title"] else quote_ident(cols["item"])
 
         def cast(key: str, kind: str = "VARCHAR", how: str = "CAST") -> str:
@@ -250,7 +262,7 @@ class RecommendationsSQL:
     def rec_import_interactions(self, source: str, mapping: Mapping, append: bool = False) -> ImportReport:
         """Imports interactions (replacing them unless `append`), checked and deduplicated; gives what it did."""
         relation, label = source_sql(source)
-        cols = _resolve(self.db, relation, label, mapping, ("user", "item", "time"))
+        cols = _resolve(self.db, relation, label, mapping, ("user", "item", "time"), OWN_KEYS["interactions"])
         user, item, time = quote_ident(cols["user"]), quote_ident(cols["item"]), quote_ident(cols["time"])
         kind = self.db.execute(f"SELECT typeof({time}) FROM {relation} LIMIT 1").fetchone()
         if kind is None:
@@ -276,9 +288,10 @@ class RecommendationsSQL:
             except duckdb.Error as exc:
                 raise RecommendError(f"{label}: cannot be read ({first_line(exc, 160)}); check the "
                                      "column mapping and the file's format") from None
-            total, bad, first_bad = self.db.execute(
-                "SELECT count(*), count(*) FILTER (ts IS NULL), "
-                "min(raw_time) FILTER (ts IS NULL) FROM rec_staged").fetchone()
+            total, bad, first_bad, report.before_1970, report.future = self.db.execute(
+                "SELECT count(*), count(*) FILTER (ts IS NULL), min(raw_time) FILTER (ts IS NULL), "
+                "count(*) FILTER (ts < TIMESTAMP '1970-01-01'), "
+                "count(*) FILTER (ts > CAST(now() AS TIMESTAMP)) FROM rec_staged").fetchone()
             if total == 0:
                 raise RecommendError(f"{label}: no interactions in it; give a file with one event per row")
             if bad:
@@ -306,6 +319,12 @@ class RecommendationsSQL:
         if report.duplicates:
             report.warnings.append(f"{report.duplicates} duplicate events (same user, item, event and time) "
                                    "dropped")
+        if report.before_1970:
+            report.warnings.append(f"{report.before_1970} interactions are dated before 1970 (negative epoch "
+                                   "times?); kept in time order as stamped: check the --time-col column")
+        if report.future:
+            report.warnings.append(f"{report.future} interactions are dated in the future; kept in time order as"
+                                   " stamped (evaluation says so): check the --time-col column")
         if report.unknown_items:
             report.warnings.append(f"{report.unknown_items} interactions name items missing from the catalog; "
                                    "kept (shown by id); import the catalog to give them titles")

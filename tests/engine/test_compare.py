@@ -95,7 +95,7 @@ def test_a_question_the_documents_do_not_answer_asks_no_model(demo_workspace):
     (["smollm2-135m", "nope"], "unknown model 'nope'"),
     (["smollm2-135m", "smollm2-135m"], "model 'smollm2-135m' is listed twice"),
     (["smollm2-135m"], "needs 2 to 4 models, got 1 (smollm2-135m)"),
-    (["smollm2-135m", "minilm-l6"], "'minilm-l6' is an encoder model, not a chat model"),
+    (["smollm2-135m", "minilm-l6"], "minilm-l6 is an encoder, not a chat model; chat models: "),
     (["a", "b", "c", "d", "e"], "unknown model 'a'"),
 ])
 def test_bad_model_lists_are_one_line(ws, models, message):
@@ -180,7 +180,9 @@ def test_votes_need_a_finished_blind_unrevealed_run(ws):
         vote(ws, run.id, "a")
     assert reveal(ws, run.id) == by_label
     second = _blind_run(ws)
-    reveal(ws, second.id)
+    with pytest.raises(CompareError, match="no vote yet: vote first"):
+        reveal(ws, second.id)
+    reveal(ws, second.id, skip_vote=True)
     with pytest.raises(CompareError, match="already revealed"):
         vote(ws, second.id, "a")
     from engine.compare import board

@@ -8,6 +8,7 @@ import click
 
 from engine.classify.methods import METHODS  # no numpy: the one list of methods
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.params import Number
 
 METHOD_CHOICES = list(METHODS)
 
@@ -139,7 +140,7 @@ def _batch(ws, label_set, column, table, file, method, output, export, llm_model
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--label-column", default="label", show_default=True)
 @click.option("--method", "-m", default="all", show_default=True, type=click.Choice(METHOD_CHOICES + ["all"]))
-@click.option("--test-fraction", default=0.25, show_default=True, type=click.FloatRange(0.05, 0.9),
+@click.option("--test-fraction", default=0.25, show_default=True, type=Number(0.05, 0.9),
               help="Held-out share of a label set's examples.")
 @click.option("--model", help="Chat model of the llm method (default: the settings' model).")
 @workspace_option

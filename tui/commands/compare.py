@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
 from tui.commands.models import models
+from tui.params import Number
 
 OUTCOME_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
 
@@ -28,7 +29,7 @@ def _models_option(fn):
 
 
 def _settings_options(fn):
-    fn = click.option("--temperature", type=click.FloatRange(0, 2), default=None,
+    fn = click.option("--temperature", type=Number(0, 2), default=None,
                       help="Sampling temperature for every model (0 greedy; default: settings, 0 with --rag).")(fn)
     fn = click.option("--max-tokens", type=click.IntRange(1, 8192), default=None,
                       help="Most tokens each model may write (default: settings).")(fn)
@@ -40,10 +41,9 @@ def _settings_options(fn):
 
 
 def _settings(temperature, max_tokens, seed, system_prompt, rag, k):
-    from engine import settings
     from engine.compare import CompareSettings
 
-    return CompareSettings.from_settings(settings.load(), rag, temperature, max_tokens, seed, system_prompt, k)
+    return CompareSettings.from_settings(load_settings(), rag, temperature, max_tokens, seed, system_prompt, k)
 
 
 def _split(models_csv: str | None) -> list[str]:
@@ -132,7 +132,7 @@ def compare_run(prompt, models_csv, temperature, max_tokens, seed, system_prompt
                                   type=click.Choice(["a", "b", "t", "x", "s"]), show_choices=False, err=True)
             if choice != "s":
                 cmp.vote(ws, run.id, OUTCOME_KEYS[choice])
-            names = cmp.reveal(ws, run.id)
+            names = cmp.reveal(ws, run.id, skip_vote=choice == "s")
             click.echo(" · ".join(f"{label} was {model}" for label, model in names.items()), err=True)
         elif run.blind:
             click.echo(f"vote with `quarry compare vote {run.id} a|b|tie|both_bad`, "
@@ -163,19 +163,22 @@ def compare_vote(run_id: int, outcome: str, workspace: Path | None, as_json: boo
 
 @compare.command("reveal")
 @click.argument("run_id", type=int)
+@click.option("--skip-vote", is_flag=True,
+              help="Reveal a blind run that has no vote; it then takes none (a vote after a reveal is not blind).")
 @workspace_option
 @json_option
-def compare_reveal(run_id: int, workspace: Path | None, as_json: bool) -> None:
-    """Show which model answered as A and which as B (a run's vote must come first).
+def compare_reveal(run_id: int, skip_vote: bool, workspace: Path | None, as_json: bool) -> None:
+    """Show which model answered as A and which as B (a run's vote comes first, or --skip-vote).
 
     \b
-    Example:
+    Examples:
       quarry compare reveal 12
+      quarry compare reveal 12 --skip-vote
     """
     from engine import compare as cmp
 
     with open_workspace(workspace) as ws:
-        names = cmp.reveal(ws, run_id)
+        names = cmp.reveal(ws, run_id, skip_vote=skip_vote)
     if as_json:
         emit_json({"run_id": run_id, "labels": names})
     else:
@@ -301,7 +304,7 @@ def leaderboard(rounds: int, workspace: Path | None, as_json: bool) -> None:
 @click.option("--name", "api_model", required=True, help="The model name the server serves.")
 @click.option("--id", "model_id", help="Id to give it in Quarry (default: the name).")
 @click.option("--api-key-env", help="Environment variable that holds the API key (the key is never stored).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1, 3600), default=None,
+@click.option("--timeout", "timeout_s", type=Number(0.1, 3600), default=None,
               help="Seconds to wait for the server before giving up (default 60).")
 @click.option("--n-ctx", type=click.IntRange(16, 1 << 21), default=None, help="The server's context length.")
 @click.option("--lang", "languages", default="en", show_default=True, help="Languages it reads, e.g. zh,en.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
 
 
 @cli.command()
@@ -44,6 +44,8 @@ def _ingest_line(progress) -> str | None:
     where = f"[{progress.done}/{progress.total}]"
     if event == "failed":
         return f"{where} error: {progress.data['error']}"
+    if event == "special":
+        return f"{where} {progress.data['line']}"
     if event == "removed":
         return f"{where} removed {progress.data['path']}"
     if event == "reading":  # a big file before its parse, or a page of a scan read by OCR
@@ -89,7 +91,8 @@ def docs(remove_id: int | None, workspace: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many hits (1-1000).")
-@click.option("--mode", type=click.Choice(["vector", "keyword", "hybrid"]), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(["vector", "keyword", "hybrid"]), default=None,
+              help="How to search (default: the settings' search_mode, hybrid unless set).")
 @click.option("--type", "doctype", help="Only documents of this type (pdf, md, csv, ...).")
 @click.option("--path", "path_glob", help="Only documents whose path matches this glob, e.g. '*policies*'.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only documents modified on or after this date.")
@@ -108,6 +111,7 @@ def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | 
     from engine.documents.search import Filters
 
     with open_workspace(workspace) as ws:
+        mode = mode or load_settings().search_mode
         result = ws.searcher().search(query, k, mode, Filters(doctype, path_glob, since))
     if as_json:
         emit_json({"query": query, "mode": mode, "weights": result.weights, "timings_ms": result.timings_ms,

@@ -155,18 +155,20 @@ def labels_delete(name: str, workspace: Path | None) -> None:
 @click.argument("name")
 @click.argument("label")
 @click.argument("text")
+@click.option("--new-label", is_flag=True, help="Add LABEL to the set when it does not have it yet.")
 @workspace_option
-def labels_add(name: str, label: str, text: str, workspace: Path | None) -> None:
-    """Add one typed example to a label set.
+def labels_add(name: str, label: str, text: str, new_label: bool, workspace: Path | None) -> None:
+    """Add one typed example to a label set (a label it does not have needs --new-label).
 
     \b
-    Example:
+    Examples:
       quarry labels add tickets refund_request "I want my money back"
+      quarry labels add tickets complaint "This is the third broken chair" --new-label
     """
     from engine.classify import sets
 
     with open_workspace(workspace) as ws:
-        found = sets.add_example(ws, name, text, label)
+        found = sets.add_example(ws, name, text, label, new_label=new_label)
     click.echo(f"'{found.name}' now has {found.examples} examples")
 
 

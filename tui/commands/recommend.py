@@ -10,6 +10,7 @@ import click
 
 from engine.recommend.methods import METHODS  # no numpy: the one list of methods
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.params import Number
 
 METHOD_CHOICE = click.Choice(METHODS)
 MAPPED = ("user", "item", "time", "event", "weight", "title", "text", "category", "price")
@@ -41,8 +42,8 @@ def _mapping(kwargs: dict):
               help="Which method ranks the items (ignored by --query).")
 @click.option("--k", "k", type=int, default=10, show_default=True, help="How many items.")
 @click.option("--category", help="Only items of this category.")
-@click.option("--min-price", type=float, help="Only items at or above this price.")
-@click.option("--max-price", type=float, help="Only items at or below this price.")
+@click.option("--min-price", type=Number(), help="Only items at or above this price.")
+@click.option("--max-price", type=Number(), help="Only items at or below this price.")
 @click.option("--include-bought", is_flag=True, help="Keep items the user already bought.")
 @workspace_option
 @json_option

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
+from tui.params import Number
 
 
 def _stats_line(stats) -> str:
@@ -64,6 +65,12 @@ def _prompt_text(prompt: tuple[str, ...]) -> str:
     return text
 
 
+def _say_not_stored(ws) -> None:
+    if ws.store.read_only:
+        click.echo(f"note: {ws.root} is read-only: this turn was answered but not stored (make the workspace"
+                   " writable to keep chats)", err=True)
+
+
 def _require_chat(ws, chat_id: int | None) -> None:
     from engine.errors import QuarryError
 
@@ -75,7 +82,7 @@ def _require_chat(ws, chat_id: int | None) -> None:
 @click.argument("prompt", nargs=-1)
 @click.option("--model", "-m", "model_id", help="Catalog model id (default: the settings' model).")
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=None, help="Most tokens to generate.")
-@click.option("--temperature", type=click.FloatRange(0.0, 2.0), default=None, help="0 for greedy.")
+@click.option("--temperature", type=Number(0.0, 2.0), default=None, help="0 for greedy.")
 @click.option("--chat", "chat_id", type=int, help="Continue this chat id (see `quarry chats`).")
 @workspace_option
 @json_option
@@ -88,11 +95,10 @@ def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | N
       quarry chat --json --max-tokens 64 "Summarise our Q3 plan"
       cat notes.txt | quarry chat "Summarise this"
     """
-    from engine import settings
     from engine.documents.chat import Turn
 
     text = _prompt_text(prompt)
-    conf = settings.load()
+    conf = load_settings()
     params = conf.generation(max_tokens=max_tokens, temperature=temperature)
     with open_workspace(workspace) as ws:
         _require_chat(ws, chat_id)
@@ -101,6 +107,7 @@ def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | N
             if not as_json:
                 click.echo(piece, nl=False)
         reply = turn.reply
+        _say_not_stored(ws)
     if as_json:
         emit_json({"chat_id": reply.chat_id, "message_id": reply.message_id, "answer": reply.text,
                    **reply.stats.to_dict()})
@@ -203,12 +210,11 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
       quarry ask --chat 3 "and for furniture?"
       quarry ask --extractive "How long must passwords be?"
     """
-    from engine import settings
     from engine.documents.phrases import phrase
     from engine.documents.rag import Ask
 
     text = _prompt_text(question)
-    conf = settings.load()
+    conf = load_settings()
     params = conf.generation(max_tokens=max_tokens, temperature=0.0)
     live = not as_json and sys.stderr.isatty()
     streamed = ""
@@ -223,6 +229,7 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
                 streamed += piece
                 click.echo(click.style(piece, dim=True), nl=False, err=True)
         answer = job.answer
+        _say_not_stored(ws)
     if as_json:
         emit_json(_answer_json(answer))
         return

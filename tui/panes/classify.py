@@ -206,6 +206,8 @@ class ClassifyPane(VerticalScroll):
         from engine.classify import sets
 
         label = event.value.strip()
+        new_label = label.startswith("+")  # a label the set lacks is added only when asked: +label
+        label = label.removeprefix("+").strip()
         text = self.query_one("#cls-text", Input).value.strip() or self._last_text
         if not label or not self._ready():
             return
@@ -220,7 +222,7 @@ class ClassifyPane(VerticalScroll):
             self.notify(f"Added an example of {label} ({found.examples} in {found.name})", markup=False)
 
         # a QuarryError (a full disk too) is one line and the app stays up
-        write_off_ui(self, lambda: sets.add_example(self.workspace, label_set, text, label), added,
+        write_off_ui(self, lambda: sets.add_example(self.workspace, label_set, text, label, new_label), added,
                      "add the example")
 
     # -- batch ------------------------------------------------------------------------------------

@@ -354,7 +354,8 @@ class ComparePane(Vertical):
 
         def reveal() -> dict[str, str]:
             try:
-                return cmp.reveal(workspace, run.id)
+                # r is "reveal without voting": the CLI's --skip-vote; a vote after it is refused
+                return cmp.reveal(workspace, run.id, skip_vote=True)
             except BaseException:  # a run that failed part-way has nothing to reveal; the keys work again
                 self._voting = False
                 raise

@@ -46,7 +46,7 @@ ENCODE_SLICE = 1024
 class IngestEvent:
     """Progress of an ingest, yielded after every file (and once at the start and the end)."""
 
-    kind: str  # start | reading | embedding | ingested | skipped | failed | removed | done
+    kind: str  # start | reading | embedding | ingested | skipped | special | failed | removed | done
     path: str = ""
     files_done: int = 0
     files_total: int = 0
@@ -203,6 +203,8 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
         summary.failed += 1
         summary.errors.append(problem)
         yield _event("failed", shown, 0, len(files), 0, summary, started, problem)
+    for shown, line in found.special:  # FIFOs, sockets, devices: one line each, never opened, not a failure
+        yield _event("special", shown, 0, len(files), 0, summary, started, line)
     seen = {display(f) for f in files}
     last_checkpoint = time.perf_counter()
     done = 0
@@ -392,8 +394,8 @@ def ingest_job(ws, job: jobs.Job) -> Iterator[jobs.Progress]:
         data = {"event": event.kind, "path": event.path, "chunks": event.chunks,
                 "chunks_total": event.chunks_total, "chunks_per_s": event.chunks_per_s, "label": name,
                 "rate_text": f"{event.chunks_per_s:.0f} chunks/s"}
-        if event.kind == "failed":
-            data["error"] = event.message
+        if event.kind in ("failed", "special"):
+            data["error" if event.kind == "failed" else "line"] = event.message
         if event.kind == "removed":
             message = f"removed {name} (file is gone)"
         elif event.kind in ("done", "embedding", "reading"):

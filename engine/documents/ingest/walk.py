@@ -4,6 +4,7 @@ and paths that are gone, reporting each as a problem instead of stopping the bat
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class Found:
     folders: list[Path] = field(default_factory=list)  # folders given (their gone files are removed)
     gone: list[Path] = field(default_factory=list)  # given paths that do not exist (stale documents go)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path shown, one-line cause)
+    special: list[tuple[str, str]] = field(default_factory=list)  # (path shown, why it is never opened)
 
 
 def display(path: Path | str) -> str:
@@ -57,19 +59,31 @@ def discover(paths, supported: set[str]) -> Found:
     for given in paths:
         path = _absolute(Path(given))
         try:
-            path.stat()
+            mode = path.stat().st_mode
         except FileNotFoundError:
             found.gone.append(path)
             continue
         except OSError as exc:
             found.problems.append((display(path), _loop_or(path, exc)))
             continue
-        if os.path.isdir(path):
+        if stat.S_ISDIR(mode):
             found.folders.append(path)
             _walk(path, supported, found)
-        else:
+        elif stat.S_ISREG(mode):
             found.files.append(path)
+        else:  # opening a FIFO blocks until a writer comes; a device can be endless
+            found.special.append((display(path), special_line(path, mode)))
     return found
+
+
+SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                 (stat.S_ISBLK, "a block device"))
+
+
+def special_line(path: Path, mode: int) -> str:
+    """Gives the one line for a file that is not a regular file: it is skipped, never opened."""
+    kind = next((name for test, name in SPECIAL_KINDS if test(mode)), "a special file")
+    return f"skipped {display(path)}: not a regular file ({kind}); special files are never read"
 
 
 def _loop_or(path: Path, exc: OSError) -> str:
@@ -91,19 +105,17 @@ def _walk(top: Path, supported: set[str], found: Found) -> None:
             if name.startswith(".") or Path(name).suffix.lower() not in supported:
                 continue
             path = Path(folder) / name
-            if path.is_file():
+            try:
+                mode = path.stat().st_mode
+            except OSError as exc:  # a dangling link or a loop (a file gone since the listing is passed over)
+                if not isinstance(exc, FileNotFoundError) or path.is_symlink():
+                    found.problems.append((display(path), _loop_or(path, exc)))
+                continue
+            if stat.S_ISREG(mode):
                 files.append(path)
-            elif path.is_symlink():
-                found.problems.append((display(path), _loop_or(path, _stat_error(path))))
+            elif not stat.S_ISDIR(mode):  # a folder named like a file is walked as a folder already
+                found.special.append((display(path), special_line(path, mode)))
     found.files.extend(sorted(files, key=str))
-
-
-def _stat_error(path: Path) -> OSError:
-    try:
-        path.stat()
-    except OSError as exc:
-        return exc
-    return OSError(0, "not a regular file")
 
 
 def stale_documents(store, found: Found) -> list[tuple[int, str]]:
