@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui import actions
@@ -131,6 +131,8 @@ class MessageBox(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("You" if self.role == "user" else "Quarry", classes="role")
+        from textual.widgets import Markdown  # markdown-it and pygments load with the first message, not at start
+
         if self.waiting:
             yield Waiting(self.waiting)
         yield Markdown(self.text, classes="body")
@@ -149,14 +151,14 @@ class MessageBox(Vertical):
     async def append(self, piece: str) -> None:
         self.text += piece
         await self._stop_waiting()
-        await self.query_one(Markdown).append(piece)
+        await self.query_one(".body").append(piece)
 
     async def finish(self, text: str, stats: dict | None, record: dict | None) -> None:
         """Shows the final (checked) text, the stats and the citations; returns once they are mounted."""
         self.text = text
         self.stats = stats
         await self._stop_waiting()
-        await self.query_one(Markdown).update(text)
+        await self.query_one(".body").update(text)
         line = self.query_one(".stats", Static)
         line.update(Text(stats_text(stats)))
         line.display = bool(stats_text(stats))
