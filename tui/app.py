@@ -92,7 +92,8 @@ class QuarryApp(App):
         module, _, name = dict((p, where) for p, _, where in PANES)[pane].partition(":")
         widget = getattr(importlib.import_module(module), name)(id=f"{pane}-pane")
         self._pane_mounts[pane] = self.query_one(f"#{pane}", TabPane).mount(widget)
-        await self._pane_mounts.pop(pane)
+        await self._pane_mounts[pane]
+        del self._pane_mounts[pane]
         self._stop_blinking(widget)
         self._fill(widget)
         return widget
