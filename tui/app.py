@@ -168,6 +168,11 @@ class QuarryApp(App):
             for widget in self.query(f"#{pane}-pane"):
                 if pane not in self._pane_mounts:
                     self._fill(widget)
+        from engine import jobs
+
+        if any(run.kind == "ingest" for run in jobs.unfinished(self.workspace)):
+            # Documents offers to resume a stopped ingest as soon as the app opens: build it now, unseen.
+            self.call_later(self.pane, "documents")
 
     @on(WorkspaceFailed)
     def workspace_failed(self, message: WorkspaceFailed) -> None:
