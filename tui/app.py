@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tui import actions, workers
 from tui.messages import ClientCommand, ModelsWarm, WorkFailed, WorkspaceFailed, WorkspaceReady, Written
 from tui.panes.chat import ChatPane
-from tui.panes.classify import ClassifyPane
-from tui.panes.compare import ComparePane
-from tui.panes.documents import DocumentsPane
-from tui.panes.recommend import RecommendPane
+
+# The panes in tab order: id, tab title, and where the pane's class lives. Only Chat, the first screen, is
+# built at start; each other pane is imported and built the first time it is shown, so the first paint
+# pays for one pane's widgets, styles and imports instead of five.
+PANES = (("chat", "Chat", "tui.panes.chat:ChatPane"),
+         ("documents", "Documents", "tui.panes.documents:DocumentsPane"),
+         ("classify", "Classify", "tui.panes.classify:ClassifyPane"),
+         ("recommend", "Recommend", "tui.panes.recommend:RecommendPane"),
+         ("compare", "Compare", "tui.panes.compare:ComparePane"))
 
 
 class QuarryCommands(Provider):
@@ -33,6 +41,12 @@ class QuarryCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda a=action: app.run_scoped(a), help=action.id)
+
+
+class MainScreen(Screen):
+    """The screen that holds the panes."""
+
+    AUTO_FOCUS = "#prompt"  # straight to the prompt: focusing the tabs first restyles them and the footer twice
 
 
 class QuarryApp(App):
@@ -63,21 +77,59 @@ class QuarryApp(App):
         self._keymap_problem = actions.keymap_problem(self.settings.keys)
         self.keys: dict[str, str] = {} if self._keymap_problem else dict(self.settings.keys)
         self.warm_models = warm_models
+        self._pane_mounts: dict[str, AwaitMount] = {}  # panes built after start, by id, until mounted
+        self._filled: set[str] = set()  # panes given the open workspace
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="chat", id="panes"):
-            with TabPane("Chat", id="chat"):
-                yield ChatPane(id="chat-pane")
-            with TabPane("Documents", id="documents"):
-                yield DocumentsPane(id="documents-pane")
-            with TabPane("Classify", id="classify"):
-                yield ClassifyPane(id="classify-pane")
-            with TabPane("Recommend", id="recommend"):
-                yield RecommendPane(id="recommend-pane")
-            with TabPane("Compare", id="compare"):
-                yield ComparePane(id="compare-pane")
+            for pane, title, _ in PANES:
+                with TabPane(title, id=pane):
+                    if pane == "chat":
+                        yield ChatPane(id="chat-pane")
         yield Footer()
+
+    async def pane(self, pane: str) -> Widget:
+        """Gives a pane's widget, mounted; the first call for a pane imports and builds it, and gives it
+        the workspace when that is already open."""
+        found = self.query(f"#{pane}-pane")
+        if found:
+            widget = found.first()
+            if pane in self._pane_mounts:  # being built by an earlier call: wait for it
+                await self._pane_mounts[pane]
+            return widget
+        module, _, name = dict((p, where) for p, _, where in PANES)[pane].partition(":")
+        widget = getattr(importlib.import_module(module), name)(id=f"{pane}-pane")
+        self._pane_mounts[pane] = self.query_one(f"#{pane}", TabPane).mount(widget)
+        await self._pane_mounts[pane]
+        del self._pane_mounts[pane]
+        self._stop_blinking(widget)
+        self._fill(widget)
+        return widget
+
+    def _stop_blinking(self, root: Widget) -> None:
+        """Stops the cursors under `root` blinking when the app was asked so (snapshot tests)."""
+        if not self.cursor_blink:
+            for field in root.query("Input, TextArea"):
+                field.cursor_blink = False
+
+    def _fill(self, widget: Widget) -> None:
+        """Gives a mounted pane the open workspace, once."""
+        if self.workspace is None or widget.id in self._filled:
+            return
+        self._filled.add(widget.id)
+        ready = getattr(widget, "workspace_ready", None)
+        if ready is not None:
+            ready()
+
+    @on(TabbedContent.TabActivated, "#panes")
+    async def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Builds a pane opened by a click on its tab (keys go through action_show_pane)."""
+        if event.pane.id:
+            await self.pane(event.pane.id)
 
     def on_mount(self) -> None:
         if self._settings_error:
@@ -89,11 +141,8 @@ class QuarryApp(App):
         elif self.keys:
             self.set_keymap(self.keys)
         self.sub_title = "opening workspace…"
-        if not self.cursor_blink:
-            for field in self.query("Input, TextArea"):
-                field.cursor_blink = False
-        self.query_one("#prompt").focus()
-        self.open_workspace()
+        self._stop_blinking(self.screen)
+        self.call_after_refresh(self.open_workspace)
 
     @work(thread=True, exclusive=True, group="workspace", exit_on_error=False)
     def open_workspace(self) -> None:
@@ -128,10 +177,15 @@ class QuarryApp(App):
     @on(WorkspaceReady)
     def workspace_ready(self) -> None:
         self.sub_title = f"{self.workspace.root.name} · {self.settings.model}"
-        self.query_one(ChatPane).workspace_ready()
-        self.query_one(DocumentsPane).workspace_ready()
-        self.query_one(RecommendPane).workspace_ready()
-        self.query_one(ClassifyPane).workspace_ready()
+        for pane, _, _ in PANES:  # a pane not built yet (or still mounting) is filled once it is
+            for widget in self.query(f"#{pane}-pane"):
+                if pane not in self._pane_mounts:
+                    self._fill(widget)
+        from engine import jobs
+
+        if any(run.kind == "ingest" for run in jobs.unfinished(self.workspace)):
+            # Documents offers to resume a stopped ingest as soon as the app opens: build it now, unseen.
+            self.call_later(self.pane, "documents")
 
     @on(WorkspaceFailed)
     def workspace_failed(self, message: WorkspaceFailed) -> None:
@@ -194,14 +248,14 @@ class QuarryApp(App):
             self.workspace.close()
 
     # -- actions ------------------------------------------------------------------------------
-    def action_show_pane(self, pane: str) -> None:
+    async def action_show_pane(self, pane: str) -> None:
+        widget = await self.pane(pane)
         self.query_one("#panes", TabbedContent).active = pane
         # Focus must move into the new pane: TabbedContent follows focus back to the old one.
         target = {"chat": "#prompt", "documents": "#doc-search"}.get(pane)
         if target:
             self.query_one(target).focus()
         else:
-            widget = self.query_one(f"#{pane}-pane")
             getattr(widget, "focus_first", widget.focus)()
 
     async def run_scoped(self, action: actions.Action) -> None:
@@ -210,7 +264,7 @@ class QuarryApp(App):
             await self.run_action(action.action)
             return
         pane = actions.PANE_OF_SCOPE.get(action.scope, action.scope)
-        self.action_show_pane(pane)
+        await self.action_show_pane(pane)
         await self.run_action(action.action, self.query_one(f"#{pane}-pane"))
 
     def action_help(self) -> None:

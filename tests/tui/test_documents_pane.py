@@ -175,8 +175,8 @@ async def test_a_failing_ingest_clears_the_busy_state_and_the_next_one_runs(demo
     app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        pane = app.query_one("#documents-pane")
         await pilot.press("f2", "ctrl+n")
+        pane = app.query_one("#documents-pane")
         await type_text(pilot, str(folder))
         await pilot.press("enter")
         await wait_for(pilot, lambda: pane.ingests == 1, timeout=60)

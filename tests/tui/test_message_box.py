@@ -27,3 +27,45 @@ def test_unsupported_line_names_only_sentences_the_user_sees():
 def test_unsupported_line_speaks_chinese_for_a_chinese_answer():
     line = unsupported_line(["赠品免费"], "退货期限是十五天[1]。赠品免费⚠。")
     assert line.plain.startswith("⚠") and "1" in line.plain and "没有来源支持" in line.plain
+
+
+async def test_a_streamed_answer_renders_once_a_frame_in_bounded_parts():
+    """Pieces arriving within a frame are shown together; a long answer is split into Markdown parts at
+    paragraph breaks (never inside a code fence), and the final text is not parsed again when it is what
+    streamed."""
+    from textual.app import App
+    from textual.containers import VerticalScroll
+
+    from tests.tui.helpers import wait_for
+    from tui.widgets.message_box import MessageBox
+
+    paragraph = "The keeper climbed the **stairs** each evening. " * 12 + "\n\n"
+    fence = "```\n" + "code line\n\n" * 60 + "```\n\n"
+    answer = paragraph * 3 + fence + paragraph * 3
+
+    class Host(App):
+        def compose(self):
+            yield VerticalScroll(MessageBox("assistant", "", id="box"))
+
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        box = app.query_one("#box", MessageBox)
+        pieces = [answer[i:i + 7] for i in range(0, len(answer), 7)]
+        for piece in pieces[:20]:
+            await box.append(piece)
+        assert len(box._pending) == 20 and box._flush_timer is not None  # one render waits for them all
+        await wait_for(pilot, lambda: not box._pending and not box._flushing, timeout=10)
+        assert box.query_one(".body").source == "".join(pieces[:20])
+        for start in range(20, len(pieces), 15):  # then a frame every 15 pieces, drawn here at once
+            for piece in pieces[start:start + 15]:
+                await box.append(piece)
+            if box._flush_timer is not None:
+                box._flush_timer.stop()
+                await box._flush()
+        parts = list(box.query(".body"))
+        assert len(parts) > 1 and "".join(p.source for p in parts) == answer
+        assert all(p.source.count("```") % 2 == 0 for p in parts)  # a fence stays in one part
+        await box.finish(answer.strip(), None, None)
+        assert list(box.query(".body")) == parts and box.text == answer.strip()
+        await box.finish("A corrected answer.", None, None)
+        assert [p.source for p in box.query(".body")] == ["A corrected answer."]

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Label, ListItem, ListView, Static
 
 from tui import actions
@@ -268,8 +269,13 @@ class ChatPane(Vertical):
 
     def _box(self, box_id: str) -> MessageBox | None:
         """Gives the answer's box; None when the chat it was in is no longer shown."""
-        found = self.query(f"#{box_id}")
-        return found.first(MessageBox) if found else None
+        # The boxes are the log's children: looking one up by id there is a dict lookup, where a query
+        # would walk every widget of every message on each streamed piece.
+        try:
+            box = self.query_one("#chat-log", VerticalScroll).get_child_by_id(box_id)
+        except NoMatches:
+            return None
+        return box if isinstance(box, MessageBox) else None
 
     @on(AnswerStreamed)
     async def streamed(self, message: AnswerStreamed) -> None:

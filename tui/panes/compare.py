@@ -46,6 +46,8 @@ class ComparePane(Vertical):
         self.completed = 0  # runs finished or failed, for tests that wait on them
         self._cancel = threading.Event()
         self._columns: dict[int, AnswerColumn] = {}
+        self._listed = False  # the models were listed once (the pane is built when first shown)
+        self._focus_when_listed = False
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -72,6 +74,10 @@ class ComparePane(Vertical):
 
     def focus_first(self) -> None:
         """Focuses where work starts: the model list until two are picked, then the prompt."""
+        if not self._listed:  # just built: decide once the models are listed
+            self._focus_when_listed = True
+            self.query_one("#compare-prompt", PromptInput).focus()
+            return
         if len(self.selected_models()) < 2:
             self.query_one("#compare-models", SelectionList).focus()
         else:
@@ -98,6 +104,11 @@ class ComparePane(Vertical):
         for i, (model_id, kind) in enumerate(message.models):
             label = Text(model_id + (" (remote)" if kind == "remote" else ""))
             listing.add_option((label, model_id, model_id in keep or (first_two and i < 2)))
+        self._listed = True
+        if self._focus_when_listed:
+            self._focus_when_listed = False
+            if self.query_one("#compare-prompt", PromptInput).has_focus:
+                self.focus_first()
 
     def selected_models(self) -> list[str]:
         return list(self.query_one("#compare-models", SelectionList).selected)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui import actions
 
 SNIPPET_CHARS = 80
+FRAME_S = 1 / 15  # a streaming answer re-renders at most this often, with every piece that arrived meanwhile
+CHUNK_CHARS = 2000  # a streaming answer starts a new Markdown part at a paragraph break past this size
 
 
 def stats_text(stats: dict | None) -> str:
@@ -122,12 +126,31 @@ class MessageBox(Vertical):
         super().__init__(classes=f"message {role}", **kwargs)
         self.can_focus = role == "assistant"
         self.role = role
-        self.text = text
+        self._parts = [text]  # the text so far, joined when read: streaming appends without copying it
         self.stats = stats
         self.record = record or {}
         self.waiting = waiting
+        self._pending: list[str] = []  # streamed pieces not shown yet
+        self._flush_timer = None
+        self._flushing = False
+        self._last_flush = 0.0
+        self._chunk_chars = len(text)  # characters in the last Markdown part
+        self._streamed = False
+
+    @property
+    def text(self) -> str:
+        """The message's text (streamed so far, or final)."""
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0]
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._parts = [value]
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it and pygments load with the first message, not at start
+
         yield Static("You" if self.role == "user" else "Quarry", classes="role")
         if self.waiting:
             yield Waiting(self.waiting)
@@ -145,22 +168,101 @@ class MessageBox(Vertical):
             await waiting.remove()
 
     async def append(self, piece: str) -> None:
-        self.text += piece
+        """Adds a streamed piece. It shows at the next frame with whatever else arrived by then, so a fast
+        stream costs one Markdown update per frame, not one per piece; returns without waiting for it."""
+        if not piece:
+            return
+        self._parts.append(piece)
+        self._pending.append(piece)
+        self._streamed = True
         await self._stop_waiting()
-        await self.query_one(Markdown).append(piece)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_timer is not None or self._flushing or not self._pending:
+            return
+        wait = max(0.001, self._last_flush + FRAME_S - time.monotonic())  # a timer needs a delay above 0
+        self._flush_timer = self.set_timer(wait, self._flush)
+
+    async def _flush(self) -> None:
+        """Shows the pieces that arrived since the last frame. Only the answer's last Markdown part is
+        parsed again (Textual re-parses from its last block), and a part is closed at a paragraph break
+        once it is CHUNK_CHARS long, so a frame's work stays bounded however long the answer grows."""
+        self._flush_timer = None
+        if not self._pending or not self.is_mounted:
+            return
+        self._flushing = True
+        try:
+            batch = "".join(self._pending)
+            self._pending.clear()
+            log = self.parent
+            at_bottom = getattr(log, "is_vertical_scroll_end", False) or (
+                log is not None and log.scroll_y >= log.max_scroll_y - 1)
+            body = self.query(".body").last()
+            split = self._split_point(body.source, batch)
+            if split is None:
+                await body.append(batch)
+                self._chunk_chars += len(batch)
+            else:
+                from textual.widgets import Markdown
+
+                if batch[:split]:
+                    await body.append(batch[:split])
+                rest = batch[split:]
+                await self.mount(Markdown(rest, classes="body more"), after=body)
+                self._chunk_chars = len(rest)
+            if at_bottom and log is not None:
+                log.scroll_end(animate=False)
+        finally:
+            self._flushing = False
+            self._last_flush = time.monotonic()
+        self._schedule_flush()
+
+    def _split_point(self, source: str, batch: str) -> int | None:
+        """Gives where in `batch` a new Markdown part should start (after a blank line, outside a code
+        fence), or None to keep appending to the current part."""
+        if self._chunk_chars + len(batch) < CHUNK_CHARS:
+            return None
+        cut = batch.rfind("\n\n")
+        if cut < 0 or not batch[cut + 2:].strip():
+            return None
+        if (source.count("```") + batch[:cut].count("```")) % 2:  # inside a fenced block
+            return None
+        return cut + 2
 
     async def finish(self, text: str, stats: dict | None, record: dict | None) -> None:
         """Shows the final (checked) text, the stats and the citations; returns once they are mounted."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        while self._flushing:  # a frame being drawn finishes before the final text replaces it
+            await asyncio.sleep(0.005)
+        self._pending.clear()
+        parts = list(self.query(".body"))
+        # The final text of a plain reply is the streamed one, stripped: the parts already show it, so
+        # only what the last frame did not show is added, instead of parsing the whole answer again.
+        unshown = self._unshown(parts) if self._streamed and text.strip() == self.text.strip() else None
         self.text = text
         self.stats = stats
         await self._stop_waiting()
-        await self.query_one(Markdown).update(text)
+        if unshown is not None:
+            if unshown:
+                await parts[-1].append(unshown)
+        else:
+            for extra in parts[1:]:
+                await extra.remove()
+            await parts[0].update(text)
         line = self.query_one(".stats", Static)
         line.update(Text(stats_text(stats)))
         line.display = bool(stats_text(stats))
         if record:
             self.record = record
             await self.show_record(record)
+
+    def _unshown(self, parts: list) -> str:
+        """Gives the end of the text that the Markdown parts do not show yet."""
+        shown = sum(len(part.source) for part in parts)
+        return self.text[shown:]
 
     async def show_record(self, record: dict) -> None:
         extras = self.query_one(".extras", Vertical)
