@@ -205,7 +205,8 @@ class QuarryApp(App):
                 self.notify(f"quarry {name} from another terminal: " + ("done" if message.code == 0 else
                                                                          f"ended with exit code {message.code}"))
         if changes_library and message.code is not None:
-            self.query_one(DocumentsPane).refresh_library()
+            for documents in self.query("#documents-pane"):  # a pane not built yet reads the library when it is
+                documents.refresh_library()
 
     @on(ModelsWarm)
     def models_warm(self, message: ModelsWarm) -> None:
