@@ -327,3 +327,15 @@ class TableReader:
         self.db = duckdb.connect()
 
     read_table_file = DocumentsSQL.read_table_file
+
+
+def parquet_in_order(pattern: str, column: str, batch: int = 512) -> Iterator[list[dict]]:
+    """Yields the rows of Parquet files (a glob) sorted by a column, a batch of rows at a time. A private
+    DuckDB reads them: it sorts beyond memory and leaves the workspace's connection free for commits."""
+    db = duckdb.connect()
+    try:
+        reader = db.read_parquet(pattern).order(quote_ident(column)).to_arrow_reader(batch)
+        for record_batch in reader:
+            yield record_batch.to_pylist()
+    finally:
+        db.close()

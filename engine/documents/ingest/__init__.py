@@ -161,8 +161,12 @@ def reembed_needed(ws) -> int:
 
 
 def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = None,
-                 reembed: bool = False, summary: IngestSummary | None = None) -> Iterator[IngestEvent]:
+                 reembed: bool = False, summary: IngestSummary | None = None,
+                 ray: str | None = None) -> Iterator[IngestEvent]:
     """Ingests files and folders into the workspace, yielding progress after every file.
+
+    `ray` ("local", or a cluster's address) parses and encodes on Ray Data (engine/scale) instead of
+    this process's pipeline; the commits are the same.
 
     One writer: each commit group's DuckDB commit and the index update that matches it happen in one
     `store.writing()` block, so a checkpoint (which takes the same lock) never tags the indexes with a
@@ -170,6 +174,10 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     summary = summary if summary is not None else IngestSummary()
     started = time.perf_counter()
     store = ws.store
+    if ray is not None:
+        from engine import scale
+
+        scale.require_ray()  # one line naming the extra, before any work
     pending = reembed_needed(ws)
     if pending and not reembed:
         raise QuarryError(f"the encoder or chunk settings changed; {pending} chunks would be re-embedded."
@@ -201,10 +209,17 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
                 searcher.remove(removed)
             summary.removed += 1
             yield IngestEvent("removed", path, 0, len(files), message="file is gone")
-    from engine.documents.ingest import pipeline
+    states = store.document_states()
+    if ray is not None:
+        from engine.scale import ingest as on_ray
 
-    done = yield from pipeline.run(ws, files, store.document_states(), limits, encoder, searcher, summary,
-                                   started, cancel, sys.modules[__name__])
+        done = yield from on_ray.run(ws, files, states, limits, encoder, searcher, summary, started, cancel,
+                                     sys.modules[__name__], ray)
+    else:
+        from engine.documents.ingest import pipeline
+
+        done = yield from pipeline.run(ws, files, states, limits, encoder, searcher, summary, started, cancel,
+                                       sys.modules[__name__])
     searcher.checkpoint()
     summary.seconds = time.perf_counter() - started
     yield _event("done", "", done, len(files), 0, summary, started, summary.line())
@@ -255,9 +270,12 @@ def remove_document(ws, document_id: int) -> int:
 # -- ingest as a job ---------------------------------------------------------------------------
 
 
-def start_ingest(ws, paths: Iterable[Path], reembed: bool = False, cancel=None):
-    """Starts an ingest job (engine.jobs): gives its JobRun; resuming it skips files already committed."""
+def start_ingest(ws, paths: Iterable[Path], reembed: bool = False, cancel=None, ray: str | None = None):
+    """Starts an ingest job (engine.jobs): gives its JobRun; resuming it skips files already committed.
+    `ray`: "local" or a Ray address to parse and encode on Ray Data (None: this process)."""
     params = {"paths": [os.path.abspath(Path(p).expanduser()) for p in paths], "reembed": reembed}
+    if ray is not None:
+        params["ray"] = ray
     return jobs.start(ws, "ingest", params, cancel)
 
 
@@ -267,7 +285,7 @@ def ingest_job(ws, job: jobs.Job) -> Iterator[jobs.Progress]:
     summary = IngestSummary()
     paths = [Path(p) for p in job.params["paths"]]
     for event in ingest_paths(ws, paths, cancel=job.cancelled, reembed=bool(job.params.get("reembed")),
-                              summary=summary):
+                              summary=summary, ray=job.params.get("ray")):
         name = Path(event.path).name if event.path else ""
         data = {"event": event.kind, "path": event.path, "chunks": event.chunks,
                 "chunks_total": event.chunks_total, "chunks_per_s": event.chunks_per_s, "label": name,

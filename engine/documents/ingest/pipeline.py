@@ -198,6 +198,12 @@ class Pipeline:
         work.vectors = vectors
         self._finished([work])
 
+    def encoded(self, prepared: Prepared, vectors: np.ndarray | None) -> None:
+        """Queues a file encoded elsewhere (Ray) for the next commit group."""
+        work = Work(prepared, self.encoder.dimension)
+        work.vectors = vectors
+        self._finished([work])
+
     def _finished(self, works: list[Work]) -> None:
         if works and not self.group:
             self.group_started = time.perf_counter()
@@ -286,28 +292,39 @@ def _stat(path: Path):
         return None, None
 
 
+def plan(files: list[Path], states: dict) -> tuple[list[tuple[Path, str, str | None]], list[str]]:
+    """Gives the parse tasks (path, key, stored hash when the stored version is ready) and the keys of
+    files given twice (ingested once: the second time they are unchanged)."""
+    tasks, twice, keys = [], [], set()
+    for path in files:
+        key = display(path)
+        state = states.get(key)
+        if key in keys:
+            twice.append(key)
+            continue
+        keys.add(key)
+        tasks.append((path, key, state[1] if state and state[2] == "ready" else None))
+    return tasks, twice
+
+
+def tokenizer_file(ws) -> Path:
+    """Gives the workspace encoder's tokenizer.json (what the parse workers chunk with)."""
+    from engine.models import catalog
+
+    return catalog.get(ws.encoder_id).model_path.parent / "tokenizer.json"
+
+
 def run(ws, files: list[Path], states: dict, limits: Limits, encoder, searcher, summary, started: float,
         cancel: Callable[[], bool] | None, events, workers: int | None = None) -> Iterator:
     """Ingests `files` (none removed or skipped yet) through the pipeline, yielding per-file events.
 
     `states` maps stored paths to (id, sha256, status); `events` is the ingest package (its event
     helpers and the constants tests tune)."""
-    from engine.models import catalog
-
-    tasks, twice, keys = [], [], set()
-    for path in files:
-        key = display(path)
-        state = states.get(key)
-        if key in keys:
-            twice.append(key)  # a file given twice is ingested once (the second time it is unchanged)
-            continue
-        keys.add(key)
-        tasks.append((path, key, state[1] if state and state[2] == "ready" else None))
+    tasks, twice = plan(files, states)
     pending = sum(1 for t in tasks if t[2] is None)
     if workers is None:
         workers = parse_workers() if len(tasks) >= POOL_MIN_FILES else 0
-    tokenizer_file = catalog.get(ws.encoder_id).model_path.parent / "tokenizer.json"
-    parser = Parser(tasks, workers if pending else 0, tokenizer_file, limits, ws.store, encoder.token_offsets)
+    parser = Parser(tasks, workers if pending else 0, tokenizer_file(ws), limits, ws.store, encoder.token_offsets)
     line = Pipeline(ws, encoder, searcher, summary, len(files), started, cancel, events)
     try:
         for key in twice:
