@@ -74,10 +74,10 @@ def connected(address: str | None) -> Iterator[str]:
     """Holds a Ray connection for the block: a running one is reused (tests share one), a local Ray is
     started with this machine's usable CPUs, a cluster is joined; gives the address used."""
     ray = require_ray()
-    if ray.is_initialized():
+    where = resolve(address)
+    if where == LOCAL and ray.is_initialized():
         yield "running"
         return
-    where = resolve(address)
     if where == LOCAL:
         start_local(ray)
     else:
