@@ -30,10 +30,12 @@ from engine.documents.ingest.walk import display
 
 GROUP_SECONDS = 1.0  # a commit group: the files that finished encoding in about this long
 BATCH_SECONDS = 0.5  # encoder work between cancel checks (the batch size follows the measured speed)
-FIRST_BATCH_TOKENS = 4096
-MIN_BATCH_TOKENS, MAX_BATCH_TOKENS = 2048, 65536
+FIRST_BATCH_TOKENS = 8192
+# Below ~4k tokens (a few dozen chunks) a batch cannot be sorted into full, evenly padded encoder calls.
+MIN_BATCH_TOKENS, MAX_BATCH_TOKENS = 4096, 65536
 POOL_MIN_FILES = 24  # fewer files parse inline: a spawned worker takes ~1 s to import the parsers
-WINDOW_BYTES = 64 << 20  # files parsed ahead, by size: at least one, and no more than this
+WINDOW_FILES = 64  # files parsed ahead: enough to fill the next batch while the encoder runs
+WINDOW_BYTES = 64 << 20  # and by size: at least one file, and no more than this
 
 
 def parse_workers() -> int:
@@ -50,6 +52,7 @@ class Parser:
         self.window: deque = deque()  # (task, future, bytes) submitted and not yet taken
         self.window_bytes = 0
         self.pool = None
+        self.warm = False  # a worker has given a result
         self._inline = (limits, store, offsets)
         if workers > 0:
             import multiprocessing
@@ -59,7 +62,7 @@ class Parser:
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=init_worker,
                                             initargs=(str(tokenizer_file), limits, os.getpid()))
-            self.ahead = workers * 4
+            self.ahead = WINDOW_FILES
             self._fill()
 
     def _fill(self) -> None:
@@ -87,6 +90,10 @@ class Parser:
         task, future, size = self.window.popleft()
         self.window_bytes -= size
         self._fill()
+        if not self.warm and not future.done() and future.cancel():
+            # the workers are still starting (about a second of imports): parse this one here meanwhile
+            return prepare(*task, *self._inline)
+        self.warm = True
         try:
             return future.result()
         except Exception as exc:  # a worker that died (killed, out of memory): this file fails alone
