@@ -261,3 +261,57 @@ def test_a_parser_crash_is_one_line_and_the_rest_ingests(encoder, tmp_path, monk
         assert failed == [f"{folder / 'weird.html'}: could not be read (RecursionError: maximum recursion depth "
                           "exceeded while parsing)"]
         assert summary.ingested == 1 and summary.failed == 1
+
+
+def _parse_workers() -> list[int]:
+    """Gives the pids of this process's spawned parse workers."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"spawn_main" in (proc / "cmdline").read_bytes() and \
+                    f"PPid:\t{os.getpid()}\n" in (proc / "status").read_text():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_parse_worker_killed_mid_run_costs_no_file(encoder, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from engine.documents.ingest import pipeline
+
+    starts = []
+    real_start = pipeline.Parser._start
+    monkeypatch.setattr(pipeline.Parser, "_start", lambda self: starts.append(1) or real_start(self))
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # a page of mostly script first keeps the worker busy a while, for few chunks; the kill lands while
+    # it (or the worker's start) is under way
+    script = "<script>" + "var x = 1;\n" * 150_000 + "</script>"
+    (folder / "a-long.html").write_text(f"<html><body>{script}<p>The quarterly numbers moved again.</p></body></html>")
+    for i in range(pipeline.POOL_MIN_FILES):
+        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\nNote {i} is about topic {i * 7 % 13}.")
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for pid in _parse_workers():
+                time.sleep(0.3)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    with Workspace(tmp_path / "ws") as ws:
+        summary, events = run_ingest(ws, folder)
+        thread.join()
+        assert killed, "no parse worker was seen"
+        assert len(starts) >= 2  # the pool was started again after the kill
+        assert summary.failed == 0 and summary.ingested == pipeline.POOL_MIN_FILES + 1, summary.errors
+        assert_consistent(ws)

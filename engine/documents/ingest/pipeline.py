@@ -15,6 +15,7 @@ files is stored (one transaction), so the next run, finding no hash for them, do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import deque
@@ -54,19 +55,22 @@ class Parser:
         self.pool = None
         self.warm = False  # a worker has given a result
         self._inline = (limits, store, offsets)
+        self._pool_args = (workers, str(tokenizer_file), limits)
         if workers > 0:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # spawn, not fork: the ingest process runs ONNX Runtime, tantivy and TUI threads
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=init_worker,
-                                            initargs=(str(tokenizer_file), limits, os.getpid()))
-            self.ahead = WINDOW_FILES
+            self._start()
             self._fill()
 
+    def _start(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        workers, tokenizer_file, limits = self._pool_args
+        # spawn, not fork: the ingest process runs ONNX Runtime, tantivy and TUI threads
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=init_worker, initargs=(tokenizer_file, limits, os.getpid()))
+
     def _fill(self) -> None:
-        while self.tasks and len(self.window) < self.ahead and (
+        while self.tasks and len(self.window) < WINDOW_FILES and (
                 not self.window or self.window_bytes < WINDOW_BYTES):
             task = self.tasks.popleft()
             size = _size(task[0])
@@ -87,20 +91,36 @@ class Parser:
         if self.pool is None:
             path, key, digest = self.tasks.popleft()
             return prepare(path, key, digest, *self._inline)
+        from concurrent.futures.process import BrokenProcessPool
+
         task, future, size = self.window.popleft()
         self.window_bytes -= size
-        self._fill()
+        with contextlib.suppress(BrokenProcessPool):  # a worker died: handled below, through the futures
+            self._fill()
         if not self.warm and not future.done() and future.cancel():
             # the workers are still starting (about a second of imports): parse this one here meanwhile
             return prepare(*task, *self._inline)
         self.warm = True
         try:
             return future.result()
-        except Exception as exc:  # a worker that died (killed, out of memory): this file fails alone
+        except BrokenProcessPool:
+            pass
+        # A parser took its worker down (a crash in a C library, out of memory): every file in the window
+        # lost its result. This one is tried again alone in fresh workers and fails alone if it breaks
+        # them again; the rest are parsed again after it.
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._start()
+        try:
+            return self.pool.submit(prepare_in_worker, task).result()
+        except BrokenProcessPool:
             from engine.errors import IngestError
 
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self._start()
             return Prepared(task[0], task[1], "failed", message=str(IngestError(
-                f"{task[1]}: the parser process stopped ({type(exc).__name__}); run again")))
+                f"{task[1]}: parsing it stopped its process (a crash or out of memory); the file was skipped")))
+        finally:
+            self.window = deque((t, self.pool.submit(prepare_in_worker, t), n) for t, _, n in self.window)
 
     def close(self) -> None:
         if self.pool is not None:
