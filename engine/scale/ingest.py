@@ -120,8 +120,12 @@ def run(ws, files: list[Path], states: dict, limits: Limits, encoder, searcher, 
                 seconds = time.perf_counter() - began
             yield line.event("reading", "", 0, f"Ray wrote the shards in {seconds:.1f} s; loading them")
         rows = parquet_in_order(str(folder / "*.parquet"), "order") if tasks else iter(())
+        last = -1
         for batch in rows:
             for row in batch:
+                if row["order"] == last:
+                    continue  # a retried Ray task may have written its rows twice: each file loads once
+                last = row["order"]
                 prepared, vectors = from_row(row, encoder.dimension)
                 if prepared.status == "skipped":
                     yield line.skipped(prepared.key)
