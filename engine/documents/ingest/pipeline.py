@@ -162,6 +162,9 @@ class Pipeline:
         self.group_started = 0.0
         self.last_checkpoint = time.perf_counter()
         self.cancelled = False
+        # The first file is encoded and committed alone: the user sees progress within a second, and
+        # a run stopped right after it has kept it.
+        self.first = True
 
     def event(self, kind: str, path: str = "", chunks: int = 0, message: str = ""):
         return self.events._event(kind, path, self.done, self.total, chunks, self.summary, self.started, message)
@@ -180,7 +183,7 @@ class Pipeline:
                 self.batch_started = time.perf_counter()
             self.batch.append(Work(prepared, self.encoder.dimension))
             self.batch_tokens += prepared.tokens
-            if (self.batch_tokens >= self.target_tokens or not more_ready
+            if (self.first or self.batch_tokens >= self.target_tokens or not more_ready
                     or time.perf_counter() - self.batch_started >= GROUP_SECONDS):
                 self.encode_batch()
         yield from self.commit_due()
@@ -237,7 +240,7 @@ class Pipeline:
         self.group.extend(works)
 
     def commit_due(self, force: bool = False) -> Iterator:
-        if self.group and (force or self.cancelled
+        if self.group and (force or self.cancelled or self.first
                            or time.perf_counter() - self.group_started >= GROUP_SECONDS):
             yield from self.commit()
 
@@ -251,6 +254,7 @@ class Pipeline:
         """Stores the group: one transaction, one generation bump, the indexes changed in the same
         writer block; then yields each file's event in file order."""
         group, self.group = self.group, []
+        self.first = False
         store, pkg = self.store, self.events
         with store.writing():
             existing = store.documents_at([w.prepared.key for w in group])
