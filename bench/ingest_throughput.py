@@ -179,6 +179,7 @@ def main() -> None:
                               "bare_encoder": lambda n=lang: runs.bare(n)}, rounds=args.rounds, warmup=0)
             out["chunks"] = len(runs.texts[lang])
             results[f"small_{lang}"] = out
+            write_json("ingest_throughput", {**results, "table": rows, "partial": True})
             rows.append({"case": f"small {lang} ({args.files} files, {out['chunks']} chunks)",
                          "pipeline chunks/s": out["pipeline"]["median"],
                          "other chunks/s": out["bare_encoder"]["median"], "other": "bare encoder",
@@ -188,6 +189,7 @@ def main() -> None:
         out = interleave({"many_files": lambda: runs.ingest(folders["en"], "en"),
                           "one_file": lambda: runs.ingest(single, "one")}, rounds=args.rounds, warmup=0)
         results["many_vs_one"] = out
+        write_json("ingest_throughput", {**results, "table": rows, "partial": True})
         rows.append({"case": f"same text: {args.files} files vs 1", "pipeline chunks/s": out["many_files"]["median"],
                      "other chunks/s": out["one_file"]["median"], "other": "one file",
                      "ratio": out["ratio"]["median"], "spread": f"{out['ratio']['min']}-{out['ratio']['max']}"})
