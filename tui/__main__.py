@@ -1,3 +1,4 @@
 from tui.launch import main
 
-main()
+if __name__ == "__main__":  # parse workers (spawned) import this module again as __mp_main__
+    main()

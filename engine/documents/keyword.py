@@ -88,13 +88,16 @@ class KeywordIndex:
             self._writer = self.index.writer(heap_size=64_000_000, num_threads=1)
         return self._writer
 
-    def add(self, rows) -> None:
-        """Adds (chunk id, searchable text) pairs."""
+    def add(self, rows, terms=None) -> None:
+        """Adds (chunk id, searchable text) pairs; `terms`, when given, holds each text's jieba words
+        already joined by spaces (None for a text without Chinese), segmented off the writer's lock."""
         doc_cls = self.tantivy.Document
+        terms = iter(terms) if terms is not None else None
         for chunk_id, text in rows:
             doc = doc_cls(id=int(chunk_id), en=text)
-            if has_cjk(text):
-                doc.add_text("zh", " ".join(zh_terms(text)))
+            words = next(terms) if terms is not None else (" ".join(zh_terms(text)) if has_cjk(text) else None)
+            if words is not None:
+                doc.add_text("zh", words)
             self.writer.add_document(doc)
 
     def remove(self, ids) -> None:

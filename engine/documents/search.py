@@ -185,13 +185,14 @@ class Searcher:
         return index
 
     def apply(self, removed: list[int], added_ids: list[int], added_vectors: np.ndarray,
-              added_texts: list[str]) -> None:
-        """Applies one file's change to both indexes in memory (saved at the next checkpoint)."""
+              added_texts: list[str], added_terms: list[str | None] | None = None) -> None:
+        """Applies a change (one file's or a commit group's) to both indexes in memory (saved at the next
+        checkpoint); `added_terms` are the texts' jieba words when ingest segmented them already."""
         with self.lock:
             self.vectors.remove(removed)
             self.keywords.remove(removed)
             self.vectors.add(added_ids, added_vectors)
-            self.keywords.add(zip(added_ids, added_texts))
+            self.keywords.add(zip(added_ids, added_texts), added_terms)
 
     def remove(self, ids: list[int]) -> None:
         """Removes deleted chunks from both indexes in memory (saved at the next checkpoint)."""

@@ -123,6 +123,51 @@ class DocumentsSQL:
             [path, title, doctype, sha256, size, pages, lang, json.dumps(meta), status, error,
              modified_at]).fetchone()[0]
 
+    def document_states(self) -> dict[str, tuple[int, str, str]]:
+        """Gives path -> (id, sha256, status) of every document, in one query (ingest's skip check)."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT path, id, sha256, status FROM documents").fetchall()}
+
+    def documents_at(self, paths: list[str]) -> dict[str, tuple[int, str]]:
+        """Gives path -> (id, status) of the documents stored for these paths."""
+        if not paths:
+            return {}
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT path, id, status FROM documents WHERE path IN (SELECT unnest(?::VARCHAR[]))",
+            [list(paths)]).fetchall()}
+
+    def insert_documents(self, rows: list[tuple]) -> list[int]:
+        """Inserts (path, title, doctype, sha256, size, pages, lang, meta, status, error, modified_at)
+        rows in one statement; gives their ids, numbered in the rows' order."""
+        if not rows:
+            return []
+        ids = [r[0] for r in self.db.execute(
+            f"SELECT nextval('document_ids') FROM range({len(rows)})").fetchall()]
+        columns = [list(c) for c in zip(*rows)]
+        columns[7] = [json.dumps(m) for m in columns[7]]
+        self.db.execute(
+            "INSERT INTO documents (id, path, title, doctype, sha256, size_bytes, pages, lang, meta, status,"
+            " error, modified_at) SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),"
+            " unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[]), unnest(?::INTEGER[]),"
+            " unnest(?::VARCHAR[]), unnest(?::JSON[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),"
+            " unnest(?::TIMESTAMP[])", [ids, *columns])
+        return ids
+
+    def insert_chunk_rows(self, rows: list[tuple]) -> list[int]:
+        """Inserts (document_id, ord, page, heading, text, tokens, lang, vector bytes) rows of many
+        documents in one statement; gives their ids in the rows' order."""
+        if not rows:
+            return []
+        ids = [r[0] for r in self.db.execute(
+            f"SELECT nextval('chunk_ids') FROM range({len(rows)})").fetchall()]
+        columns = [list(c) for c in zip(*rows)]
+        self.db.execute(
+            "INSERT INTO chunks (id, document_id, ord, page, heading, text, tokens, lang, vector)"
+            " SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),"
+            " unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]),"
+            " unnest(?::BLOB[])", [ids, *columns])
+        return ids
+
     def insert_chunks(self, document_id: int, chunks: Iterable[tuple]) -> list[int]:
         """Inserts (ord, page, heading, text, tokens, lang, vector bytes) rows; gives their ids."""
         rows = list(chunks)
@@ -275,3 +320,24 @@ class DocumentsSQL:
             + " AND ".join(clauses), params).fetchall()
         return {r[0] for r in rows}
 
+
+class TableReader:
+    """Reads table files with a private in-memory DuckDB: what a parse worker process, which holds no
+    workspace, hands to the loaders in place of the store."""
+
+    def __init__(self) -> None:
+        self.db = duckdb.connect()
+
+    read_table_file = DocumentsSQL.read_table_file
+
+
+def parquet_in_order(pattern: str, column: str, batch: int = 512) -> Iterator[list[dict]]:
+    """Yields the rows of Parquet files (a glob) sorted by a column, a batch of rows at a time. A private
+    DuckDB reads them: it sorts beyond memory and leaves the workspace's connection free for commits."""
+    db = duckdb.connect()
+    try:
+        reader = db.read_parquet(pattern).order(quote_ident(column)).to_arrow_reader(batch)
+        for record_batch in reader:
+            yield record_batch.to_pylist()
+    finally:
+        db.close()

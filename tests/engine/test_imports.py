@@ -1,4 +1,4 @@
-"""The query path never imports torch; the TUI's first paint imports none of the engines."""
+"""The query path never imports torch or Ray; the TUI's first paint imports none of the engines."""
 
 import json
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 from tests.conftest import quarry_env
 
-HEAVY = ["torch", "sentence_transformers", "transformers"]
+HEAVY = ["torch", "sentence_transformers", "transformers", "ray"]
 
 
 def modules_after(code: str) -> set[str]:

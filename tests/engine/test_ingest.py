@@ -170,35 +170,52 @@ def test_vectors_stored_in_duckdb_match_the_encoder(demo_workspace):
     assert float(stored @ fresh) > 0.999
 
 
-def test_killed_ingest_resumes_without_redoing_finished_files(encoder, tmp_path):
+KILLED_MID_GROUP = """
+import sys
+from engine.documents.ingest import pipeline, start_ingest
+from engine.workspace import Workspace
+
+# a commit group per encoder batch of about three files, so that the kill lands with groups to go
+pipeline.GROUP_SECONDS = 0.0
+pipeline.FIRST_BATCH_TOKENS = pipeline.MIN_BATCH_TOKENS = pipeline.MAX_BATCH_TOKENS = 600
+for p in start_ingest(Workspace(sys.argv[1]), [sys.argv[2]]):
+    if p.data.get("event") == "ingested":
+        print(p.data["path"], flush=True)
+"""
+
+
+def test_kill_mid_group_stores_no_half_file_and_resume_redoes_exactly_the_rest(encoder, tmp_path):
+    from engine.documents.ingest import pipeline
+    from engine.documents.ingest.loaders import Limits
+    from engine.documents.ingest.prepare import prepare
+
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(16):
+    total = pipeline.POOL_MIN_FILES  # files are parsed by the process pool
+    for i in range(total):
         (folder / f"note-{i:02d}.md").write_text(
-            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(60)))
+            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(30)))
+    expected = {str(p): len(prepare(p, str(p), None, Limits(), None, encoder.token_offsets).pieces)
+                for p in folder.iterdir()}
     ws_dir = tmp_path / "ws"
-    cmd = [sys.executable, "-m", "tui", "ingest", "--workspace", str(ws_dir), str(folder)]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=quarry_env())
-    seen = 0
-    for line in proc.stderr:
-        if "chunks (" in line:
-            seen += 1
-        if seen >= 5:
-            proc.send_signal(signal.SIGKILL)
-            break
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_MID_GROUP, str(ws_dir), str(folder)],
+                            stdout=subprocess.PIPE, text=True, env=quarry_env())
+    assert proc.stdout.readline()  # the first group is committed: kill while the next is encoded
+    proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
     with Workspace(ws_dir) as ws:
-        finished = len([d for d in ws.store.documents() if d.status == "ready"])
-        assert 5 <= finished < 16
+        docs = ws.store.documents()
+        finished = {d.path for d in docs if d.status == "ready"}
+        assert 1 <= len(finished) < total and len(docs) == len(finished)
+        assert all(d.chunks == expected[d.path] for d in docs)  # no file is half stored
         [stopped] = jobs.unfinished(ws)  # the killed process left its job "running"
         assert stopped.kind == "ingest" and stopped.params["paths"] == [os.path.abspath(folder)]
         summary = jobs.resume(ws, stopped.id).wait()
-        assert summary.skipped == finished and summary.ingested == 16 - finished
+        assert summary.skipped == len(finished) and summary.ingested == total - len(finished)
         assert ws.store.job(stopped.id).status == "done" and jobs.unfinished(ws) == []
         ids = assert_consistent(ws)
-        assert len(ids) == ws.store.chunk_count()
-        assert len({d.path for d in ws.store.documents()}) == 16
+        assert len(ids) == ws.store.chunk_count() == sum(expected.values())
+        assert {d.path: d.chunks for d in ws.store.documents()} == expected
 
 
 def test_searcher_detects_generation_mismatch(demo_workspace):
@@ -244,3 +261,57 @@ def test_a_parser_crash_is_one_line_and_the_rest_ingests(encoder, tmp_path, monk
         assert failed == [f"{folder / 'weird.html'}: could not be read (RecursionError: maximum recursion depth "
                           "exceeded while parsing)"]
         assert summary.ingested == 1 and summary.failed == 1
+
+
+def _parse_workers() -> list[int]:
+    """Gives the pids of this process's spawned parse workers."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"spawn_main" in (proc / "cmdline").read_bytes() and \
+                    f"PPid:\t{os.getpid()}\n" in (proc / "status").read_text():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_parse_worker_killed_mid_run_costs_no_file(encoder, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from engine.documents.ingest import pipeline
+
+    starts = []
+    real_start = pipeline.Parser._start
+    monkeypatch.setattr(pipeline.Parser, "_start", lambda self: starts.append(1) or real_start(self))
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # a page of mostly script first keeps the worker busy a while, for few chunks; the kill lands while
+    # it (or the worker's start) is under way
+    script = "<script>" + "var x = 1;\n" * 150_000 + "</script>"
+    (folder / "a-long.html").write_text(f"<html><body>{script}<p>The quarterly numbers moved again.</p></body></html>")
+    for i in range(pipeline.POOL_MIN_FILES):
+        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\nNote {i} is about topic {i * 7 % 13}.")
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for pid in _parse_workers():
+                time.sleep(0.3)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    with Workspace(tmp_path / "ws") as ws:
+        summary, events = run_ingest(ws, folder)
+        thread.join()
+        assert killed, "no parse worker was seen"
+        assert len(starts) >= 2  # the pool was started again after the kill
+        assert summary.failed == 0 and summary.ingested == pipeline.POOL_MIN_FILES + 1, summary.errors
+        assert_consistent(ws)

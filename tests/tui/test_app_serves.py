@@ -23,6 +23,7 @@ async def test_a_client_ingest_runs_in_the_app_and_refreshes_its_library(demo_wo
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await wait_for(pilot, lambda: app.holder is not None)
+        await app.pane("documents")  # built when first opened
         table = app.query_one("#doc-table", DataTable)
         before = table.row_count
         client = await asyncio.create_subprocess_exec(

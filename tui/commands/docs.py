@@ -12,24 +12,30 @@ from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--reembed", is_flag=True, help="Confirm re-embedding after an encoder or chunking change.")
+@click.option("--ray", "ray", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Parse and encode on Ray Data: a local Ray, or the cluster at ADDRESS / RAY_ADDRESS"
+                   " (needs the scale extra).")
 @workspace_option
 @json_option
-def ingest(paths: tuple[Path, ...], reembed: bool, workspace: Path | None, as_json: bool) -> None:
+def ingest(paths: tuple[Path, ...], reembed: bool, ray: str | None, workspace: Path | None,
+           as_json: bool) -> None:
     """Ingest files and folders (txt md html pdf docx xlsx csv json parquet); incremental.
 
-    Unchanged files are skipped, changed ones replaced and deleted ones removed. Progress is committed
-    file by file: an interrupted ingest resumes where it stopped.
+    Unchanged files are skipped, changed ones replaced and deleted ones removed. Files are committed in
+    groups of about a second: an interrupted ingest resumes where it stopped.
 
     \b
     Examples:
       quarry ingest ~/Documents/policies
       quarry ingest report.pdf prices.xlsx --json
+      quarry ingest ~/shared/archive --ray                  # a local Ray (or RAY_ADDRESS)
+      quarry ingest /mnt/archive --ray 10.0.0.5:6379        # a Ray cluster; files at the same paths there
     """
     from engine.documents.ingest import start_ingest
     from tui.commands.progress import follow
 
     with open_workspace(workspace) as ws:
-        summary = follow(start_ingest(ws, paths, reembed=reembed), line=_ingest_line, quiet=as_json)
+        summary = follow(start_ingest(ws, paths, reembed=reembed, ray=ray), line=_ingest_line, quiet=as_json)
     if as_json:
         emit_json(summary.__dict__)
     else:

@@ -1,27 +1,26 @@
-"""Ingest: files -> clean text -> chunks -> vectors -> DuckDB (one transaction per file) -> indexes.
+"""Ingest: files -> clean text -> chunks -> vectors -> DuckDB (one transaction per commit group) -> indexes.
 
 A file's content hash makes ingest incremental: unchanged files are skipped, changed ones replaced,
-and files gone from an ingested folder removed. Each file commits on its own, so an ingest that is
-killed resumes where it stopped; the indexes are checkpointed with the DuckDB generation they match
-and rebuilt from DuckDB's stored vectors if a crash left them behind.
+and files gone from an ingested folder removed. Files go through pipeline.py (parallel parse, encoding
+across files, commits in groups of about a second); a group is stored whole or not at all, so an ingest
+that is killed resumes where it stopped; the indexes are checkpointed with the DuckDB generation they
+match and rebuilt from DuckDB's stored vectors if a crash left them behind.
 """
-
 from __future__ import annotations
 
-import hashlib
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from engine import jobs
-from engine.documents.ingest import ocr, walk
-from engine.documents.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, Piece, chunk_blocks
+from engine.documents.ingest import walk
+from engine.documents.ingest.chunking import CHUNK_TOKENS, OVERLAP_TOKENS, chunk_blocks  # noqa: F401 (re-exported)
 from engine.documents.ingest.loaders import (
-    BIG_FILE_BYTES,
+    BIG_FILE_BYTES,  # noqa: F401 (the pipeline reads it here, where tests tune it)
     LOADERS,
     SUPPORTED,
     TABLE_SUFFIXES,
@@ -31,8 +30,7 @@ from engine.documents.ingest.loaders import (
     record_text,
     table_doctype,
 )
-from engine.documents.ingest.text import language
-from engine.documents.ingest.walk import display, safe_text
+from engine.documents.ingest.walk import display
 from engine.errors import IngestError, QuarryError, first_line
 from engine.store.documents import TableFile
 
@@ -150,14 +148,6 @@ def csv_shape(path: Path) -> tuple[str, int]:
     return delimiter, ragged
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def chunking_signature(encoder_id: str) -> str:
     return f"{encoder_id}:{CHUNK_TOKENS}:{OVERLAP_TOKENS}"
 
@@ -171,17 +161,23 @@ def reembed_needed(ws) -> int:
 
 
 def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = None,
-                 reembed: bool = False, summary: IngestSummary | None = None) -> Iterator[IngestEvent]:
+                 reembed: bool = False, summary: IngestSummary | None = None,
+                 ray: str | None = None) -> Iterator[IngestEvent]:
     """Ingests files and folders into the workspace, yielding progress after every file.
 
-    One writer: each file's DuckDB commit and the index update that matches it happen in one
+    `ray` ("local", or a cluster's address) parses and encodes on Ray Data (engine/scale) instead of
+    this process's pipeline; the commits are the same.
+
+    One writer: each commit group's DuckDB commit and the index update that matches it happen in one
     `store.writing()` block, so a checkpoint (which takes the same lock) never tags the indexes with a
     generation whose chunks they lack."""
-    from engine.documents.search import searchable_text
-
     summary = summary if summary is not None else IngestSummary()
     started = time.perf_counter()
     store = ws.store
+    if ray is not None:
+        from engine import scale
+
+        scale.require_ray()  # one line naming the extra, before any work
     pending = reembed_needed(ws)
     if pending and not reembed:
         raise QuarryError(f"the encoder or chunk settings changed; {pending} chunks would be re-embedded."
@@ -206,9 +202,6 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     for shown, line in found.special:  # FIFOs, sockets, devices: one line each, never opened, not a failure
         yield _event("special", shown, 0, len(files), 0, summary, started, line)
     seen = {display(f) for f in files}
-    last_checkpoint = time.perf_counter()
-    done = 0
-
     under = [row for folder in folders for row in store.document_paths_under(display(folder) + "/")]
     for doc_id, path in under + gone:
         if path not in seen:
@@ -217,71 +210,18 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
                 store.bump_generation()
                 searcher.remove(removed)
             summary.removed += 1
-            yield IngestEvent("removed", path, done, len(files), message="file is gone")
-    for path in files:
-        if cancel is not None and cancel():
-            break
-        key = display(path)  # a name that is not UTF-8 is stored and shown with \xNN escapes
-        done += 1
-        existing, digest = None, ""
-        try:
-            digest = _sha256(path)
-            existing = store.document_by_path(key)
-            if existing and existing[1] == digest and existing[2] == "ready":
-                summary.skipped += 1
-                yield _event("skipped", key, done, len(files), 0, summary, started)
-                continue
-            if path.stat().st_size > BIG_FILE_BYTES:  # say what is happening before a long parse
-                yield _event("reading", key, done - 1, len(files), 0, summary, started,
-                             f"reading {key} ({path.stat().st_size / (1 << 20):.0f} MB)")
-            if path.suffix.lower() in ocr.SCAN_SUFFIXES:  # OCR may read it: progress per page, cancel between
-                for item in ocr.run_watched(lambda p=path: load(p, store, limits), cancel):
-                    if isinstance(item, ocr.PageDone):
-                        yield _event("reading", key, done - 1, len(files), 0, summary, started, item.message)
-                    else:
-                        loaded, records = item
-            else:
-                loaded, records = load(path, store, limits)
-            pieces = chunk_blocks(loaded.blocks, encoder.token_offsets, records=records)
-            if not pieces:
-                raise IngestError(f"{path}: no text to index")
-        except ocr.Cancelled:  # stopped between two OCR'd pages: nothing of this file is stored
-            break
-        except Exception as exc:  # third-party parsers raise anything on a broken file; one file, one line
-            if isinstance(exc, PermissionError):
-                exc = IngestError(f"{key}: cannot be read (permission denied); check its permissions")
-            elif isinstance(exc, FileNotFoundError):
-                exc = IngestError(f"{key}: the file disappeared while it was being ingested; run again")
-            elif isinstance(exc, OSError):
-                exc = IngestError(f"{key}: cannot be read ({exc.strerror or type(exc).__name__})")
-            elif not isinstance(exc, IngestError):
-                exc = IngestError(f"{path}: could not be read ({type(exc).__name__}: {first_line(exc)[:100]})")
-            message = safe_text(str(exc))
-            _record_failure(store, key, path, digest, existing, message)
-            summary.failed += 1
-            summary.errors.append(message)
-            yield _event("failed", key, done, len(files), 0, summary, started, message)
-            continue
-        title = safe_text(loaded.title or path.name)
-        texts = [searchable_text(title, p.heading, p.text) for p in pieces]
-        vectors = None
-        for event in _embed(encoder, texts, key, done, len(files), summary, started, cancel):
-            if isinstance(event, IngestEvent):
-                yield event
-            else:
-                vectors = event
-        if vectors is None:  # cancelled part-way: nothing of this file is stored, a resumed run does it again
-            break
-        _store_document(store, searcher, key, path, digest, existing, loaded, title, pieces, vectors, texts)
-        summary.ingested += 1
-        summary.chunks_embedded += len(pieces)
-        summary.pages += loaded.pages or 1
-        if time.perf_counter() - last_checkpoint > CHECKPOINT_SECONDS:
-            searcher.checkpoint()
-            last_checkpoint = time.perf_counter()
-        event = _event("ingested", key, done, len(files), len(pieces), summary, started)
-        event.warnings = [safe_text(w) for w in loaded.warnings]
-        yield event
+            yield IngestEvent("removed", path, 0, len(files), message="file is gone")
+    states = store.document_states()
+    if ray is not None:
+        from engine.scale import ingest as on_ray
+
+        done = yield from on_ray.run(ws, files, states, limits, encoder, searcher, summary, started, cancel,
+                                     sys.modules[__name__], ray)
+    else:
+        from engine.documents.ingest import pipeline
+
+        done = yield from pipeline.run(ws, files, states, limits, encoder, searcher, summary, started, cancel,
+                                       sys.modules[__name__])
     searcher.checkpoint()
     summary.seconds = time.perf_counter() - started
     yield _event("done", "", done, len(files), 0, summary, started, summary.line())
@@ -315,51 +255,6 @@ def _event(kind, path, done, total, chunks, summary, started, message="") -> Ing
                        summary.chunks_embedded / elapsed, message)
 
 
-def _record_failure(store, key, path, digest, existing, error) -> None:
-    """Keeps a failed file visible in the library; a previous good version stays searchable."""
-    if existing and existing[2] == "ready":
-        return
-    try:
-        size, modified = path.stat().st_size, _mtime(path)
-    except OSError:
-        size, modified = None, None
-    with store.writing():
-        if existing:
-            store.delete_document(existing[0])  # a failed document has no chunks
-        store.insert_document(key, display(path.name), path.suffix.lower().lstrip(".") or "file", digest,
-                              size, None, None, {}, "failed", error, modified)
-
-
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime)
-
-
-def _store_document(store, searcher, key, path, digest, existing, loaded: Loaded, title: str,
-                    pieces: list[Piece], vectors, texts: list[str]) -> tuple[list[int], list[int]]:
-    """Replaces a file's document and chunks and applies the change to the indexes, under one writer
-    lock and one transaction; gives (removed ids, new ids)."""
-    langs = [language(p.text) for p in pieces]
-    doc_lang = max(set(langs), key=langs.count)
-    with store.writing():
-        removed = store.delete_document(existing[0]) if existing else []
-        doc_id = store.insert_document(key, title, loaded.doctype, digest, path.stat().st_size,
-                                       loaded.pages, doc_lang, _meta(loaded), "ready",
-                                       None, _mtime(path))
-        ids = store.insert_chunks(doc_id, (
-            (i, p.page, p.heading, p.text, p.tokens, lang, vectors[i].tobytes())
-            for i, (p, lang) in enumerate(zip(pieces, langs))))
-        if loaded.table is not None:
-            store.register_table(_table_name(path, store, key), doc_id, loaded.table)
-        store.bump_generation()
-        searcher.apply(removed, ids, vectors, texts)  # last: nothing but COMMIT can fail after it
-    return removed, ids
-
-
-def _meta(loaded: Loaded) -> dict:
-    """Gives what a document keeps beside its chunks: its warnings, and what OCR read (pages, confidence)."""
-    return {"warnings": loaded.warnings, **({"ocr": loaded.ocr} if loaded.ocr else {})}
-
-
 def remove_document(ws, document_id: int) -> int:
     """Removes a document from DuckDB and both indexes; gives how many chunks went with it."""
     store = ws.store
@@ -377,9 +272,12 @@ def remove_document(ws, document_id: int) -> int:
 # -- ingest as a job ---------------------------------------------------------------------------
 
 
-def start_ingest(ws, paths: Iterable[Path], reembed: bool = False, cancel=None):
-    """Starts an ingest job (engine.jobs): gives its JobRun; resuming it skips files already committed."""
+def start_ingest(ws, paths: Iterable[Path], reembed: bool = False, cancel=None, ray: str | None = None):
+    """Starts an ingest job (engine.jobs): gives its JobRun; resuming it skips files already committed.
+    `ray`: "local" or a Ray address to parse and encode on Ray Data (None: this process)."""
     params = {"paths": [os.path.abspath(Path(p).expanduser()) for p in paths], "reembed": reembed}
+    if ray is not None:
+        params["ray"] = ray
     return jobs.start(ws, "ingest", params, cancel)
 
 
@@ -389,7 +287,7 @@ def ingest_job(ws, job: jobs.Job) -> Iterator[jobs.Progress]:
     summary = IngestSummary()
     paths = [Path(p) for p in job.params["paths"]]
     for event in ingest_paths(ws, paths, cancel=job.cancelled, reembed=bool(job.params.get("reembed")),
-                              summary=summary):
+                              summary=summary, ray=job.params.get("ray")):
         name = Path(event.path).name if event.path else ""
         data = {"event": event.kind, "path": event.path, "chunks": event.chunks,
                 "chunks_total": event.chunks_total, "chunks_per_s": event.chunks_per_s, "label": name,
