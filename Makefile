@@ -19,7 +19,7 @@ $(FLAGS): FORCE | $(PY)
 
 $(STAMP): pyproject.toml scripts/install_llama_cpp.sh $(FLAGS) | $(PY)
 	bash scripts/install_llama_cpp.sh
-	$(PY) -m pip install --quiet -e '.[export,dev]'
+	$(PY) -m pip install --quiet -e '.[export,dev,scale]'
 	$(PY) -m pip install --quiet --no-deps --ignore-requires-python rapidocr-onnxruntime==1.4.4
 	touch $@
 
