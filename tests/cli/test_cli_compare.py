@@ -7,17 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine import locations
 from tui.cli import cli
 
 PAIR = "smollm2-135m,gemma3-270m"
-
-
-@pytest.fixture
-def user_models(tmp_path, monkeypatch):
-    path = tmp_path / "user-models.toml"
-    monkeypatch.setattr(locations, "user_models_file", lambda: path)
-    return path
 
 
 def invoke(*args):
