@@ -10,7 +10,7 @@ from textual.widgets import ProgressBar, Static
 from engine import jobs
 from engine.errors import QuarryError
 from engine.workspace import Workspace
-from tests.tui.helpers import wait_for
+from tests.tui.helpers import toasts, wait_for
 from tui.messages import JobFailed, JobFinished, JobProgressed
 from tui.widgets.job_progress import JobProgress
 
@@ -82,9 +82,6 @@ async def test_a_quarry_error_a_bug_and_a_failed_start_are_toasts_and_clear(tmp_
         app = JobsApp(ws)
         async with app.run_test(size=(100, 10)) as pilot:
             widget = app.query_one(JobProgress)
-            shown = []  # every toast, kept (a slow machine outlives a toast's timeout)
-            real_notify = widget.notify
-            widget.notify = lambda text, **kw: (shown.append(text), real_notify(text, **kw))
             for params in ({"n": 3, "fail": 2}, {"n": 3, "bug": 1}):
                 app.events.clear()
                 app.start(**params)
@@ -100,7 +97,7 @@ async def test_a_quarry_error_a_bug_and_a_failed_start_are_toasts_and_clear(tmp_
             assert not widget.busy and _ends(app)[0].bug
             app.start(n=1)  # the pane takes the next job
             await wait_for(pilot, lambda: isinstance(_ends(app)[-1], JobFinished))
-            messages = shown
+            messages = toasts(app)  # every toast, kept (a slow machine outlives a toast's timeout)
             assert "step 2: a broken input; fix it and resume" in messages
             assert any(m.startswith("Bug (please report): KeyError") for m in messages)
             assert any("PermissionError" in m and "/root/secret" in m for m in messages)
