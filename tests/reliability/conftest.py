@@ -14,10 +14,11 @@ import pytest
 @pytest.fixture
 def open_tmp(monkeypatch) -> Path:
     """A temporary folder another user can reach (pytest's own is private to root), for permission
-    faults; the config file points into it so that user can read it too."""
+    faults; the config and user-models files point into it so that user can read them too."""
     folder = Path(tempfile.mkdtemp(prefix="quarry-reliability-"))
     os.chmod(folder, 0o755)
     monkeypatch.setenv("QUARRY_CONFIG", str(folder / "config.toml"))
+    monkeypatch.setenv("QUARRY_USER_MODELS", str(folder / "user-models.toml"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
