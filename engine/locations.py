@@ -29,7 +29,12 @@ def catalog_file() -> Path:
 
 
 def user_models_file() -> Path:
-    """Gives the file that records models the user registered with `quarry models add`."""
+    """Gives the file that records models the user registered with `quarry models add` (and `add-remote`).
+    QUARRY_USER_MODELS names another file: the tests point it at a temporary one, so a developer's own
+    registered models never show up in (or get written by) a test."""
+    env = os.environ.get("QUARRY_USER_MODELS")
+    if env:
+        return Path(env)
     return models_dir() / "user-models.toml"
 
 

@@ -22,12 +22,21 @@ os.environ["QUARRY_STRICT_WRITES"] = "1"
 
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Points config, default workspace and the log (the state dir) at temporary folders for every test."""
+    """Points config, default workspace, the log and the user's own model list at temporary files for every test
+    (and the subprocesses it starts, which inherit the environment): a developer's `quarry models add` or
+    `add-remote` never reaches a test, and no test writes the developer's models/user-models.toml."""
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("QUARRY_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("QUARRY_WORKSPACE", str(home / "workspace"))
-    monkeypatch.setenv("QUARRY_STATE", str(home / "state"))
+    monkeypatch.setenv("QUARRY_USER_MODELS", str(home / "user-models.toml"))
+    monkeypatch.setenv("QUARRY_STATE", str(home / "state"))  # the log
     yield home
+
+
+@pytest.fixture
+def user_models(isolated_user_dirs) -> Path:
+    """The test's own user-models file (`quarry models add` / `add-remote` write it); absent until written."""
+    return Path(os.environ["QUARRY_USER_MODELS"])
 
 
 def require_models(*ids: str) -> None:
@@ -82,13 +91,20 @@ def demo_workspace_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def demo_workspace(demo_workspace_dir, tmp_path):
+def demo_root(demo_workspace_dir, tmp_path) -> Path:
+    """A private copy of the session's demo workspace, not opened: for an app or a CLI run that opens it
+    (anything that may write, the TUI above all, gets a copy; the session's own stays as built)."""
+    root = tmp_path / "ws"
+    shutil.copytree(demo_workspace_dir, root)
+    return root
+
+
+@pytest.fixture
+def demo_workspace(demo_root):
     """A private copy of the session's demo workspace, open."""
     from engine.workspace import Workspace
 
-    root = tmp_path / "ws"
-    shutil.copytree(demo_workspace_dir, root)
-    ws = Workspace(root)
+    ws = Workspace(demo_root)
     yield ws
     ws.close()
 
@@ -99,6 +115,7 @@ def tmp_models_dir(tmp_path, monkeypatch) -> Path:
     target = tmp_path / "models"
     target.mkdir()
     monkeypatch.setenv("QUARRY_MODELS_DIR", str(target))
+    monkeypatch.setenv("QUARRY_USER_MODELS", str(target / "user-models.toml"))  # where it lies by default
     return target
 
 

@@ -2,15 +2,13 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
-
 from tests.conftest import REPO, quarry_env
-from tui.cli import cli
+from tests.helpers import run_cli
 
 
 def test_chat_json_shape(tmp_path, chat_model):
-    result = CliRunner().invoke(cli, ["chat", "--json", "--max-tokens", "24", "--workspace", str(tmp_path),
-                                      "Name three ways to reduce customer churn."])
+    result = run_cli("chat", "--json", "--max-tokens", "24", "--workspace", str(tmp_path),
+                     "Name three ways to reduce customer churn.")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["answer"].strip()
@@ -19,25 +17,23 @@ def test_chat_json_shape(tmp_path, chat_model):
 
 
 def test_chat_continues_a_stored_chat(tmp_path, chat_model):
-    runner = CliRunner()
-    first = json.loads(runner.invoke(cli, ["chat", "--json", "--max-tokens", "8", "-w", str(tmp_path),
-                                           "hello"]).stdout)
-    second = runner.invoke(cli, ["chat", "--json", "--max-tokens", "8", "-w", str(tmp_path),
-                                 "--chat", str(first["chat_id"]), "and again"])
+    first = json.loads(run_cli("chat", "--json", "--max-tokens", "8", "-w", str(tmp_path), "hello").stdout)
+    second = run_cli("chat", "--json", "--max-tokens", "8", "-w", str(tmp_path),
+                     "--chat", str(first["chat_id"]), "and again")
     assert json.loads(second.stdout)["chat_id"] == first["chat_id"]
-    listed = json.loads(runner.invoke(cli, ["chats", "--json", "-w", str(tmp_path)]).stdout)
+    listed = json.loads(run_cli("chats", "--json", "-w", str(tmp_path)).stdout)
     assert len(listed) == 1
 
 
 def test_unknown_model_is_one_line(tmp_path):
-    result = CliRunner().invoke(cli, ["chat", "--model", "nope", "-w", str(tmp_path), "hi"])
+    result = run_cli("chat", "--model", "nope", "-w", str(tmp_path), "hi")
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: unknown model 'nope'")
     assert len(result.output.strip().splitlines()) == 1
 
 
 def test_models_list_json(chat_model):
-    rows = json.loads(CliRunner().invoke(cli, ["models", "list", "--json"]).stdout)
+    rows = json.loads(run_cli("models", "list", "--json").stdout)
     by_id = {r["id"]: r for r in rows}
     assert by_id["smollm2-135m"]["status"] == "ready" and by_id["smollm2-135m"]["size_bytes"] > 10**7
 
@@ -65,14 +61,14 @@ def test_offline_switches_set_by_the_user_are_kept():
 
 def test_help_has_examples():
     for command in (["chat"], ["models", "pull"], ["init"]):
-        out = CliRunner().invoke(cli, [*command, "--help"]).output
+        out = run_cli(*command, "--help").output
         assert "Example" in out
 
 
 def test_prompt_longer_than_the_context_is_one_line(tmp_path, chat_model):
     huge = "word " * 6000
-    result = CliRunner().invoke(cli, ["chat", "-w", str(tmp_path), huge])
+    result = run_cli("chat", "-w", str(tmp_path), huge)
     assert result.exit_code == 1 and "more than the 4096-token context" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    listed = json.loads(CliRunner().invoke(cli, ["chats", "--json", "-w", str(tmp_path)]).stdout)
+    listed = json.loads(run_cli("chats", "--json", "-w", str(tmp_path)).stdout)
     assert listed == []

@@ -8,18 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from engine.workspace import Workspace
 from tests.conftest import quarry_env, require_models
-from tui.cli import cli
+from tests.helpers import run_cli as run
 
 TABLES = Path(__file__).resolve().parents[2] / "demo" / "docs" / "tables"
 CREDIT = Path(__file__).resolve().parents[2] / "demo" / "classify" / "credit-applications.csv"
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
 
 
 @pytest.fixture(scope="module")

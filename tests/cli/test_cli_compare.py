@@ -5,23 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from engine import locations
-from tui.cli import cli
+from tests.helpers import run_cli as invoke
 
 PAIR = "smollm2-135m,gemma3-270m"
-
-
-@pytest.fixture
-def user_models(tmp_path, monkeypatch):
-    path = tmp_path / "user-models.toml"
-    monkeypatch.setattr(locations, "user_models_file", lambda: path)
-    return path
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_document_comparison_returns_both_answers_with_figures(demo_workspace_dir, tmp_path, chat_model):

@@ -1,15 +1,8 @@
 import json
 import shutil
 
-from click.testing import CliRunner
-
 from engine import locations
-from tui.cli import cli
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result
+from tests.helpers import run_cli as run
 
 
 def test_search_json_ranks_returns_policy_first(demo_workspace_dir):

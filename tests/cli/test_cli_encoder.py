@@ -5,15 +5,9 @@ import json
 import shutil
 import tomllib
 
-from click.testing import CliRunner
-
 from engine import locations
 from engine.models import catalog
-from tui.cli import cli
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from tests.helpers import run_cli as run
 
 
 def test_an_added_encoder_becomes_the_workspace_encoder(tmp_path, monkeypatch, encoder):
@@ -52,17 +46,15 @@ def test_a_model_that_is_not_an_encoder_is_refused(tmp_path):
 
 
 def test_the_catalog_ships_inside_the_engine_package():
-    import engine
-
     packaged = locations.SOURCE_ROOT / "engine" / "models" / "catalog.toml"
     assert packaged.read_bytes() == (locations.SOURCE_ROOT / "models" / "catalog.toml").read_bytes()
-    assert packaged.parent == locations.Path(engine.__file__).parent / "models"
+    assert packaged.parent == locations.Path(catalog.__file__).parent  # engine/models/
     project = tomllib.loads((locations.SOURCE_ROOT / "pyproject.toml").read_text())
     assert "models/catalog.toml" in project["tool"]["setuptools"]["package-data"]["engine"]
 
 
 def test_an_install_without_the_checkout_reads_the_packaged_catalog(tmp_path, monkeypatch):
     monkeypatch.setattr(locations, "SOURCE_ROOT", tmp_path)  # site-packages: no models/ beside engine/
-    found = locations.catalog_file()
-    assert found.parent.name == "models" and found.parent.parent.name == "engine" and found.exists()
+    assert locations.catalog_file().parent == locations.Path(catalog.__file__).parent  # engine/models/
+    assert locations.catalog_file().exists()
     assert "smollm2-135m" in catalog.load()

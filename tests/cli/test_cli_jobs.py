@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from engine import jobs
 from engine.documents.ingest import start_ingest
 from engine.workspace import Workspace
-from tui.cli import cli
+from tests.helpers import run_cli
 
 
 def _folder(tmp_path, n: int = 4):
@@ -29,10 +29,10 @@ def _stopped_ingest(tmp_path):
 
 
 def test_ingest_prints_a_line_per_file_on_stderr_and_one_json_on_stdout(tmp_path, encoder):
-    result = CliRunner().invoke(cli, ["ingest", "--json", "-w", str(tmp_path / "ws"), str(_folder(tmp_path))])
+    result = run_cli("ingest", "--json", "-w", str(tmp_path / "ws"), str(_folder(tmp_path)))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ingested"] == 4
-    plain = CliRunner().invoke(cli, ["ingest", "-w", str(tmp_path / "ws2"), str(tmp_path / "docs")])
+    plain = run_cli("ingest", "-w", str(tmp_path / "ws2"), str(tmp_path / "docs"))
     lines = plain.stderr.splitlines()
     assert len([line for line in lines if "memo-" in line and "chunks (" in line]) == 4
     assert lines[0].startswith("[1/4] ") and plain.stdout.startswith("4 ingested")
@@ -40,14 +40,14 @@ def test_ingest_prints_a_line_per_file_on_stderr_and_one_json_on_stdout(tmp_path
 
 def test_jobs_lists_a_stopped_ingest_and_resumes_it(tmp_path, encoder):
     root, job_id = _stopped_ingest(tmp_path)
-    listed = json.loads(CliRunner().invoke(cli, ["jobs", "--json", "-w", str(root)]).stdout)
+    listed = json.loads(run_cli("jobs", "--json", "-w", str(root)).stdout)
     assert [(j["id"], j["kind"], j["status"], j["done"]) for j in listed] == [(job_id, "ingest", "cancelled", 1)]
-    resumed = CliRunner().invoke(cli, ["jobs", "resume", str(job_id), "--json", "-w", str(root)])
+    resumed = run_cli("jobs", "resume", str(job_id), "--json", "-w", str(root))
     assert resumed.exit_code == 0, resumed.output
     data = json.loads(resumed.stdout)
     assert data["status"] == "done" and data["result"]["ingested"] == 3 and data["result"]["skipped"] == 1
-    assert CliRunner().invoke(cli, ["jobs", "-w", str(root)]).stdout.strip() == "no unfinished jobs"
-    again = CliRunner().invoke(cli, ["jobs", "resume", str(job_id), "-w", str(root)])
+    assert run_cli("jobs", "-w", str(root)).stdout.strip() == "no unfinished jobs"
+    again = run_cli("jobs", "resume", str(job_id), "-w", str(root))
     assert again.exit_code == 1 and "already finished" in again.output
 
 

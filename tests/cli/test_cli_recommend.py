@@ -6,13 +6,8 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from tui.cli import cli
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from tests.helpers import run_cli as run
 
 
 @pytest.fixture(scope="session")

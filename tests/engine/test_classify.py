@@ -320,12 +320,10 @@ def test_compare_gives_a_missing_model_its_own_row(ws):
     assert rows[1].prediction is None and "no-such-model" in rows[1].error
 
 
-def test_the_llm_method_refuses_a_remote_model(ws, tmp_path, monkeypatch):
+def test_the_llm_method_refuses_a_remote_model(ws, user_models):
     """A remote (server) model has no llama.cpp logits or KV cache; it once failed with a raw ValueError."""
-    from engine import locations
     from engine.models import catalog
 
-    monkeypatch.setattr(locations, "user_models_file", lambda: tmp_path / "user-models.toml")
     catalog.add_remote("http://127.0.0.1:9/v1", "whatever", "far-away")  # never contacted
     with pytest.raises(ClassifyError, match="needs a local GGUF model; 'far-away' is remote"):
         heads.classify(ws, "tickets", ["where is my parcel"], "llm", "far-away")

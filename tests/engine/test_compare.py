@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from engine import jobs, locations
+from engine import jobs
 from engine.compare import (
     ColumnFinished,
     ColumnStarted,
@@ -38,13 +38,6 @@ def quick(**kw) -> CompareSettings:
 def ws(tmp_path, chat_model):
     with Workspace(tmp_path / "ws") as workspace:
         yield workspace
-
-
-@pytest.fixture
-def user_models(tmp_path, monkeypatch):
-    path = tmp_path / "user-models.toml"
-    monkeypatch.setattr(locations, "user_models_file", lambda: path)
-    return path
 
 
 def test_two_local_models_answer_one_after_another(ws):

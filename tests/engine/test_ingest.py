@@ -14,21 +14,13 @@ from engine.documents.ingest import IngestSummary, ingest_paths
 from engine.documents.search import Searcher
 from engine.workspace import Workspace
 from tests.conftest import quarry_env
+from tests.helpers import assert_consistent
 
 
 def run_ingest(ws, *paths):
     summary = IngestSummary()
     events = list(ingest_paths(ws, list(paths), summary=summary))
     return summary, events
-
-
-def assert_consistent(ws):
-    """DuckDB, FAISS and tantivy hold exactly the same chunk ids."""
-    db_ids = sorted(ws.store.all_chunk_ids())
-    searcher = ws.searcher()
-    assert sorted(searcher.vectors.ids().tolist()) == db_ids
-    assert searcher.keywords.ids() == db_ids
-    return db_ids
 
 
 def test_demo_corpus_ingests_every_format(demo_workspace):

@@ -11,18 +11,9 @@ import time
 
 import pytest
 
-from engine import locations
 from engine.models import catalog
 from engine.runtime.generation import GenerationParams, RunStats
 from engine.runtime.remote import RemoteError, RemoteLLM, estimate_tokens
-
-
-@pytest.fixture
-def user_models(tmp_path, monkeypatch):
-    """Remote entries land in a temporary user-models file, never the developer's own."""
-    path = tmp_path / "user-models.toml"
-    monkeypatch.setattr(locations, "user_models_file", lambda: path)
-    return path
 
 
 class Misbehaving(http.server.BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ import pytest
 from engine.documents.ingest import remove_document, start_ingest
 from engine.workspace import Workspace
 from tests.conftest import REPO, quarry_env
-from tests.engine.test_ingest import assert_consistent
+from tests.helpers import assert_consistent
 
 
 def _notes(folder, n: int, lines: int = 30) -> None:

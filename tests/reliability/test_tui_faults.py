@@ -13,9 +13,9 @@ def notes(app) -> list[str]:
     return toasts(app)
 
 
-async def test_a_broken_config_is_a_notification_naming_key_and_file(demo_workspace_dir, config):
+async def test_a_broken_config_is_a_notification_naming_key_and_file(demo_root, config):
     config.write_text('max_tokens = "lots"\n')
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: any("max_tokens" in n for n in notes(app)))
         assert any(str(config) in n for n in notes(app))

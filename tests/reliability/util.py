@@ -4,15 +4,14 @@ was stored before a fault is still there and that DuckDB, FAISS and tantivy agre
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from click.testing import CliRunner
+from tests.helpers import assert_consistent, run_cli
 
-from tui.cli import cli
+__all__ = ["assert_consistent"]  # the suite's one check, imported from here by the reliability tests
 
 
 @dataclass
@@ -27,9 +26,7 @@ class Ran:
 
 def quarry(*args, stdin: str | bytes | None = None, env: dict | None = None) -> Ran:
     """Runs `quarry ARGS` in this process; stdout and stderr apart."""
-    kwargs = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
-    runner = CliRunner(**kwargs)
-    result = runner.invoke(cli, [str(a) for a in args], input=stdin, env=env, catch_exceptions=True)
+    result = run_cli(*args, input=stdin, env=env)
     exc = result.exception if not isinstance(result.exception, SystemExit) else None
     return Ran(result.exit_code, result.stdout, result.stderr, exc)
 
@@ -74,15 +71,6 @@ def stored(root: Path) -> Stored:
         chats = tuple(sorted((c.id, c.title) for c in ws.store.chats()))
         messages = sum(len(ws.store.messages(c[0])) for c in chats)
     return Stored(docs, tuple(ids), chats, messages)
-
-
-def assert_consistent(ws) -> list[int]:
-    """DuckDB, FAISS and tantivy hold exactly the same chunk ids; gives them."""
-    db_ids = sorted(ws.store.all_chunk_ids())
-    searcher = ws.searcher()
-    assert sorted(searcher.vectors.ids().tolist()) == db_ids
-    assert searcher.keywords.ids() == db_ids
-    return db_ids
 
 
 def copy_workspace(source: Path, target: Path) -> Path:

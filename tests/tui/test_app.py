@@ -10,8 +10,8 @@ from tui.widgets.dialogs import HelpScreen
 from tui.widgets.settings_screen import SettingsScreen
 
 
-async def test_function_keys_switch_panes(demo_workspace_dir):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+async def test_function_keys_switch_panes(demo_root):
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         tabs = app.query_one("#panes", TabbedContent)
@@ -21,8 +21,8 @@ async def test_function_keys_switch_panes(demo_workspace_dir):
             assert tabs.active == pane
 
 
-async def test_help_lists_every_binding(demo_workspace_dir):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+async def test_help_lists_every_binding(demo_root):
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.query_one("#chat-list").focus()
@@ -34,8 +34,8 @@ async def test_help_lists_every_binding(demo_workspace_dir):
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_settings_are_saved_to_toml(demo_workspace_dir, isolated_user_dirs):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+async def test_settings_are_saved_to_toml(demo_root, isolated_user_dirs):
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f8")
@@ -50,8 +50,8 @@ async def test_settings_are_saved_to_toml(demo_workspace_dir, isolated_user_dirs
     assert saved["max_tokens"] == 99 and app.settings.max_tokens == 99
 
 
-async def test_settings_reject_out_of_range_values(demo_workspace_dir):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+async def test_settings_reject_out_of_range_values(demo_root):
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f8")
@@ -62,8 +62,8 @@ async def test_settings_reject_out_of_range_values(demo_workspace_dir):
         assert "temperature = 9.0 is not valid" in error and "0.0 to 2.0" in error
 
 
-async def test_command_palette_runs_actions(demo_workspace_dir):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+async def test_command_palette_runs_actions(demo_root):
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+p")
@@ -74,8 +74,8 @@ async def test_command_palette_runs_actions(demo_workspace_dir):
         await wait_for(pilot, lambda: app.query_one("#panes", TabbedContent).active == "documents", timeout=5)
 
 
-async def test_theme_toggles(demo_workspace_dir):
-    app = QuarryApp(demo_workspace_dir, warm_models=False)
+async def test_theme_toggles(demo_root):
+    app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         before = app.theme

@@ -3,6 +3,7 @@ an evaluation with its confusion grid; snapshots at 120x40 and 80x24."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,37 @@ def classify_root(tmp_path):
     return root
 
 
+@pytest.fixture
+def small_classify_root(tmp_path):
+    """The demo reviews cut to 30 per label, for the screens that fit or evaluate every method: they show the
+    same at any size, and the full-size runs are the engine's tests (tests/engine/test_classify.py) and
+    bench/classify.py's."""
+    with (TABLES / "reviews.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows, kept = list(reader), {}
+        fields = reader.fieldnames
+    small = tmp_path / "reviews-small.csv"
+    with small.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fields)
+        writer.writeheader()
+        for row in rows:
+            if kept.setdefault(row["sentiment"], 0) < 30:
+                kept[row["sentiment"]] += 1
+                writer.writerow(row)
+    assert sorted(kept.values()) == [30, 30, 30]
+    root = tmp_path / "ws"
+    with Workspace(root) as ws:
+        sets.import_examples(ws, "reviews", "sentiment", file=small, text_column="text")
+    return root
+
+
 def _app(root):
     return QuarryApp(root, warm_models=False, cursor_blink=False)
 
 
-async def test_a_text_shows_every_method(classify_root):
+async def test_a_text_shows_every_method(small_classify_root):
     require_models("minilm-l6", "smollm2-135m")
-    app = _app(classify_root)
+    app = _app(small_classify_root)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f3")
@@ -83,9 +108,9 @@ async def test_batch_runs_and_cancels(classify_root):
         await notified(pilot, "Batch cancelled")
 
 
-async def test_evaluation_fills_table_and_confusion_grid(classify_root):
+async def test_evaluation_fills_table_and_confusion_grid(small_classify_root):
     require_models("minilm-l6")
-    app = _app(classify_root)
+    app = _app(small_classify_root)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("f3", "ctrl+r")

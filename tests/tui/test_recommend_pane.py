@@ -3,12 +3,13 @@ items, a text request, the evaluation table; snapshots at 120×40 and 80×24."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 
 import pytest
 from textual.widgets import DataTable, OptionList
 
-from tests.tui.helpers import ready, wait_for
+from tests.tui.helpers import ready, toasts, wait_for
 from tui.app import QuarryApp
 
 
@@ -31,6 +32,26 @@ def rec_root(rec_store_dir, tmp_path):
     target = tmp_path / "ws"
     shutil.copytree(rec_store_dir, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def rec_small_dir(rec_store_dir, tmp_path_factory):
+    """The demo store cut to its first 300 users' events (a quarter), built once: the pane's evaluation screen
+    is the same at any size, and evaluating every method on the whole store is the CLI's test
+    (tests/cli/test_cli_recommend.py, on its 30k events) and bench/recommend.py's."""
+    from engine import recommend as rec
+    from engine.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("rec-small-ws") / "ws"
+    shutil.copytree(rec_store_dir, root)  # the catalog and its cached item vectors stay
+    log = root.parent / "interactions-300-users.csv"
+    with gzip.open(rec.demo_files()[1], "rt", encoding="utf-8") as source, log.open("w", encoding="utf-8") as out:
+        out.write(next(source))
+        out.writelines(line for line in source if line.split(",", 1)[0] < "u0300")
+    with Workspace(root) as ws:
+        rec.import_data(ws, str(log))
+        assert 250 <= ws.store.rec_counts()[1] <= 300
+    return root
 
 
 TITLE, REASON, PRICE, ITEM = 1, 2, 3, 5  # columns of the recommendations table
@@ -107,8 +128,10 @@ async def test_similar_items_and_text_request(rec_root):
         assert app.query_one("#rec-table", DataTable).row_count > 0
 
 
-async def test_evaluation_table(rec_root):
-    app = _app(rec_root)
+async def test_evaluation_table(rec_small_dir, tmp_path):
+    root = tmp_path / "ws"
+    shutil.copytree(rec_small_dir, root)
+    app = _app(root)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _open(pilot)
         await pilot.press("ctrl+r")
@@ -130,12 +153,9 @@ async def test_empty_workspace_says_how_to_import(tmp_path):
         heading = str(app.query_one("#rec-heading").render())
         assert "quarry recommend import --demo" in heading
         pane = app.query_one("#recommend-pane")
-        shown = []  # every toast, kept (a slow machine outlives a toast's timeout)
-        real_notify = pane.notify
-        pane.notify = lambda text, **kw: (shown.append(text), real_notify(text, **kw))
         await pilot.press("ctrl+b")  # import the demo store from the pane
         await wait_for(pilot, lambda: app.query_one("#rec-list", OptionList).option_count > 0, timeout=60)
-        assert any("interactions of 1200 users" in text for text in shown)
+        assert any("interactions of 1200 users" in text for text in toasts(app))
         assert pane.counts[2] > 30000
 
 
