@@ -77,9 +77,10 @@ def _session(ort, model_file: Path, options, providers: list[str]):
         return ort.InferenceSession(str(model_file), options, providers=providers)
     try:
         cached = optimized_cache(ort, model_file)
+        have = cached.exists()  # raises, not False, in a cache folder this user cannot enter
     except OSError:
         return ort.InferenceSession(str(model_file), options, providers=providers)
-    if cached.exists():
+    if have:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
             return ort.InferenceSession(str(cached), options, providers=providers)

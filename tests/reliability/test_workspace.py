@@ -122,13 +122,17 @@ def test_a_full_disk_leaves_the_stored_data_as_it_was(ws, tmp_path):
     assert set(before.chunk_ids) <= set(after.chunk_ids)
 
 
+FILES = 24
+
+
 @pytest.mark.parametrize("kill_after", [1, 4])
 def test_kill_9_during_ingest_then_a_rerun_completes_consistently(encoder, tmp_path, kill_after):
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(8):
+    # enough text that ingest commits several groups (a group is the files finished in about a second)
+    for i in range(FILES):
         (folder / f"note-{i:02d}.md").write_text(
-            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(80)))
+            f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(400)))
     root = tmp_path / "ws"
     cmd = [sys.executable, "-m", "tui", "ingest", "--workspace", str(root), str(folder)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
@@ -142,10 +146,10 @@ def test_kill_9_during_ingest_then_a_rerun_completes_consistently(encoder, tmp_p
     proc.wait(timeout=120)
     assert proc.returncode == -signal.SIGKILL  # killed mid-ingest, not finished before the signal
     middle = stored(root)  # consistent right after the kill (indexes rebuilt from DuckDB if behind)
-    assert kill_after <= len([d for d in middle.documents if d[1] == "ready"]) < 8
+    assert kill_after <= len([d for d in middle.documents if d[1] == "ready"]) < FILES
     ran = quarry("ingest", folder, "-w", root)
     assert ran.code == 0, ran.stderr
-    assert len(stored(root).documents) == 8
+    assert len(stored(root).documents) == FILES
 
 
 def test_kill_9_during_a_chat_keeps_earlier_chats(ws, chat_model):

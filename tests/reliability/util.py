@@ -93,6 +93,10 @@ def as_nobody(*owned: Path):
         for base, dirs, files in os.walk(path):
             for name in dirs + files:
                 os.lchown(os.path.join(base, name), NOBODY, NOBODY)
+    # The interpreter lives under /root (0700 here): what the CLI imports lazily must be imported while
+    # still root, or an import in the block fails as that user.
+    import logging.handlers  # noqa: F401 (engine.log)
+
     os.setegid(NOBODY)
     os.seteuid(NOBODY)
     try:

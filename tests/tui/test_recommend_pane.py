@@ -50,7 +50,7 @@ def rec_small_dir(rec_store_dir, tmp_path_factory):
         out.writelines(line for line in source if line.split(",", 1)[0] < "u0300")
     with Workspace(root) as ws:
         rec.import_data(ws, str(log))
-        assert 250 <= ws.store.rec_counts()[1] <= 300
+        assert 250 <= ws.store.rec_counts().users <= 300
     return root
 
 
