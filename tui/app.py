@@ -196,8 +196,12 @@ class QuarryApp(App):
     @on(ClientCommand)
     def client_command(self, message: ClientCommand) -> None:
         """Shows another terminal's long or library-changing commands, and refreshes the library after them."""
-        name = next((a for a in message.argv if not a.startswith("-")), "")
-        changes_library = name in ("ingest", "jobs") or (name == "docs" and "--remove" in message.argv)
+        from tui.serving import command_in_argv
+
+        name = command_in_argv(message.argv) or ""
+        rest = message.argv[message.argv.index(name) + 1:] if name else []
+        changes_library = (name == "ingest" or (name == "jobs" and "resume" in rest)
+                           or (name == "docs" and "--remove" in rest))
         if changes_library:
             if message.code is None:
                 self.notify(f"quarry {name}: started from another terminal")
@@ -206,7 +210,8 @@ class QuarryApp(App):
                                                                          f"ended with exit code {message.code}"))
         if changes_library and message.code is not None:
             for documents in self.query("#documents-pane"):  # a pane not built yet reads the library when it is
-                documents.refresh_library()
+                if "documents" not in self._pane_mounts:
+                    documents.refresh_library()
 
     @on(ModelsWarm)
     def models_warm(self, message: ModelsWarm) -> None:

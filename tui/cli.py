@@ -120,8 +120,10 @@ def cli(ctx: click.Context, workspace: Path | None, verbose: bool) -> None:
     import logging
 
     from engine import log
+    from engine.serve.session import current
 
-    log.setup(verbose)
+    if current() is None:  # a command served in another process leaves that process's logging as it is
+        log.setup(verbose)
     # the command's name only: its arguments may be a question or a document's text
     logging.getLogger("quarry").info("quarry %s", ctx.invoked_subcommand or "(the app)")
     ctx.ensure_object(dict)

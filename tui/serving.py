@@ -112,6 +112,17 @@ _WORKSPACE_COMMANDS = {"ask", "chat", "chats", "classify", "compare", "docs", "e
                        "ingest", "jobs", "labels", "leaderboard", "recommend", "search"}
 
 
+def command_in_argv(argv: list[str]) -> str | None:
+    """Gives the command a command line runs (`quarry -w DIR ingest x` -> "ingest"), read without the CLI."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if not arg.startswith("-") and (i == 0 or args[i - 1] not in ("-w", "--workspace")):
+            return arg
+    return None
+
+
 def workspace_in_argv(argv: list[str]) -> Path | None:
     """Gives the workspace a command line works on, read without the CLI; None when that is not plain
     (help, version, a command that does not open a workspace): the CLI then decides."""
@@ -240,7 +251,7 @@ def serve(workspace, on_command=None):
 
     try:
         return Holder(workspace, run_request, on_command=on_command).start()
-    except ServeError:
+    except (ServeError, OSError):  # a read-only or odd folder: this process works alone, as before serving
         return None
 
 

@@ -53,9 +53,9 @@ class Holder:
         # bound under a private name, made 0600, then renamed into place: the socket is never reachable
         # with wider rights, and a client never meets a half-made one
         staging = self.path.with_name(f".q{os.getpid()}")  # no longer than the name: the address must fit
-        with contextlib.suppress(FileNotFoundError):
-            staging.unlink()
         try:
+            with contextlib.suppress(FileNotFoundError):
+                staging.unlink()  # on a read-only mount this fails (EROFS) before it looks for the name
             listener.bind(str(staging))
             os.chmod(staging, 0o600)
             listener.listen(64)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import struct
 from pathlib import Path
+
+from engine.serve.errors import ServeError
 
 SOCKET_NAME = "quarry.sock"
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with its NUL
@@ -22,7 +25,15 @@ def socket_path(root: Path) -> Path:
 
     digest = hashlib.sha1(os.fsencode(Path(root))).hexdigest()[:20]
     private = Path(tempfile.gettempdir()) / f"quarry-{os.getuid()}"
-    private.mkdir(mode=0o700, exist_ok=True)
+    try:
+        private.mkdir(mode=0o700, exist_ok=True)
+        found = private.lstat()
+    except OSError as exc:
+        raise ServeError(f"{private}: cannot make the private socket folder ({exc.strerror or exc})") from None
+    # another user could have made it first, to receive our commands: only our own 0700 folder is used
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or stat.S_IMODE(found.st_mode) & 0o077:
+        raise ServeError(f"{private}: not a private folder of this user; remove it, or use a shorter "
+                         "workspace path")
     return private / f"{digest}.sock"
 
 

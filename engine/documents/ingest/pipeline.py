@@ -79,9 +79,14 @@ class Parser:
             self.window_bytes += size
 
     def _submit(self, task: tuple[Path, str, str | None]):
-        """Gives a worker's future for a task; None for a file OCR may read, which is parsed here (take), so
-        that its pages are reported as they are read and a cancel stops it between pages."""
-        return None if task[0].suffix.lower() in ocr.SCAN_SUFFIXES else self.pool.submit(prepare_in_worker, task)
+        """Gives a worker's future for a task; None for an image, which OCR reads here (take), so that its
+        pages are reported as they are read and a cancel stops it between pages. PDFs go to the workers
+        (most have a text layer); a scanned one there reports its progress per file."""
+        return None if task[0].suffix.lower() in ocr.IMAGE_SUFFIXES else self.pool.submit(prepare_in_worker, task)
+
+    def parses_here(self, task: tuple[Path, str, str | None]) -> bool:
+        """Tells whether `take` parses this task in this process (no pool, or an image)."""
+        return self.pool is None or task[0].suffix.lower() in ocr.IMAGE_SUFFIXES
 
     def next_task(self) -> tuple[Path, str, str | None] | None:
         """Gives the task whose result `take` gives next (None when all are taken)."""
@@ -381,7 +386,8 @@ def run(ws, files: list[Path], states: dict, limits: Limits, encoder, searcher, 
             if task[2] is None and _size(task[0]) > events.BIG_FILE_BYTES:  # say so before a long parse
                 yield line.event("reading", task[1], 0,
                                  f"reading {task[1]} ({_size(task[0]) / (1 << 20):.0f} MB)")
-            if task[0].suffix.lower() in ocr.SCAN_SUFFIXES:  # OCR may read it: progress per page, cancel between
+            if task[0].suffix.lower() in ocr.SCAN_SUFFIXES and parser.parses_here(task):
+                # OCR may read it here: progress per page, cancel between pages
                 try:
                     for item in ocr.run_watched(parser.take, line.cancel):
                         if isinstance(item, ocr.PageDone):

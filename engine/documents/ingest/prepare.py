@@ -105,7 +105,7 @@ def prepare(path: Path, key: str, stored_digest: str | None, limits: Limits, rea
     return Prepared(
         path, key, "parsed", digest, title=title, doctype=loaded.doctype, pages=loaded.pages,
         size=stat.st_size, modified=datetime.fromtimestamp(stat.st_mtime), table=loaded.table,
-        warnings=list(loaded.warnings), ocr=loaded.ocr, pieces=pieces, texts=texts,
+        warnings=[safe_text(w) for w in loaded.warnings], ocr=loaded.ocr, pieces=pieces, texts=texts,
         langs=[language(p.text) for p in pieces],
         # jieba is the slowest part of storing Chinese: segmenting here keeps it out of the writer's lock
         terms=[" ".join(zh_terms(t)) if has_cjk(t) else None for t in texts])
