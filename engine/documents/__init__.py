@@ -1,0 +1,1 @@
+"""Chat and Documents: ingest, the vector and keyword indexes, hybrid search, answers with checked citations."""
