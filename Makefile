@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.quarry-installed
 MODELS := smollm2-135m minilm-l6 gemma3-270m
 DEMO := .
+# Test files run in this many processes (a file stays in one, so its module fixtures are built once).
+TEST_WORKERS ?= 2
 
 .PHONY: setup models run test lint bench demo clean FORCE
 
@@ -38,7 +40,7 @@ run: demo
 
 test: setup
 	@$(PY) -c 'import os; from engine import cpus; print(f"CPUs: {os.cpu_count()} visible, {cpus.usable()} usable; load {os.getloadavg()[0]:.1f}")'
-	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
