@@ -64,5 +64,9 @@ class ClassifyError(QuarryError):
     """A classification request that cannot be answered as asked."""
 
 
+class FeedbackError(QuarryError):
+    """Feedback that cannot be stored, found or exported."""
+
+
 class RecommendError(QuarryError):
     """A recommendation request or import that cannot be done as asked (unknown item, bad mapping, no data)."""

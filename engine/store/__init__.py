@@ -1,5 +1,5 @@
 """DuckDB store of a workspace: the connection, migrations, the one writer discipline, and the SQL of each
-feature mixed in from its own module (documents, chats, jobs, labels, recommendations, comparisons)."""
+feature mixed in from its own module (documents, chats, jobs, labels, recommendations, comparisons, feedback)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from engine.errors import ReadOnlyWorkspace, WorkspaceBusy, WorkspaceError, firs
 from engine.store.chats import Chat, ChatsSQL, Message
 from engine.store.comparisons import ComparisonsSQL
 from engine.store.documents import ChunkRow, Document, DocumentsSQL
+from engine.store.feedback import Feedback, FeedbackSQL
 from engine.store.jobs import JobsSQL
 from engine.store.labels import LabelsSQL
 from engine.store.migrations import MIGRATIONS
@@ -27,7 +28,7 @@ from engine.store.writer import CheckedCursor, strict
 
 DB_NAME = "quarry.duckdb"
 
-__all__ = ["DB_NAME", "Chat", "ChunkRow", "Document", "Message", "Store"]
+__all__ = ["DB_NAME", "Chat", "ChunkRow", "Document", "Feedback", "Message", "Store"]
 
 
 DAMAGED_FIX = ("it is damaged or not Quarry's: move it aside (your files are untouched) and run"
@@ -110,7 +111,7 @@ def _busy_message(path: Path, exc: Exception) -> str:
             "close it or use another --workspace")
 
 
-class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, ComparisonsSQL):
+class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, ComparisonsSQL, FeedbackSQL):
     """The workspace's DuckDB file; the only code that writes SQL.
 
     Writes go through `writing()`: one lock per process covers the transaction *and* whatever the caller

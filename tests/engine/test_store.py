@@ -75,3 +75,31 @@ def test_no_sql_outside_engine_store():
                 if RAW.search(line):
                     found.append(f"{rel}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_feedback_is_stored_listed_exported_and_removed(tmp_path):
+    import duckdb
+
+    from engine.errors import FeedbackError
+
+    with Workspace(tmp_path / "ws") as ws:
+        first = ws.store.add_feedback("label", "intents", "text:ab12", "refund", {"text": "我要退款 <b>"})
+        ws.store.add_feedback("label", "intents", "text:ab12", "complaint")
+        ws.store.add_feedback("dismiss", "u1", "item9", "dismissed")
+        with pytest.raises(FeedbackError, match="not a kind of feedback"):
+            ws.store.add_feedback("thumbs", "u1", "item9", "up")
+        assert [f.value for f in ws.store.feedback("label", "intents")] == ["refund", "complaint"]
+        assert ws.store.latest_feedback("label", "intents")["text:ab12"].value == "complaint"
+        out = tmp_path / "feedback.csv"
+        assert ws.store.export_feedback(str(out), kind="label") == 2
+        with pytest.raises(FeedbackError, match=r"feedback\.txt: export feedback to a \.csv or \.parquet"):
+            ws.store.export_feedback(str(tmp_path / "feedback.txt"))
+        with pytest.raises(FeedbackError, match="could not write the export"):
+            ws.store.export_feedback(str(tmp_path / "gone" / "f.parquet"))
+        assert ws.store.remove_feedback(first).value == "refund"
+        with pytest.raises(FeedbackError, match=f"feedback {first}: no such feedback"):
+            ws.store.remove_feedback(first)
+    rows = duckdb.sql(f"SELECT kind, value, detail FROM read_csv('{out}') ORDER BY id").fetchall()
+    assert rows[0][:2] == ("label", "refund") and "我要退款 <b>" in rows[0][2]
+    with Workspace(tmp_path / "ws") as ws:  # survives a reopen
+        assert [f.kind for f in ws.store.feedback()] == ["label", "dismiss"]
