@@ -7,6 +7,7 @@ Every front reads the same `Settings`; a wrong type or a value out of range, in 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 import typing
@@ -187,7 +188,13 @@ def save(settings: Settings) -> None:
     """Writes the settings to the config file atomically (validated first)."""
     validate(settings, "settings")
     path = locations.config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps(asdict(settings)), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(tomli_w.dumps(asdict(settings)), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home or a full disk: the settings in use stay as they are
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise SettingsError(f"{path}: could not save the settings ({exc.strerror or exc}); make the folder"
+                            " writable or set QUARRY_CONFIG to a file you can write") from None

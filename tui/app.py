@@ -284,15 +284,25 @@ class QuarryApp(App):
         self.push_screen(HelpScreen(rows, note))
 
     def action_toggle_theme(self) -> None:
-        from engine import settings
-
         dark = self.available_themes[self.theme].dark if self.theme in self.available_themes else True
         self.theme = "textual-light" if dark else "textual-dark"
         self.settings.theme = self.theme
-        settings.save(self.settings)
+        self._save_settings(self.settings)
+
+    def _save_settings(self, value) -> bool:
+        """Saves the settings file; a file that cannot be written is a warning, and the app runs on with
+        the settings in memory."""
+        from engine import settings
+        from engine.errors import SettingsError
+
+        try:
+            settings.save(value)
+        except SettingsError as exc:
+            self.notify(str(exc), title="Settings not saved", severity="warning", markup=False)
+            return False
+        return True
 
     def action_settings(self) -> None:
-        from engine import settings
         from engine.models import catalog
         from tui.widgets.settings_screen import SettingsScreen
 
@@ -303,12 +313,13 @@ class QuarryApp(App):
                 return
             result.keys = self.settings.keys
             self.settings = result
-            settings.save(result)
+            saved_file = self._save_settings(result)
             if result.theme in self.available_themes:
                 self.theme = result.theme
             if self.workspace is not None:
                 self.sub_title = f"{self.workspace.root.name} · {result.model}"
-            self.notify("Settings saved")
+            if saved_file:
+                self.notify("Settings saved")
 
         self.push_screen(SettingsScreen(self.settings, ready), saved)
 

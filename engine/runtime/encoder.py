@@ -21,6 +21,22 @@ CPU = "CPUExecutionProvider"
 MAX_BATCH_TOKENS = 2048  # tokens (rows × padded width) per encoder call
 
 
+def untruncated_offsets(tokenizer_file: str | Path):
+    """Gives the chunker's offsets function: texts -> each encoder token's character span. Its tokenizer
+    must see every token of a long sentence, while the encoding tokenizer cuts at max_seq_length; the
+    ingest process, its parse workers and Ray workers each build it once from the file."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+
+    def offsets(texts: list[str]) -> list[list[tuple[int, int]]]:
+        return [e.offsets for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    return offsets
+
+
 @dataclass(frozen=True)
 class EncoderInfo:
     """What `quarry` reports about a loaded encoder."""
@@ -124,7 +140,7 @@ class Encoder:
         self.tokenizer.enable_truncation(self.max_seq_length)
         self.tokenizer.no_padding()
         self._tokenizer_file = folder / "tokenizer.json"
-        self._counter_tokenizer = None  # made on first use: a query never needs it (~half a tokenizer load)
+        self._offsets = None  # made on first use: a query never needs it (~half a tokenizer load)
         options = ort.SessionOptions()
         # onnxruntime's default is a thread per physical core of the machine, too many under a CPU quota
         if threads or cpus.usable() < (os.cpu_count() or 1):
@@ -145,22 +161,11 @@ class Encoder:
         self.info = EncoderInfo(model_id, variant, self.session.get_providers()[0], self.dimension,
                                 self.max_seq_length)
 
-    @property
-    def _counter(self):
-        """The tokenizer chunking counts with: it must see every token of a long sentence, while the
-        encoding tokenizer cuts at max_seq_length."""
-        if self._counter_tokenizer is None:
-            from tokenizers import Tokenizer
-
-            counter = Tokenizer.from_file(str(self._tokenizer_file))
-            counter.no_truncation()
-            counter.no_padding()
-            self._counter_tokenizer = counter
-        return self._counter_tokenizer
-
     def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """Gives the character span of every encoder token of each text, untruncated (for chunking)."""
-        return [e.offsets for e in self._counter.encode_batch(texts, add_special_tokens=False)]
+        if self._offsets is None:
+            self._offsets = untruncated_offsets(self._tokenizer_file)
+        return self._offsets(texts)
 
     def _run(self, texts: Sequence[str], encodings=None) -> np.ndarray:
         if encodings is None:

@@ -36,14 +36,9 @@ _OFFSETS: dict = {}
 def _offsets(tokenizer_file: str):
     """Gives the chunker's offsets function, the tokenizer loaded once per Ray worker process."""
     if tokenizer_file not in _OFFSETS:
-        from tokenizers import Tokenizer
+        from engine.runtime.encoder import untruncated_offsets
 
-        from engine.documents.ingest.prepare import token_offsets
-
-        tokenizer = Tokenizer.from_file(tokenizer_file)
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        _OFFSETS[tokenizer_file] = token_offsets(tokenizer)
+        _OFFSETS[tokenizer_file] = untruncated_offsets(tokenizer_file)
     return _OFFSETS[tokenizer_file]
 
 

@@ -64,3 +64,11 @@ def test_a_broken_config_stops_ingest_before_anything_is_stored(config, tmp_path
     (folder / "a.md").write_text("# A\nalpha")
     config.write_text("max_file_mb = -5\n")
     error_line(quarry("ingest", folder, "-w", tmp_path / "ws"), "max_file_mb", str(config), code=1)
+
+
+def test_a_config_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("QUARRY_CONFIG", str(blocker / "config.toml"))
+    with pytest.raises(SettingsError, match=r"not-a-folder/config.toml: could not save the settings .*QUARRY_CONFIG"):
+        settings.save(settings.Settings())

@@ -83,6 +83,19 @@ async def test_theme_toggles(demo_root):
         assert app.theme != before
 
 
+async def test_a_settings_file_that_cannot_be_written_is_a_warning(demo_root, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")  # the config's folder is a file: the save fails even for root
+    monkeypatch.setenv("QUARRY_CONFIG", str(blocker / "config.toml"))
+    app = QuarryApp(demo_root, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        before = app.theme
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: any("could not save the settings" in t for t in toasts(app)))
+        assert app.theme != before and app.is_running  # the theme still changed for this run
+
+
 async def test_busy_workspace_is_a_notification_not_a_crash(tmp_path):
     from engine.workspace import Workspace
 

@@ -69,3 +69,23 @@ async def test_a_streamed_answer_renders_once_a_frame_in_bounded_parts():
         assert list(box.query(".body")) == parts and box.text == answer.strip()
         await box.finish("A corrected answer.", None, None)
         assert [p.source for p in box.query(".body")] == ["A corrected answer."]
+
+
+async def test_a_failed_answer_shows_its_error_literally():
+    from textual.app import App
+    from textual.widgets import Static
+
+    from tui.widgets.message_box import MessageBox
+
+    class Host(App):
+        def compose(self):
+            yield MessageBox("assistant", "")
+
+    async with Host().run_test() as pilot:
+        box = pilot.app.query_one(MessageBox)
+        await box.append("Partial ")
+        error = "model_x_q4.gguf: *not* loaded [bold]; run `quarry models pull`"
+        await box.fail(error)
+        line = box.query_one(".failure", Static)
+        assert str(line.render()) == error  # no emphasis eaten, no markup applied
+        assert box.text == "Partial "

@@ -314,7 +314,7 @@ class ChatPane(Vertical):
             return
         box = self._box(self._answer_box) if self._answer_box else None
         if box is not None:
-            await box.finish(f"_{message.error}_", None, None)
+            await box.fail(message.error)
         self._scroll_to_end()
         self._generating = False
         self.refresh_bindings()

@@ -259,6 +259,12 @@ class MessageBox(Vertical):
             self.record = record
             await self.show_record(record)
 
+    async def fail(self, error: str) -> None:
+        """Ends the message with an error line shown literally (a path or a model's words may hold `_`,
+        `*` or brackets); what was streamed before the failure stays."""
+        await self.finish(self.text, None, None)
+        await self.query_one(".extras", Vertical).mount(Static(Text(error), classes="failure"))
+
     def _unshown(self, parts: list) -> str:
         """Gives the end of the text that the Markdown parts do not show yet."""
         shown = sum(len(part.source) for part in parts)

@@ -111,14 +111,6 @@ def prepare(path: Path, key: str, stored_digest: str | None, limits: Limits, rea
         terms=[" ".join(zh_terms(t)) if has_cjk(t) else None for t in texts])
 
 
-def token_offsets(tokenizer) -> Offsets:
-    """Gives the chunker's offsets function over an untruncated tokenizer (as Encoder.token_offsets)."""
-    def offsets(texts: list[str]) -> list[list[tuple[int, int]]]:
-        return [e.offsets for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
-
-    return offsets
-
-
 # -- in a parse worker process ------------------------------------------------------------------
 
 _WORKER: dict = {}
@@ -126,14 +118,10 @@ _WORKER: dict = {}
 
 def init_worker(tokenizer_file: str, limits: Limits, parent: int) -> None:
     """Loads what a parse worker needs once; the worker exits when the ingest process is gone."""
-    from tokenizers import Tokenizer
-
+    from engine.runtime.encoder import untruncated_offsets
     from engine.store.documents import TableReader
 
-    tokenizer = Tokenizer.from_file(tokenizer_file)
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    _WORKER.update(offsets=token_offsets(tokenizer), limits=limits, reader=TableReader())
+    _WORKER.update(offsets=untruncated_offsets(tokenizer_file), limits=limits, reader=TableReader())
 
     def orphaned() -> None:  # a kill -9 of the ingest must not leave parsers behind
         while os.getppid() == parent:
