@@ -94,6 +94,7 @@ class Kind:
     name: str
     fn: WorkFn
     unit: str
+    reads_only: bool = False  # runs on a read-only workspace, unrecorded (an evaluation that shows its report)
 
 
 _KINDS: dict[str, Kind] = {}
@@ -105,11 +106,12 @@ class JobError(QuarryError):
     """A job that cannot be started or resumed as asked."""
 
 
-def register(name: str, unit: str = "items") -> Callable[[WorkFn], WorkFn]:
-    """Registers a work function as a kind of job; gives the function unchanged."""
+def register(name: str, unit: str = "items", reads_only: bool = False) -> Callable[[WorkFn], WorkFn]:
+    """Registers a work function as a kind of job; gives the function unchanged. `reads_only`: its work
+    needs no writes, so on a read-only workspace it runs without a job row (no resume) and stores nothing."""
 
     def wrap(fn: WorkFn) -> WorkFn:
-        _KINDS[name] = Kind(name, fn, unit)
+        _KINDS[name] = Kind(name, fn, unit, reads_only)
         return fn
 
     return wrap
@@ -142,27 +144,34 @@ class Job:
     """What a work function is handed: its id, kind and params, a cancel check and a progress recorder."""
 
     def __init__(self, store, record_id: int, kind: Kind, params: dict,
-                 cancel: threading.Event, saved: object = None) -> None:
+                 cancel: threading.Event, saved: object = None, stop_with: threading.Event | None = None) -> None:
         self.id = record_id
         self.kind = kind.name
         self.unit = kind.unit
         self.params = params
         self._store = store
         self._cancel = cancel
+        self._stop_with = stop_with  # the client session's event: a job it started stops when the client goes
         self._started = time.perf_counter()
         self._first_done: int | None = None
         self._saved_at: float | None = None  # perf_counter counts from boot: 0.0 would not mean 'long ago'
         self.last: Progress | None = None
         self.saved = saved  # what `checkpoint` stored before a crash or cancel (None on a fresh start)
 
+    @property
+    def recorded(self) -> bool:
+        """Whether the job has a row (a job on a read-only workspace has none)."""
+        return not self._store.read_only
+
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self._cancel.is_set() or (self._stop_with is not None and self._stop_with.is_set())
 
     def checkpoint(self, state: object) -> None:
         """Stores what the work function finished so far (JSON-able) for a resume to skip; it stays in the
         job's row until the job ends with a result. For work that commits nowhere else (evaluations)."""
         self.saved = state
-        self._store.save_job_checkpoint(self.id, {"checkpoint": _jsonable(state)})
+        if self.recorded:
+            self._store.save_job_checkpoint(self.id, {"checkpoint": _jsonable(state)})
 
     def relay(self, steps: Generator[Step, None, object]) -> Generator[Progress, None, object]:
         """Yields a Step generator's steps as this job's Progress; gives the generator's return value."""
@@ -185,8 +194,8 @@ class Job:
         eta = (total - done) / rate if total is not None and rate > 0 else None
         self.last = Progress(self.id, self.kind, done, total, self.unit, rate, eta, message,
                              list(warnings), failed, dict(data or {}))
-        if self._saved_at is None or now - self._saved_at >= SAVE_EVERY_S:
-            self._store.update_job_progress(self.id, done, total, message)
+        due = self._saved_at is None or now - self._saved_at >= SAVE_EVERY_S
+        if due and self.recorded and self._store.update_job_progress(self.id, done, total, message, wait=False):
             self._saved_at = now
         return self.last
 
@@ -271,7 +280,8 @@ class JobRun:
         if stored is None and self.job.saved is not None:  # keep the checkpoint for `quarry jobs resume`
             stored = {"checkpoint": _jsonable(self.job.saved)}
         try:
-            self.ws.store.finish_job(self.id, status, done, total, message, error, stored)
+            if self.job.recorded:
+                self.ws.store.finish_job(self.id, status, done, total, message, error, stored)
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(self._key)
@@ -293,7 +303,10 @@ def start(ws, name: str, params: dict | None = None, cancel: threading.Event | N
     """Records a new job of a registered kind and gives its run (nothing runs until it is iterated)."""
     found = kind(name)
     params = dict(params or {})
-    job_id = ws.store.create_job(name, params, found.unit, os.getpid())
+    if ws.store.read_only and found.reads_only:
+        job_id = 0  # no row to write: the run still reports progress and honours a cancel
+    else:
+        job_id = ws.store.create_job(name, params, found.unit, os.getpid())  # read-only: one clear line
     return _run(ws, job_id, found, params, cancel)
 
 
@@ -325,11 +338,11 @@ def _is_live(ws, job_id: int) -> bool:
 
 def _run(ws, job_id: int, found: Kind, params: dict, cancel: threading.Event | None,
          saved: object = None) -> JobRun:
-    if cancel is None:  # a job a client's command started (engine/serve) stops when that client goes
-        from engine.serve.session import cancel_event
+    from engine.serve.session import cancel_event
 
-        cancel = cancel_event()
-    job = Job(ws.store, job_id, found, params, cancel or threading.Event(), saved)
+    # The job's own event (run.cancel sets it) is not the session's: cancelling one job must not cancel
+    # the rest of what that client's command is doing, while the client leaving stops them all.
+    job = Job(ws.store, job_id, found, params, cancel or threading.Event(), saved, stop_with=cancel_event())
     return JobRun(ws, job, _work(found.fn, ws, job))
 
 

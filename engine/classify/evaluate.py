@@ -285,7 +285,7 @@ def start_eval(ws, params: dict, cancel: threading.Event | None = None) -> jobs.
     return jobs.start(ws, "classify_eval", params, cancel)
 
 
-@jobs.register("classify_eval", unit="methods")
+@jobs.register("classify_eval", unit="methods", reads_only=True)
 def eval_job(ws, job):
     """Evaluates the params' methods on the params' data and stores the run; a resume skips scored methods."""
     from engine.classify.heads import check_method
@@ -301,7 +301,7 @@ def eval_job(ws, job):
     done = [MethodReport(**m) for m in (job.saved or {}).get("methods", []) if m.get("method") in methods]
     kept = len(done)
     steps = evaluate_steps(ws, data.train, data.test, methods, data.source, llm_model, curve, data.label_set,
-                           True, job.cancelled, done)
+                           job.recorded, job.cancelled, done)
     while True:
         try:
             step = next(steps)

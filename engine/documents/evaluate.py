@@ -173,7 +173,7 @@ def start_answers(ws, params: dict, cancel: threading.Event | None = None) -> jo
     return jobs.start(ws, "answers_eval", params, cancel)
 
 
-@jobs.register("answers_eval", unit="questions")
+@jobs.register("answers_eval", unit="questions", reads_only=True)
 def answers_job(ws, job):
     """Answers the params' question file and scores the answers; a resume keeps the answers made before."""
     p = job.params

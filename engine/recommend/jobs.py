@@ -69,7 +69,7 @@ def start_eval(ws, params: dict, cancel: threading.Event | None = None) -> jobs.
     return jobs.start(ws, "recommend_eval", params, cancel)
 
 
-@jobs.register("recommend_eval", unit="steps")
+@jobs.register("recommend_eval", unit="steps", reads_only=True)
 def eval_job(ws, job):
     """Evaluates every method leave-last-out and stores the run (params: k, max_users, weights, content, and
     files: read into a scratch workspace so the workspace's own data stays as it is)."""
@@ -102,8 +102,8 @@ def _evaluate(data_ws, store_ws, job, rec_version: int | None):
     steps = evaluate(dataset, vectors, k=int(params.get("k", 10)), weights=params.get("weights"),
                      max_users=params.get("max_users"), cancelled=job.cancelled)
     result = yield from job.relay(steps)
-    if result is None:
-        return None
+    if result is None or store_ws.store.read_only:  # a read-only workspace shows the figures, storing none
+        return result
     result.run_id = store_ws.store.rec_save_run(
         params.get("source", "workspace"), result.users, result.events,
         {"k": result.k, "weights": result.weights, "max_users": params.get("max_users"),

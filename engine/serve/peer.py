@@ -57,7 +57,9 @@ def database_holder(root: Path) -> int | None:
         return None
     finally:
         os.close(fd)
-    return None if kind == fcntl.F_UNLCK else pid
+    # A read-only open takes a read lock, which also conflicts with the write lock asked about: it holds
+    # nothing a command would wait for (it could open the database itself), so it is not a holder.
+    return pid if kind == fcntl.F_WRLCK else None
 
 
 _UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid

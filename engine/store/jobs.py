@@ -85,10 +85,20 @@ class JobsSQL:
             self.db.execute("UPDATE jobs SET status = 'running', pid = ?, runs = runs + 1, error = NULL,"
                             " finished_at = NULL, updated_at = current_timestamp WHERE id = ?", [pid, job_id])
 
-    def update_job_progress(self, job_id: int, done: int, total: int | None, message: str) -> None:
-        with self.writing():
-            self.db.execute("UPDATE jobs SET done = ?, total = ?, message = ?, updated_at = current_timestamp"
-                            " WHERE id = ?", [done, total, message, job_id])
+    def update_job_progress(self, job_id: int, done: int, total: int | None, message: str,
+                            wait: bool = True) -> bool:
+        """Stores a running job's progress; with wait=False it gives False at once, storing nothing, while
+        another thread holds the write lock (a long import statement): the job's own bar keeps moving and
+        its cancel is seen, and the row catches up at the next save."""
+        if not self.write_lock.acquire(blocking=wait):
+            return False
+        try:
+            with self.writing():
+                self.db.execute("UPDATE jobs SET done = ?, total = ?, message = ?,"
+                                " updated_at = current_timestamp WHERE id = ?", [done, total, message, job_id])
+        finally:
+            self.write_lock.release()
+        return True
 
     def save_job_checkpoint(self, job_id: int, state: object) -> None:
         """Stores a running job's finished parts in its result column (a resume reads them back)."""

@@ -69,6 +69,19 @@ def test_clients_search_ask_and_ingest_through_the_tui(ws, tmp_path):
         assert json.loads(ingested.stdout)["ingested"] == 3
         listed = quarry("docs", "-w", ws, "--json")
         assert sum("note" in d["path"] for d in json.loads(listed.stdout)) == 3
+        # a blind run from a terminal: the holder cannot read the client's terminal, so it says how to vote
+        # (it said "Aborted!" before)
+        main_fd, tty_fd = os.openpty()
+        try:
+            blind = subprocess.run([sys.executable, "-m", "tui", "compare", "--blind", "--models",
+                                    "smollm2-135m,gemma3-270m", "--max-tokens", "2", "Say hi", "-w", str(ws)],
+                                   cwd=REPO, stdin=tty_fd, capture_output=True, text=True, timeout=300,
+                                   env=dict(os.environ))
+        finally:
+            os.close(tty_fd)
+            os.close(main_fd)
+        assert blind.returncode == 0 and "Aborted" not in blind.stderr, blind.stderr
+        assert "vote with `quarry compare vote" in blind.stderr
         assert holder.poll() is None
     after = stored(ws)  # DuckDB, FAISS and tantivy agree after the client's ingest
     assert sum("note" in d[0] for d in after.documents) == 3

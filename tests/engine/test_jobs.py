@@ -147,7 +147,7 @@ def test_a_killed_job_resumes_from_what_it_committed(tmp_path):
 def test_progress_rows_are_throttled(ws, monkeypatch):
     writes = []
     original = ws.store.update_job_progress
-    monkeypatch.setattr(ws.store, "update_job_progress", lambda *a: (writes.append(a), original(*a)))
+    monkeypatch.setattr(ws.store, "update_job_progress", lambda *a, **k: (writes.append(a), original(*a, **k))[1])
     monkeypatch.setattr(jobs, "SAVE_EVERY_S", 3600.0)
     run = jobs.start(ws, "testcount", {"name": "g", "n": 20})
     run.wait()
@@ -161,3 +161,34 @@ def test_every_job_kind_imports_from_its_map():
         assert jobs.kind(name).name == name, f"{module} does not register '{name}'"
     with pytest.raises(jobs.JobError, match="unknown job kind"):
         jobs.kind("no_such_kind")
+
+
+def test_a_served_job_has_its_own_cancel_and_stops_with_its_client(ws):
+    """Cancelling one job a client's command started leaves the command's session running; the client
+    going away stops every job the command started. A real Session over a socketpair."""
+    import socket
+
+    from engine.serve.protocol import Request
+    from engine.serve.session import Session
+
+    near, far = socket.socketpair()
+    session = Session(near, Request(["jobs"], "/", str(ws.root)), ws)
+
+    def command():
+        first = jobs.start(ws, "testcount", {"name": "s1", "n": 50})
+        for progress in first:
+            if progress.done == 2:
+                first.cancel()
+        second = jobs.start(ws, "testcount", {"name": "s2", "n": 50})
+        for progress in second:
+            if progress.done == 3:
+                session.cancelled.set()  # the client went away
+        return first, second
+
+    try:
+        first, second = session.run(command)
+    finally:
+        near.close()
+        far.close()
+    assert first.status == "cancelled" and ws.store.get_state("test-job-s1") == "2"
+    assert second.status == "cancelled" and ws.store.get_state("test-job-s2") == "3"

@@ -165,3 +165,35 @@ def test_answers_params_check_the_file(tmp_path):
     bad.write_text('{"q": 1}\n', encoding="utf-8")
     with pytest.raises(QuarryError, match=r"bad.jsonl:1: expected a JSON object with a 'question' field"):
         answers.answers_params(bad)
+
+
+def test_progress_is_not_held_up_by_a_statement_holding_the_write_lock(tmp_path):
+    """A long import statement holds the write lock for its whole run; the job's progress must still be
+    given at once (and its cancel seen), the row catching up at the next save."""
+    import threading
+
+    with Workspace(tmp_path / "ws") as ws:
+        job_id = ws.store.create_job("recommend_import", {}, "%", 0)
+        job = jobs.Job(ws.store, job_id, jobs.kind("recommend_import"), {}, threading.Event())
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with ws.store.writing():
+                holding.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        holding.wait(10)
+        try:
+            given = threading.Thread(target=lambda: job.progress(40, 100, "interactions: log.csv 40%"))
+            given.start()
+            given.join(5)
+            assert not given.is_alive()  # before the fix it waited for the statement to end
+            assert job.last.done == 40 and ws.store.job(job_id).done == 0
+        finally:
+            release.set()
+            holder.join()
+        job._saved_at = None  # as a second later
+        job.progress(60, 100, "interactions: log.csv 60%")
+        assert ws.store.job(job_id).done == 60

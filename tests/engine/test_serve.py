@@ -40,6 +40,27 @@ def test_the_lock_probe_sees_duckdbs_lock_and_names_the_same_file(demo_workspace
     assert probe.stdout.strip() == str(os.getpid())  # this process holds it open (the fixture)
 
 
+def test_a_read_only_open_is_not_a_holder(tmp_path):
+    """A process that opened the database read-only (a read-only mount, `quarry docs` by another user)
+    holds a read lock: commands must not wait for it to serve them, it never will."""
+    import subprocess
+    import sys
+
+    from engine.serve.peer import database_holder
+    from engine.workspace import Workspace
+
+    Workspace(tmp_path).close()
+    reader = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; db = duckdb.connect(sys.argv[1],"
+                               " read_only=True); print('open', flush=True); sys.stdin.readline()",
+                               str(tmp_path / "quarry.duckdb")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        assert database_holder(tmp_path) is None  # it was the reader's pid before the fix
+    finally:
+        reader.communicate("\n", timeout=30)
+
+
 def request(root: Path, *argv: str, **changes) -> protocol.Request:
     fields = dict(argv=list(argv), cwd=os.getcwd(), workspace=str(root), env=quarry_environment(),
                   version=protocol.quarry_version())

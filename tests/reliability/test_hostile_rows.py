@@ -93,8 +93,12 @@ def test_a_read_only_workspace_reads_searches_and_asks_without_storing(ws, open_
     """Read-only for real: file modes, run as an unprivileged user when the tests run as root."""
     root = open_tmp / "ws"
     shutil.copytree(ws, root)
+    questions = open_tmp / "questions.jsonl"
+    questions.write_text('{"question": "What is the refund window?", "expected_file": "returns-policy.pdf"}\n')
     before = stored(root)
     _read_only(root)
+    import engine.documents.evaluate  # noqa: F401 (the stdlib lives under /root: imported before as_nobody)
+
     with as_nobody(root):
         _read_only(root)
         docs = quarry("docs", "-w", root)
@@ -109,6 +113,10 @@ def test_a_read_only_workspace_reads_searches_and_asks_without_storing(ws, open_
         assert "read-only" in ask.stderr and "not stored" in ask.stderr
         ingest = quarry("ingest", root.parent / "nothing-here.md", "-w", root)
         assert ingest.code == 1 and "read-only" in ingest.stderr and "move it aside" not in ingest.stderr
+        # an evaluation only reads: it runs and reports, with no job row to write
+        evaluated = quarry("eval", "answers", questions, "--extractive", "--json", "-w", root)
+        assert evaluated.code == 0 and evaluated.exception is None, evaluated.stderr
+        assert strict_json(evaluated.stdout)["n"] == 1
     for base, _dirs, files in os.walk(root):
         os.chmod(base, 0o755)
         for name in files:

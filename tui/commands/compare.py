@@ -127,7 +127,11 @@ def compare_run(prompt, models_csv, temperature, max_tokens, seed, system_prompt
         if as_json:
             emit_json(run.to_dict())
             return
-        if run.blind and sys.stdin.isatty() and all(c.status == "done" for c in run.columns):
+        from engine.serve.session import current as served
+
+        # A command served for another process has that client's stdin replayed, not its terminal: it
+        # cannot ask, so it says how to vote, as for piped input.
+        if run.blind and sys.stdin.isatty() and served() is None and all(c.status == "done" for c in run.columns):
             choice = click.prompt("Which is better? a / b / t(ie) / x (both bad) / s(kip)",
                                   type=click.Choice(["a", "b", "t", "x", "s"]), show_choices=False, err=True)
             if choice != "s":
