@@ -79,6 +79,12 @@ def report(exc: BaseException, what: str) -> tuple[str, bool]:
 
     if isinstance(exc, QuarryError):
         return first_line(exc, limit=400), False
+    if "duckdb" in sys.modules:  # a damaged database met half-way through work is the user's to fix too
+        from engine.store import damaged_error
+
+        damaged = damaged_error(exc)
+        if damaged is not None:
+            return str(damaged), False
     path = ensure()
     logging.getLogger("quarry").error("%s failed", what, exc_info=exc)
     name = type(exc).__name__

@@ -30,13 +30,9 @@ class QuarryGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as exc:
+        except Exception as exc:  # a bug (logged), or a damaged database met half-way: one line either way
             from engine import log
-            from engine.store import damaged_error
 
-            damaged = damaged_error(exc)  # a damaged database met half-way through a command: one line too
-            if damaged is not None:
-                raise click.ClickException(str(damaged)) from None
             raise click.ClickException(log.report(exc, f"quarry {ctx.invoked_subcommand or ''}".strip())[0]) \
                 from None
 

@@ -122,3 +122,31 @@ def test_panes_use_only_the_one_worker_pattern():
         text = path.read_text(encoding="utf-8")
         for banned in ("call_from_thread", "@work(", "run_worker(", "threading.Thread", "(Message):"):
             assert banned not in text, f"{path.name} uses {banned}"
+
+
+def test_a_damaged_database_met_in_a_worker_is_its_one_line_not_a_bug(tmp_path):
+    """A block zeroed inside the file passes the open; the work that reads it meets DuckDB's error. A pane's
+    worker (and a job in the app) must say the file is damaged, not 'Bug (please report)'."""
+    import duckdb
+
+    from tui.workers import failure
+
+    db_path = tmp_path / "quarry.duckdb"
+    db = duckdb.connect(str(db_path))
+    db.execute("CREATE TABLE t AS SELECT i, repeat('x', 200) AS s FROM range(200000) r(i)")
+    db.close()
+    data = bytearray(db_path.read_bytes())
+    met = None
+    for start in range(3 * 4096, len(data), 262144):
+        cut = bytearray(data)
+        cut[start + 8: start + 262144] = bytes(len(cut[start + 8: start + 262144]))  # the checksum kept
+        db_path.write_bytes(bytes(cut))
+        try:
+            with duckdb.connect(str(db_path)) as again:
+                again.execute("SELECT sum(length(s)) FROM t").fetchall()
+        except duckdb.Error as exc:
+            met = exc
+            break
+    assert met is not None  # the fault was met, not skipped
+    said = failure("search", "search", met)
+    assert not said.bug and "damaged" in said.error and "Bug" not in said.error
