@@ -46,21 +46,35 @@ class Hit:
 
 @dataclass
 class Filters:
-    """Which documents a search may return."""
+    """Which documents a search may return: of this type, modified since, whose path matches `path_glob`,
+    and, when `paths` or `doc_ids` are given, matching any of those globs or being one of those documents
+    (a scope: repeatable `--path` and `--doc`)."""
 
     doctype: str | None = None
     path_glob: str | None = None
     since: datetime | None = None
+    paths: tuple[str, ...] = ()
+    doc_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        # A bare glob like 'policies/*' should match anywhere in the absolute path.
-        if self.path_glob and not self.path_glob.startswith(("/", "*")):
-            self.path_glob = "*" + self.path_glob
+        if self.path_glob:
+            self.path_glob = anywhere(self.path_glob)
+        self.paths = tuple(anywhere(p) for p in self.paths if p)
+        self.doc_ids = tuple(int(d) for d in self.doc_ids)
         if self.doctype:
             self.doctype = self.doctype.lower().lstrip(".")
 
     def active(self) -> bool:
-        return bool(self.doctype or self.path_glob or self.since)
+        return bool(self.doctype or self.path_glob or self.since or self.paths or self.doc_ids)
+
+    def chunk_ids(self, store, ids: list[int] | None) -> set[int]:
+        """Gives the chunk ids (among `ids`, or all) whose document passes."""
+        return store.filter_chunk_ids(ids, self.doctype, self.path_glob, self.since, self.paths, self.doc_ids)
+
+
+def anywhere(glob: str) -> str:
+    """Gives a glob that matches anywhere in an absolute path: 'policies/*' becomes '*policies/*'."""
+    return glob if glob.startswith(("/", "*")) else "*" + glob
 
 
 @dataclass
@@ -299,15 +313,14 @@ class Searcher:
         fetch = depth * OVERFETCH
         while True:
             hits = run(fetch, None)
-            passing = self.store.filter_chunk_ids([cid for cid, _ in hits], filters.doctype, filters.path_glob,
-                                                  filters.since)
+            passing = filters.chunk_ids(self.store, [cid for cid, _ in hits])
             kept = [(cid, score) for cid, score in hits if cid in passing]
             if len(kept) >= depth or len(hits) < fetch:
                 return kept[:depth]
             if fetch >= MAX_FETCH:
                 break
             fetch *= OVERFETCH
-        allowed = sorted(self.store.filter_chunk_ids(None, filters.doctype, filters.path_glob, filters.since))
+        allowed = sorted(filters.chunk_ids(self.store, None))
         return run(depth, allowed) if allowed else []
 
     def vector_scores(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from engine.store import comparisons, jobs, labels, recommendations
+from engine.store import chats, comparisons, jobs, labels, recommendations
 
 
 def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
@@ -112,4 +112,5 @@ MIGRATIONS: list[tuple[int, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (4, labels.m004_labels),
     (5, recommendations.m005_recommendations),
     (6, comparisons.m006_comparisons),
+    (7, chats.m007_chat_scope),
 ]
