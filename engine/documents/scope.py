@@ -166,3 +166,18 @@ def completions(prefix: str, paths: list[str]) -> list[str]:
 def mention_of(name: str) -> str:
     """Gives the @token that names a file (quoted when it has spaces)."""
     return f'@"{name}"' if any(c.isspace() for c in name) else f"@{name}"
+
+
+def for_chat(store, question: str, chat_id: int | None, given: Scope | None = None) -> tuple[str, Resolved | None]:
+    """Gives the question to ask and its documents in a chat: @names for this question, else the scope
+    `given` (flags), else the one the chat keeps, else None (the whole library)."""
+    if given:
+        return for_question(store, question, given)
+    chat = store.chat(chat_id) if chat_id is not None else None
+    return for_question(store, question, Scope.from_record(chat.scope if chat else None), stored=True)
+
+
+def keep(store, chat_id: int | None, scope: Scope) -> None:
+    """Stores a scope with its chat (nothing in a read-only workspace, or for an unsaved chat)."""
+    if chat_id is not None and not store.read_only:
+        store.set_chat_scope(chat_id, scope.record())
