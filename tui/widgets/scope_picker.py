@@ -51,6 +51,7 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
         self.picked = set(picked) & {doc_id for doc_id, _ in documents}
         self.title_text = title
         self.shown: list[tuple[int, str]] = list(documents)
+        self._typed: str | None = None  # the text the list was last filled for
 
     def compose(self) -> ComposeResult:
         with Vertical(id="scope-dialog", classes="dialog"):
@@ -58,13 +59,14 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
             yield FilterInput(placeholder="type part of a file name", id="scope-filter")
             yield OptionList(id="scope-list")
             yield Label("", id="scope-count", classes="hint")
-            yield Label("space pick/unpick · enter apply (none picked: all documents) · esc cancel",
-                        classes="hint")
+            yield Label("space pick/unpick · enter apply · esc cancel", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#scope-list", OptionList).can_focus = False
         self._refill()
-        self.query_one("#scope-filter", Input).focus()
+        field = self.query_one("#scope-filter", Input)
+        field.cursor_blink = getattr(self.app, "cursor_blink", True)  # off in snapshot tests
+        field.focus()
 
     def _row(self, doc_id: int, path: str) -> Text:
         row = Text("[x] " if doc_id in self.picked else "[ ] ", style="bold" if doc_id in self.picked else "")
@@ -75,10 +77,14 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
         return row
 
     def _refill(self) -> None:
-        """Shows the documents whose file name holds the typed text, picked ones first and marked."""
+        """Shows the documents whose file name holds the typed text, picked ones marked."""
         typed = self.query_one("#scope-filter", Input).value.strip().lower()
-        matching = [(d, p) for d, p in self.documents if typed in file_name(p).lower()]
-        self.shown = [m for m in matching if m[0] in self.picked] + [m for m in matching if m[0] not in self.picked]
+        self._typed = typed
+        if typed:
+            self.shown = [(d, p) for d, p in self.documents if typed in file_name(p).lower()]
+        else:  # the picked ones first, so the scope is seen (and unpicked) without typing
+            self.shown = ([m for m in self.documents if m[0] in self.picked]
+                          + [m for m in self.documents if m[0] not in self.picked])
         listing = self.query_one("#scope-list", OptionList)
         listing.clear_options()
         listing.add_options([Option(self._row(d, p), id=str(d)) for d, p in self.shown])
@@ -91,13 +97,20 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
         self.query_one("#scope-count", Label).update(f"{len(self.shown)} of {len(self.documents)} shown · {picked}")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self._refill()
+        self._sync()
+
+    def _sync(self) -> None:
+        """Refills the list when the typed text changed since it was filled: a key pressed right after
+        typing (down, space) acts on the list the text gives, whichever of the two arrives first."""
+        if self.query_one("#scope-filter", Input).value.strip().lower() != self._typed:
+            self._refill()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         # a click on a row picks or unpicks it, as space does on the highlighted one
         self._toggle(event.option_index)
 
     def action_toggle(self) -> None:
+        self._sync()
         highlighted = self.query_one("#scope-list", OptionList).highlighted
         if highlighted is not None:
             self._toggle(highlighted)
@@ -109,6 +122,7 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
         self._count()
 
     def action_move(self, step: int) -> None:
+        self._sync()
         listing = self.query_one("#scope-list", OptionList)
         if not self.shown:
             return
