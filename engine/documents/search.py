@@ -260,6 +260,7 @@ class Searcher:
         timings: dict[str, float] = {}
         filters = filters if filters and filters.active() else None
         depth = max(CANDIDATES, k)
+        within = self._scope_ids(filters)
         qv = None
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
@@ -269,10 +270,15 @@ class Searcher:
             t1 = time.perf_counter()
 
             def vector_run(n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
+                if allowed is not None and len(allowed) <= MAX_FETCH:
+                    # a few ids (a scope): their exact cosines from DuckDB's vectors cost less than a FAISS
+                    # pass over the whole index with an id selector, and miss none an IVF probe would
+                    scores = self.vector_scores(qv, allowed)
+                    return sorted(scores.items(), key=lambda kv: -kv[1])[:n]
                 with self.lock:
                     return self.vectors.search(qv, n, None if allowed is None else np.array(allowed))
 
-            vector_hits = self._filtered(vector_run, depth, filters)
+            vector_hits = self._filtered(vector_run, depth, filters, within)
             timings["encode_ms"] = (t1 - t0) * 1000
             timings["vector_ms"] = (time.perf_counter() - t1) * 1000
         if mode in ("keyword", "hybrid"):
@@ -282,7 +288,7 @@ class Searcher:
                 with self.lock:
                     return self.keywords.search(query, n, allowed)
 
-            keyword_hits = self._filtered(keyword_run, depth, filters)
+            keyword_hits = self._filtered(keyword_run, depth, filters, within)
             timings["keyword_ms"] = (time.perf_counter() - t0) * 1000
         if mode == "vector":
             ranked, weights = vector_hits, {"vector": 1.0, "keyword": 0.0}
@@ -303,13 +309,25 @@ class Searcher:
                             row.text, vmap.get(cid), kmap.get(cid), rank, row.ocr))
         return SearchResult(hits, mode, weights, timings, qv)
 
-    def _filtered(self, run, depth: int, filters: Filters | None) -> list[tuple[int, float]]:
+    def _scope_ids(self, filters: Filters | None) -> list[int] | None:
+        """Gives the chunk ids of a scope's documents when they are few enough to search within at once
+        (a scope names documents, so its chunks are one indexed lookup), else None."""
+        if filters is None or not filters.doc_ids:
+            return None
+        ids = filters.chunk_ids(self.store, None)
+        return sorted(ids) if len(ids) <= MAX_FETCH else None
+
+    def _filtered(self, run, depth: int, filters: Filters | None,
+                  within: list[int] | None = None) -> list[tuple[int, float]]:
         """Gives up to `depth` hits of `run(n, allowed)` that pass the filters, at a cost proportional to
         the hits: candidates are fetched unfiltered, deeper each round, and checked against the filters
         in DuckDB; only a filter so selective that few candidates pass searches within its matching ids
-        (then few)."""
+        (then few). A scope's few chunk ids (`within`) are searched within at once: overfetching for
+        them would take every round."""
         if filters is None:
             return run(depth, None)
+        if within is not None:
+            return run(depth, within) if within else []
         fetch = depth * OVERFETCH
         while True:
             hits = run(fetch, None)
