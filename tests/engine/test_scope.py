@@ -39,3 +39,21 @@ def test_a_chat_keeps_its_scope_across_a_reopen(tmp_path):
         assert Scope.from_record(kept) == Scope(("*returns*",), (3,))
         ws.store.set_chat_scope(chat_id, Scope().record())
         assert ws.store.chats()[0].scope is None
+
+
+def test_a_scope_is_searched_within_its_documents_with_exact_scores(demo_workspace):
+    from engine.documents.scope import for_question
+    from engine.documents.search import Filters
+
+    searcher = demo_workspace.searcher()
+    question, scope = for_question(demo_workspace.store, "@returns-policy what is the restocking fee?")
+    assert question == "what is the restocking fee?" and scope.names() == ["returns-policy.pdf"]
+    hits = searcher.search("hotel cap per night in New York", 5, "hybrid", scope.filters()).hits
+    assert hits and {h.path.rsplit("/", 1)[-1] for h in hits} == {"returns-policy.pdf"}
+    # the scope's cosines are the ones the whole-library search gives the same passages
+    whole = {h.chunk_id: h.vector_score for h in searcher.search(question, 50, "vector").hits}
+    within = searcher.search(question, 3, "vector", scope.filters()).hits
+    assert within and all(abs(h.vector_score - whole[h.chunk_id]) < 1e-5 for h in within if h.chunk_id in whole)
+    # a scope with other filters: no document passes both, so nothing is found (not the whole library)
+    both = Filters(doctype="md", doc_ids=tuple(scope.filters().doc_ids))
+    assert searcher.search(question, 5, "hybrid", both).hits == []
