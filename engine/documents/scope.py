@@ -28,22 +28,26 @@ class ScopeError(QuarryError):
 
 @dataclass(frozen=True)
 class Scope:
-    """Globs and document ids; a document is in scope when it matches any of them. Empty: the library."""
+    """Globs, document ids and exact file paths; a document is in scope when it matches any of them.
+    Empty: the whole library. A chat keeps files rather than ids (`keep`): a changed file is ingested
+    again under a new id, and the chat must still find it."""
 
     paths: tuple[str, ...] = ()
     doc_ids: tuple[int, ...] = ()
+    files: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.paths or self.doc_ids)
+        return bool(self.paths or self.doc_ids or self.files)
 
     def record(self) -> dict | None:
         """Gives what is stored with a chat (None for no scope)."""
-        return {"paths": list(self.paths), "docs": list(self.doc_ids)} if self else None
+        return {"paths": list(self.paths), "docs": list(self.doc_ids), "files": list(self.files)} if self else None
 
     @classmethod
     def from_record(cls, record: dict | None) -> Scope:
         record = record or {}
-        return cls(tuple(record.get("paths") or ()), tuple(int(d) for d in record.get("docs") or ()))
+        return cls(tuple(record.get("paths") or ()), tuple(int(d) for d in record.get("docs") or ()),
+                   tuple(record.get("files") or ()))
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Resolved:
 
     scope: Scope
     documents: list[tuple[int, str]] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)  # the question's @names, when they gave the scope
 
     def filters(self) -> Filters:
         return Filters(doc_ids=tuple(doc_id for doc_id, _ in self.documents))
@@ -95,6 +100,12 @@ def resolve(store, scope: Scope, stored: bool = False) -> Resolved:
             raise ScopeError(f"--doc {doc_id}: no document with that id in the library; "
                              + (fix or "see `quarry docs` for the ids"))
         chosen[doc_id] = by_id[doc_id]
+    by_path = {path: doc_id for doc_id, path in docs}
+    for path in scope.files:
+        if path not in by_path:
+            raise ScopeError(f"{path}: no longer in the library (removed or moved); "
+                             + (fix or "see `quarry docs` for the paths"))
+        chosen[by_path[path]] = path
     return Resolved(scope, sorted(chosen.items(), key=lambda d: d[1]))
 
 
@@ -135,7 +146,7 @@ def resolve_mentions(store, names: list[str]) -> Resolved:
             raise ScopeError(f"@{name} matches no document name; type @ and part of a file name (tab completes"
                              " it in the app), or see `quarry docs`")
         chosen.update(found)
-    return Resolved(Scope(), sorted(chosen.items(), key=lambda d: d[1]))
+    return Resolved(Scope(), sorted(chosen.items(), key=lambda d: d[1]), list(names))
 
 
 def for_question(store, question: str, scope: Scope | None = None, stored: bool = False
@@ -178,6 +189,10 @@ def for_chat(store, question: str, chat_id: int | None, given: Scope | None = No
 
 
 def keep(store, chat_id: int | None, scope: Scope) -> None:
-    """Stores a scope with its chat (nothing in a read-only workspace, or for an unsaved chat)."""
-    if chat_id is not None and not store.read_only:
-        store.set_chat_scope(chat_id, scope.record())
+    """Stores a scope with its chat, its document ids as their files (nothing in a read-only workspace,
+    or for an unsaved chat)."""
+    if chat_id is None or store.read_only:
+        return
+    by_id = dict(library(store))
+    files = tuple(dict.fromkeys([*scope.files, *(by_id[d] for d in scope.doc_ids if d in by_id)]))
+    store.set_chat_scope(chat_id, Scope(scope.paths, (), files).record())

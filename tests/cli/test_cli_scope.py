@@ -54,12 +54,37 @@ def test_ask_doc_scope_is_kept_with_the_chat(root):
     first = json.loads(run_cli("ask", "--json", "-w", root, "--doc", returns,
                                "How long do I have to return an unopened item?", env=QUOTE).stdout)
     assert _files(first) == {"returns-policy.pdf"} and first["scope"]["docs"] == [returns]
+    # the chat keeps the document by its file: a changed file is ingested again under a new id
     chats = json.loads(run_cli("chats", "--json", "-w", root).stdout)
-    assert chats[0]["scope"] == {"paths": [], "docs": [returns]}
+    path = first["scope"]["documents"][0]["file"]
+    assert path.endswith("returns-policy.pdf") and chats[0]["scope"] == {"paths": [], "docs": [], "files": [path]}
     # the next question in that chat, with no flags, keeps the chat's scope
     follow = json.loads(run_cli("ask", "--json", "-w", root, "--chat", first["chat_id"],
                                 "What is the hotel cap per night in New York?", env=QUOTE).stdout)
-    assert follow["scope"]["docs"] == [returns] and _files(follow) <= {"returns-policy.pdf"}
+    assert [d["id"] for d in follow["scope"]["documents"]] == [returns]
+    assert _files(follow) <= {"returns-policy.pdf"}
+
+
+def test_a_kept_scope_follows_a_changed_file_and_names_a_removed_one(tmp_path):
+    docs, root = tmp_path / "docs", str(tmp_path / "ws")
+    docs.mkdir()
+    (docs / "returns-2023.txt").write_text("Returns 2023. Unopened items may be returned within 30 days.\n")
+    (docs / "returns-2024.txt").write_text("Returns 2024. Unopened items may be returned within 15 days.\n")
+    assert run_cli("ingest", "-w", root, docs).exit_code == 0
+    first = json.loads(run_cli("ask", "--json", "-w", root, "--doc", _doc_id(root, "returns-2024.txt"),
+                               "How many days to return unopened items?", env=QUOTE).stdout)
+    assert "15 days" in first["answer"] and _files(first) == {"returns-2024.txt"}
+    (docs / "returns-2024.txt").write_text("Returns 2024. Unopened items may be returned within 14 days.\n")
+    assert run_cli("ingest", "-w", root, docs).exit_code == 0
+    chat = str(first["chat_id"])
+    again = json.loads(run_cli("ask", "--json", "-w", root, "--chat", chat,
+                               "How many days to return unopened items?", env=QUOTE).stdout)
+    assert "14 days" in again["answer"] and _files(again) == {"returns-2024.txt"}
+    (docs / "returns-2024.txt").unlink()
+    assert run_cli("ingest", "-w", root, docs).exit_code == 0
+    gone = run_cli("ask", "-w", root, "--chat", chat, "How many days?", env=QUOTE)
+    assert gone.exit_code == 1 and len(gone.output.strip().splitlines()) == 1
+    assert "returns-2024.txt: no longer in the library" in gone.output and "change the chat's scope" in gone.output
 
 
 @pytest.mark.parametrize("args,named", [

@@ -29,5 +29,6 @@ def scope_json(resolved) -> dict | None:
     """Gives a resolved scope as --json shows it (null: the whole library)."""
     if resolved is None:
         return None
-    return {"paths": list(resolved.scope.paths), "docs": list(resolved.scope.doc_ids),
+    given = resolved.scope.record() or {"paths": [], "docs": [], "files": []}
+    return {**given, "mentions": resolved.mentions,
             "documents": [{"id": doc_id, "file": path} for doc_id, path in resolved.documents]}

@@ -127,7 +127,8 @@ class ChatPane(Vertical):
         def done(ids: tuple[int, ...] | None) -> None:
             if ids is None:
                 return
-            chosen = Scope(doc_ids=ids)
+            paths = dict(documents)
+            chosen = Scope(files=tuple(paths[doc_id] for doc_id in ids))  # files: a changed one keeps its place
             if chat_id is None:
                 self.pending_scope = chosen
                 self._show_scope(chosen)
