@@ -13,7 +13,7 @@ import numpy as np
 from engine.documents import extractive
 from engine.documents.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
 from engine.documents.phrases import answer_language, phrase
-from engine.documents.search import Hit
+from engine.documents.search import Filters, Hit
 from engine.documents.terms import content_terms, coverage
 from engine.errors import QuarryError
 from engine.models import catalog
@@ -164,8 +164,10 @@ class Ask:
     """One document question; `stream()` yields answer text, then `answer` holds the checked result."""
 
     def __init__(self, workspace, question: str, chat_id: int | None = None, model_id: str | None = None,
-                 k: int = 3, mode: str = "hybrid", extractive: bool | None = None) -> None:
+                 k: int = 3, mode: str = "hybrid", extractive: bool | None = None,
+                 filters: Filters | None = None) -> None:
         self.ws = workspace
+        self.filters = filters  # the documents it may be answered from (a scope: engine/documents/scope.py)
         self.question = question.strip()
         self.chat_id = chat_id
         self.model_id = model_id or catalog.DEFAULTS["llm"]
@@ -217,7 +219,7 @@ class Ask:
             _, questions = self._history()
         query = standalone_question(self.question, questions)
         searcher = self.ws.searcher()
-        result = searcher.search(query, max(CANDIDATES, self.k), self.mode)
+        result = searcher.search(query, max(CANDIDATES, self.k), self.mode, self.filters)
         self._query_vector = result.query_vector  # the quote fallback reuses it: one encode per question
         scores = relevance(searcher, query, result.hits, result.query_vector, self.lang)
         return Answer(self.question, query, lang=self.lang), result.hits, scores

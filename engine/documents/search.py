@@ -46,21 +46,35 @@ class Hit:
 
 @dataclass
 class Filters:
-    """Which documents a search may return."""
+    """Which documents a search may return: of this type, modified since, whose path matches `path_glob`,
+    and, when `paths` or `doc_ids` are given, matching any of those globs or being one of those documents
+    (a scope: repeatable `--path` and `--doc`)."""
 
     doctype: str | None = None
     path_glob: str | None = None
     since: datetime | None = None
+    paths: tuple[str, ...] = ()
+    doc_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        # A bare glob like 'policies/*' should match anywhere in the absolute path.
-        if self.path_glob and not self.path_glob.startswith(("/", "*")):
-            self.path_glob = "*" + self.path_glob
+        if self.path_glob:
+            self.path_glob = anywhere(self.path_glob)
+        self.paths = tuple(anywhere(p) for p in self.paths if p)
+        self.doc_ids = tuple(int(d) for d in self.doc_ids)
         if self.doctype:
             self.doctype = self.doctype.lower().lstrip(".")
 
     def active(self) -> bool:
-        return bool(self.doctype or self.path_glob or self.since)
+        return bool(self.doctype or self.path_glob or self.since or self.paths or self.doc_ids)
+
+    def chunk_ids(self, store, ids: list[int] | None) -> set[int]:
+        """Gives the chunk ids (among `ids`, or all) whose document passes."""
+        return store.filter_chunk_ids(ids, self.doctype, self.path_glob, self.since, self.paths, self.doc_ids)
+
+
+def anywhere(glob: str) -> str:
+    """Gives a glob that matches anywhere in an absolute path: 'policies/*' becomes '*policies/*'."""
+    return glob if glob.startswith(("/", "*")) else "*" + glob
 
 
 @dataclass
@@ -246,6 +260,7 @@ class Searcher:
         timings: dict[str, float] = {}
         filters = filters if filters and filters.active() else None
         depth = max(CANDIDATES, k)
+        within = self._scope_ids(filters)
         qv = None
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
@@ -255,10 +270,15 @@ class Searcher:
             t1 = time.perf_counter()
 
             def vector_run(n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
+                if allowed is not None and len(allowed) <= MAX_FETCH:
+                    # a few ids (a scope): their exact cosines from DuckDB's vectors cost less than a FAISS
+                    # pass over the whole index with an id selector, and miss none an IVF probe would
+                    scores = self.vector_scores(qv, allowed)
+                    return sorted(scores.items(), key=lambda kv: -kv[1])[:n]
                 with self.lock:
                     return self.vectors.search(qv, n, None if allowed is None else np.array(allowed))
 
-            vector_hits = self._filtered(vector_run, depth, filters)
+            vector_hits = self._filtered(vector_run, depth, filters, within)
             timings["encode_ms"] = (t1 - t0) * 1000
             timings["vector_ms"] = (time.perf_counter() - t1) * 1000
         if mode in ("keyword", "hybrid"):
@@ -268,7 +288,7 @@ class Searcher:
                 with self.lock:
                     return self.keywords.search(query, n, allowed)
 
-            keyword_hits = self._filtered(keyword_run, depth, filters)
+            keyword_hits = self._filtered(keyword_run, depth, filters, within)
             timings["keyword_ms"] = (time.perf_counter() - t0) * 1000
         if mode == "vector":
             ranked, weights = vector_hits, {"vector": 1.0, "keyword": 0.0}
@@ -289,25 +309,36 @@ class Searcher:
                             row.text, vmap.get(cid), kmap.get(cid), rank, row.ocr))
         return SearchResult(hits, mode, weights, timings, qv)
 
-    def _filtered(self, run, depth: int, filters: Filters | None) -> list[tuple[int, float]]:
+    def _scope_ids(self, filters: Filters | None) -> list[int] | None:
+        """Gives the chunk ids of a scope's documents when they are few enough to search within at once
+        (a scope names documents, so its chunks are one indexed lookup), else None."""
+        if filters is None or not filters.doc_ids:
+            return None
+        ids = filters.chunk_ids(self.store, None)
+        return sorted(ids) if len(ids) <= MAX_FETCH else None
+
+    def _filtered(self, run, depth: int, filters: Filters | None,
+                  within: list[int] | None = None) -> list[tuple[int, float]]:
         """Gives up to `depth` hits of `run(n, allowed)` that pass the filters, at a cost proportional to
         the hits: candidates are fetched unfiltered, deeper each round, and checked against the filters
         in DuckDB; only a filter so selective that few candidates pass searches within its matching ids
-        (then few)."""
+        (then few). A scope's few chunk ids (`within`) are searched within at once: overfetching for
+        them would take every round."""
         if filters is None:
             return run(depth, None)
+        if within is not None:
+            return run(depth, within) if within else []
         fetch = depth * OVERFETCH
         while True:
             hits = run(fetch, None)
-            passing = self.store.filter_chunk_ids([cid for cid, _ in hits], filters.doctype, filters.path_glob,
-                                                  filters.since)
+            passing = filters.chunk_ids(self.store, [cid for cid, _ in hits])
             kept = [(cid, score) for cid, score in hits if cid in passing]
             if len(kept) >= depth or len(hits) < fetch:
                 return kept[:depth]
             if fetch >= MAX_FETCH:
                 break
             fetch *= OVERFETCH
-        allowed = sorted(self.store.filter_chunk_ids(None, filters.doctype, filters.path_glob, filters.since))
+        allowed = sorted(filters.chunk_ids(self.store, None))
         return run(depth, allowed) if allowed else []
 
     def vector_scores(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:

@@ -16,6 +16,7 @@ class Chat:
     model: str | None
     mode: str
     updated_at: datetime | None = None
+    scope: dict | None = None  # the documents its questions are answered from (engine/documents/scope.py)
 
 
 @dataclass
@@ -27,6 +28,19 @@ class Message:
     stats: dict | None
     citations: list | None
     created_at: datetime | None = None
+
+
+def m007_chat_scope(db: duckdb.DuckDBPyConnection) -> None:
+    """Issue 29: a chat keeps its document scope (globs and document ids, as JSON; NULL is the whole
+    library), so a scoped chat is still scoped after a restart."""
+    db.execute("ALTER TABLE chats ADD COLUMN scope JSON")
+
+
+_CHAT_COLUMNS = "id, title, model, mode, updated_at, scope"
+
+
+def _chat(row) -> Chat:
+    return Chat(*row[:5], json.loads(row[5]) if row[5] else None)
 
 
 class ChatsSQL:
@@ -41,14 +55,18 @@ class ChatsSQL:
                                    [title, model, mode]).fetchone()[0]
 
     def chats(self) -> list[Chat]:
-        rows = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats"
-                               " ORDER BY updated_at DESC, id DESC").fetchall()
-        return [Chat(*r) for r in rows]
+        rows = self.db.execute(f"SELECT {_CHAT_COLUMNS} FROM chats ORDER BY updated_at DESC, id DESC").fetchall()
+        return [_chat(r) for r in rows]
 
     def chat(self, chat_id: int) -> Chat | None:
-        row = self.db.execute("SELECT id, title, model, mode, updated_at FROM chats WHERE id = ?",
-                              [chat_id]).fetchone()
-        return Chat(*row) if row else None
+        row = self.db.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", [chat_id]).fetchone()
+        return _chat(row) if row else None
+
+    def set_chat_scope(self, chat_id: int, scope: dict | None) -> None:
+        """Keeps a chat's document scope (None: the whole library)."""
+        with self.writing():
+            self.db.execute("UPDATE chats SET scope = ? WHERE id = ?",
+                            [json.dumps(scope) if scope else None, chat_id])
 
     def rename_chat(self, chat_id: int, title: str) -> None:
         with self.writing():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,6 +93,16 @@ class DocumentsSQL:
             FROM documents d LEFT JOIN chunks c ON c.document_id = d.id
             GROUP BY ALL ORDER BY d.path""").fetchall()
         return [Document(*row) for row in rows]
+
+    def searchable_documents(self, glob: str | None = None) -> list[tuple[int, str]]:
+        """Gives (id, path) of the documents that have text to search, by path; with `glob`, only those
+        whose path or title matches it (as a search's path filter does)."""
+        where, params = "", []
+        if glob:
+            where, params = " AND (d.path GLOB ? OR d.title GLOB ?)", [glob, glob]
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT d.id, d.path FROM documents d WHERE EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id)"
+            + where + " ORDER BY d.path", params).fetchall()]
 
     def document_paths_under(self, prefix: str) -> list[tuple[int, str]]:
         return self.db.execute("SELECT id, path FROM documents WHERE starts_with(path, ?)",
@@ -300,8 +310,9 @@ class DocumentsSQL:
         return [ChunkRow(*r) for r in rows]
 
     def filter_chunk_ids(self, ids: list[int] | None, doctype: str | None, path_glob: str | None,
-                         since: datetime | None) -> set[int]:
-        """Gives the chunk ids (among `ids`, or all) whose document matches the filters."""
+                         since: datetime | None, paths: Sequence[str] = (), doc_ids: Sequence[int] = ()) -> set[int]:
+        """Gives the chunk ids (among `ids`, or all) whose document matches the filters; with `paths` or
+        `doc_ids`, only documents matching one of those globs or being one of those ids (a scope)."""
         clauses, params = ["TRUE"], []
         if ids is not None:
             clauses.append("c.id IN (SELECT unnest(?::BIGINT[]))")
@@ -315,6 +326,13 @@ class DocumentsSQL:
         if since:
             clauses.append("coalesce(d.modified_at, d.ingested_at) >= ?")
             params.append(since)
+        if paths or doc_ids:
+            either = ["(d.path GLOB ? OR d.title GLOB ?)" for _ in paths]
+            params += [p for glob in paths for p in (glob, glob)]
+            if doc_ids:
+                either.append("d.id IN (SELECT unnest(?::BIGINT[]))")
+                params.append(list(doc_ids))
+            clauses.append("(" + " OR ".join(either) + ")")
         rows = self.db.execute(
             "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE "
             + " AND ".join(clauses), params).fetchall()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from engine.store import comparisons, feedback, jobs, labels, recommendations
+from engine.store import chats, comparisons, feedback, jobs, labels, recommendations
 
 
 def m001_initial(db: duckdb.DuckDBPyConnection) -> None:
@@ -112,6 +112,7 @@ MIGRATIONS: list[tuple[int, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (4, labels.m004_labels),
     (5, recommendations.m005_recommendations),
     (6, comparisons.m006_comparisons),
-    # 7: chat scope (issue 29) · 9: reserved (issue 27)
+    (7, chats.m007_chat_scope),
     (8, feedback.m008_feedback),
+    # 9: reserved (issue 27, classify review)
 ]

@@ -8,6 +8,7 @@ from tests.tui.helpers import app_on, ask, chunk_opened, ready, toasts, type_tex
 from tui.app import QuarryApp
 from tui.widgets.dialogs import ConfirmScreen, RenameScreen
 from tui.widgets.message_box import CitationList, MessageBox
+from tui.widgets.scope_picker import ScopePicker
 
 NOTE = "# What does [/note] mean?\nSee [/terms] here. The zebra warranty covers [/x] parts for 12 months.\n"
 
@@ -77,6 +78,15 @@ async def test_documents_with_markup_in_names_text_and_headings(demo_workspace, 
         assert isinstance(app.screen, ConfirmScreen)
         assert "[bold]notes.md" in rendered(app.screen.query_one("#confirm-question"))
         await pilot.press("n")
+        # the Chat pane's document picker and the scope in the prompt's title
+        await pilot.press("f1")
+        app.query_one("#prompt").focus()
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker), timeout=10)
+        await type_text(pilot, "notes")
+        assert "[bold]notes.md" in str(app.screen.query_one("#scope-list").get_option_at_index(0).prompt)
+        await pilot.press("space", "enter")
+        await wait_for(pilot, lambda: "[bold]notes.md" in str(app.query_one("#prompt").border_title), timeout=10)
 
 
 async def test_notifications_are_literal(demo_workspace):

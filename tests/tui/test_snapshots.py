@@ -51,3 +51,14 @@ def test_help_snapshot(snap_compare, snapshot_workspace):
         await pilot.press("question_mark")
         await pilot.pause(0.3)
     assert snap_compare(_app(snapshot_workspace), terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_scope_picker_snapshot(snap_compare, snapshot_workspace, size):
+    """The Chat pane's document picker, narrowed by typing, one document picked."""
+    async def run_before(pilot):
+        await ready(pilot)
+        pilot.app.query_one("#prompt").focus()
+        await pilot.press("ctrl+f", *"policy", "down", "space")
+        await pilot.pause(0.3)
+    assert snap_compare(_app(snapshot_workspace), terminal_size=size, run_before=run_before)

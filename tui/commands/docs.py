@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
+from tui.commands.scoping import scope_from, scope_options
 
 
 @cli.command()
@@ -100,12 +101,12 @@ def docs(remove_id: int | None, workspace: Path | None, as_json: bool) -> None:
 @click.option("--mode", type=click.Choice(["vector", "keyword", "hybrid"]), default=None,
               help="How to search (default: the settings' search_mode, hybrid unless set).")
 @click.option("--type", "doctype", help="Only documents of this type (pdf, md, csv, ...).")
-@click.option("--path", "path_glob", help="Only documents whose path matches this glob, e.g. '*policies*'.")
+@scope_options
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only documents modified on or after this date.")
 @workspace_option
 @json_option
-def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | None, since,
-           workspace: Path | None, as_json: bool) -> None:
+def search(query: str, k: int, mode: str, doctype: str | None, path_globs: tuple[str, ...],
+           doc_ids: tuple[int, ...], since, workspace: Path | None, as_json: bool) -> None:
     """Search the library: vector, keyword or hybrid (default).
 
     \b
@@ -113,12 +114,18 @@ def search(query: str, k: int, mode: str, doctype: str | None, path_glob: str | 
       quarry search "return window for opened electronics"
       quarry search "退货政策" --mode keyword --json
       quarry search "warranty" --type pdf --path '*products*' --since 2026-01-01
+      quarry search "return window" --path '*returns*' --doc 12
     """
+    from engine.documents.scope import resolve
     from engine.documents.search import Filters
 
+    scope = scope_from(path_globs, doc_ids)
     with open_workspace(workspace) as ws:
         mode = mode or load_settings().search_mode
-        result = ws.searcher().search(query, k, mode, Filters(doctype, path_glob, since))
+        if scope:
+            resolve(ws.store, scope)  # a glob or id that matches nothing is one line, not "no results"
+        filters = Filters(doctype, None, since, scope.paths, scope.doc_ids)
+        result = ws.searcher().search(query, k, mode, filters)
     if as_json:
         emit_json({"query": query, "mode": mode, "weights": result.weights, "timings_ms": result.timings_ms,
                    "hits": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "score": h.score,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
+from tui.commands.scoping import scope_from, scope_json, scope_options
 from tui.params import Number
 
 
@@ -84,22 +85,39 @@ def _require_chat(ws, chat_id: int | None) -> None:
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=None, help="Most tokens to generate.")
 @click.option("--temperature", type=Number(0.0, 2.0), default=None, help="0 for greedy.")
 @click.option("--chat", "chat_id", type=int, help="Continue this chat id (see `quarry chats`).")
+@scope_options
 @workspace_option
 @json_option
-def chat(prompt, model_id, max_tokens, temperature, chat_id, workspace: Path | None, as_json: bool) -> None:
-    """Chat with a local model; the answer streams to stdout, stats go to stderr.
+@click.pass_context
+def chat(ctx: click.Context, prompt, model_id, max_tokens, temperature, chat_id, path_globs, doc_ids,
+         workspace: Path | None, as_json: bool) -> None:
+    """Chat with a local model; the answer streams to stdout, stats go to stderr. Scoped to documents
+    (`--path`, `--doc`, `@name` in the prompt, or a chat that keeps a scope), it answers from them as
+    `quarry ask` does, cited.
 
     \b
     Examples:
       quarry chat "Name three ways to reduce customer churn."
       quarry chat --json --max-tokens 64 "Summarise our Q3 plan"
       cat notes.txt | quarry chat "Summarise this"
+      quarry chat "@returns-policy how long is the return window?"
+      quarry chat --path '*policies*' "Who approves travel?"
     """
     from engine.documents.chat import Turn
+    from engine.documents.scope import mentions
 
     text = _prompt_text(prompt)
     conf = load_settings()
     params = conf.generation(max_tokens=max_tokens, temperature=temperature)
+    scoped = bool(path_globs or doc_ids or mentions(text)[1])
+    if not scoped and chat_id is not None:
+        with open_workspace(workspace) as ws:
+            _require_chat(ws, chat_id)
+            scoped = bool(ws.store.chat(chat_id).scope)
+    if scoped:  # a turn scoped to documents is a document question
+        ctx.invoke(ask, question=(text,), chat_id=chat_id, model_id=model_id, max_tokens=max_tokens,
+                   path_globs=path_globs, doc_ids=doc_ids, workspace=workspace, as_json=as_json)
+        return
     with open_workspace(workspace) as ws:
         _require_chat(ws, chat_id)
         turn = Turn(ws, text, model_id=model_id or conf.model, chat_id=chat_id)
@@ -198,9 +216,11 @@ def _answer_json(answer) -> dict:
 @click.option("--extractive/--generated", default=None,
               help="Quote the documents' own sentences, or have the model write the answer (default: quote "
                    "when the model does not read the question's language, or as the settings say).")
+@scope_options
 @workspace_option
 @json_option
-def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path | None, as_json: bool) -> None:
+def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path | None, as_json: bool,
+        path_globs: tuple[str, ...] = (), doc_ids: tuple[int, ...] = ()) -> None:
     """Answer a question from your documents, with checked citations (or say they do not answer it).
 
     \b
@@ -209,29 +229,40 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
       quarry ask --json "已拆封的电子产品可以退货吗？"
       quarry ask --chat 3 "and for furniture?"
       quarry ask --extractive "How long must passwords be?"
+      quarry ask --path '*returns*' --doc 7 "How long is the return window?"
+      quarry ask "@travel-policy what is the hotel cap in New York?"
     """
+    from engine.documents import scope as scoping
     from engine.documents.phrases import phrase
     from engine.documents.rag import Ask
 
     text = _prompt_text(question)
+    given = scope_from(path_globs, doc_ids)
     conf = load_settings()
     params = conf.generation(max_tokens=max_tokens, temperature=0.0)
     live = not as_json and sys.stderr.isatty()
     streamed = ""
     with open_workspace(workspace) as ws:
         _require_chat(ws, chat_id)
+        # @names scope this question; else the flags, else the chat's kept scope; one that matches nothing
+        # stops here, in one line
+        text, scope = scoping.for_chat(ws.store, text, chat_id, given)
+        if scope is not None and not as_json:
+            click.echo(scope.line(), err=True)
         if extractive is None and conf.extractive:
             extractive = True
         job = Ask(ws, text, chat_id=chat_id, model_id=model_id or conf.model, k=k or conf.top_k_sources,
-                  mode=conf.search_mode, extractive=extractive)
+                  mode=conf.search_mode, extractive=extractive, filters=scope.filters() if scope else None)
         for piece in job.stream(params):
             if live:
                 streamed += piece
                 click.echo(click.style(piece, dim=True), nl=False, err=True)
         answer = job.answer
+        if given:  # flags set the chat's scope, kept for its next questions
+            scoping.keep(ws.store, answer.chat_id, given)
         _say_not_stored(ws)
     if as_json:
-        emit_json(_answer_json(answer))
+        emit_json(_answer_json(answer) | {"scope": scope_json(scope)})
         return
     if live:
         _erase(streamed)  # the checked answer below replaces the raw stream

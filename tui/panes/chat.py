@@ -18,6 +18,7 @@ from tui.widgets.dialogs import ChunkScreen, ConfirmScreen, RenameScreen
 from tui.widgets.lists import KeyedListView
 from tui.widgets.message_box import CitationList, MessageBox
 from tui.widgets.prompt_input import PromptInput
+from tui.widgets.scope_picker import ScopePicker
 from tui.workers import thread_worker, write_off_ui
 
 STREAM_INTERVAL = 0.04  # repaint at most ~25 times a second while tokens arrive
@@ -47,6 +48,7 @@ class ChatPane(Vertical):
         self._box_seq = 0
         self._answer_box: str | None = None  # the box the answer being written goes into
         self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
+        self.pending_scope = None  # a new chat's scope (an engine Scope), kept with the chat at its first answer
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -67,6 +69,79 @@ class ChatPane(Vertical):
         prompt.border_subtitle = "enter send · " + actions.hint(
             self.app, ("prompt.newline", "new line"), ("prompt.history_back", "history"),
             ("chat.sources", "sources"), ("app.help", "keys"))
+        prompt.mention_paths = self._library_paths
+        self._show_scope(None)
+
+    # -- scope: the documents the open chat answers from ------------------------------------------
+    def _library_paths(self) -> list[str]:
+        """Gives the paths @name completes from (the library as it is now)."""
+        from engine.documents.scope import library
+
+        return [path for _, path in library(self.workspace.store)] if self.workspace is not None else []
+
+    def _open_scope(self):
+        """Gives the open chat's scope (an engine Scope; empty: the whole library)."""
+        from engine.documents.scope import Scope
+
+        if self.chat_id is None:
+            return self.pending_scope or Scope()
+        chat = self.workspace.store.chat(self.chat_id) if self.workspace is not None else None
+        return Scope.from_record(chat.scope if chat else None)
+
+    def _show_scope(self, scope) -> None:
+        """Shows the scope in the prompt's title: 'scope: 2 docs — a.pdf, b.pdf · ctrl+f change'."""
+        from engine.documents.scope import ScopeError, resolve
+
+        key = self._key("chat.scope")
+        if not scope:
+            line = f"all documents · {key} scope"
+        else:
+            try:
+                line = f"{resolve(self.workspace.store, scope, stored=True).line()} · {key} change"
+            except ScopeError:
+                line = f"scope: matches no document now · {key} change"
+        self.query_one("#prompt", PromptInput).border_title = Text(line)
+
+    def action_pick_scope(self) -> None:
+        """Opens the document picker for the open chat; what is applied is kept with the chat (off the UI
+        thread), or, for a new chat, with its first answer."""
+        from engine.documents.scope import Scope, ScopeError, library, resolve
+
+        if self.workspace is None:
+            self.notify("The workspace is not open (see the message above)", severity="warning")
+            return
+        documents = library(self.workspace.store)
+        if not documents:
+            self.notify("The library has no documents yet: add some in Documents (f2)", severity="warning")
+            return
+        scope, chat_id = self._open_scope(), self.chat_id
+        try:
+            picked = {doc_id for doc_id, _ in resolve(self.workspace.store, scope).documents} if scope else set()
+        except ScopeError:
+            picked = set()
+        title = "a new chat"
+        if chat_id is not None:
+            chat = self.workspace.store.chat(chat_id)
+            title = f"“{chat.title}”" if chat else title
+
+        def done(ids: tuple[int, ...] | None) -> None:
+            if ids is None:
+                return
+            paths = dict(documents)
+            chosen = Scope(files=tuple(paths[doc_id] for doc_id in ids))  # files: a changed one keeps its place
+            if chat_id is None:
+                self.pending_scope = chosen
+                self._show_scope(chosen)
+                return
+
+            def shown(_) -> None:
+                if self.chat_id == chat_id:
+                    self._show_scope(chosen)
+
+            write_off_ui(self, lambda: self.workspace.store.set_chat_scope(chat_id, chosen.record()), shown,
+                         "change the chat's scope")
+
+        self.app.push_screen(ScopePicker(documents, picked, title), done)
 
     def _mode_line(self) -> Text:
         return Text(f"{MODES[self.mode]} ({actions.key(self.app, 'chat.mode')})")
@@ -119,6 +194,8 @@ class ChatPane(Vertical):
                         "stop it", severity="warning", timeout=4)
             return False
         self.chat_id = chat_id
+        self.pending_scope = None
+        self._show_scope(self._open_scope())
         if mode:
             self.mode = mode
             self.query_one("#chat-mode-line", Static).update(self._mode_line())
@@ -241,16 +318,25 @@ class ChatPane(Vertical):
         self._answer_box = box_id
         self.refresh_bindings()
         self._cancel.clear()
-        self.generate(text, box_id, self.chat_id, self.mode, self.app.settings)
+        self.generate(text, box_id, self.chat_id, self.mode, self.app.settings,
+                      self.pending_scope if self.chat_id is None else None)
 
     @thread_worker("generate", "answer")
-    def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings) -> None:
+    def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings, new_scope=None) -> None:
+        from engine.documents import scope as scoping
+
+        # @names scope this question; else the chat's scope (a new chat's is `new_scope`). A scoped turn is
+        # a document question, in either mode.
+        question, scope = scoping.for_chat(self.workspace.store, text, chat_id, new_scope)
+        if scope is not None:
+            mode = "docs"
         if mode == "docs":
             from engine.documents.rag import Ask
 
-            job = Ask(self.workspace, text, chat_id=chat_id, model_id=settings.model,
+            job = Ask(self.workspace, question, chat_id=chat_id, model_id=settings.model,
                       k=settings.top_k_sources, mode=settings.search_mode,
-                      extractive=True if settings.extractive else None)
+                      extractive=True if settings.extractive else None,
+                      filters=scope.filters() if scope is not None else None)
             params = settings.generation(temperature=0.0)
         else:
             from engine.documents.chat import Turn
@@ -265,7 +351,10 @@ class ChatPane(Vertical):
                 buffer, last = [], time.monotonic()
         if buffer:
             self.post_message(AnswerStreamed(box_id, "".join(buffer)))
-        self.post_message(AnswerFinished(box_id, job.answer if mode == "docs" else job.reply))
+        result = job.answer if mode == "docs" else job.reply
+        if new_scope and chat_id is None and result.chat_id is not None:
+            scoping.keep(self.workspace.store, result.chat_id, new_scope)  # the new chat keeps its scope
+        self.post_message(AnswerFinished(box_id, result))
 
     def _box(self, box_id: str) -> MessageBox | None:
         """Gives the answer's box; None when the chat it was in is no longer shown."""
@@ -297,6 +386,8 @@ class ChatPane(Vertical):
                         "left out of this answer", severity="warning", timeout=6)
         new_chat = self.chat_id != result.chat_id
         self.chat_id = result.chat_id
+        if new_chat and result.chat_id is not None:
+            self.pending_scope = None  # kept with the chat now
         if new_chat:
             self.refresh_chats(select=result.chat_id)
         if box is not None:
