@@ -73,6 +73,7 @@ _UNIT_FAMILIES = {
     "time": "秒|分钟|小时|天|日|周|星期|个月|月|年",
     "date": "年代|年|世纪|月|日",
     "money": r"元|美元|欧元|\$|¥|￥",
+    "clock": r"点|时|:|：",
     "share": "%|％|成|倍",
 }
 # "How many X" with a measure word that names what is counted; 个/条/项/次/种 count anything.
@@ -83,13 +84,22 @@ _GENERIC_COUNTERS = {None, "个", "条", "项", "次", "种", "份"}
 
 
 def answer_type(question: str) -> str | None:
-    """Gives the kind of answer a Chinese question asks for: 'date', 'time', 'money', 'share', 'number',
-    'unit:X' (a count of X), or None for any other question."""
+    """Gives the kind of answer a Chinese question asks for: 'person', 'org', 'place', 'date', 'clock',
+    'time', 'money', 'share', 'number', 'unit:X' (a count of X), or None for any other question."""
     if re.search(r"哪一?年|哪个年代|什么时候|何时|哪一?天", question):
         return "date"
+    if re.search(r"谁|哪位|哪几位|作者是", question):
+        return "person"
+    if re.search(r"哪家|哪个(?:公司|企业|机构|组织|厂商|银行)", question):
+        return "org"
+    if re.search(r"哪个(?:城市|国家|省|地区|地方)|在哪里|在哪儿|哪座城", question):
+        return "place"
+    if re.search(r"几点|什么时间|哪个时间", question):
+        return "clock"
     if re.search(r"多久|多长时间|多长", question):
         return "time"
-    if re.search(r"多少钱|价格|费用|成本|收费", question):
+    # A sum of money: asked outright, or "how much" of something paid (租金是多少, 工资多少).
+    if re.search(r"多少钱|价格|价钱|费用|成本|收费|租金|工资|薪水|薪资|营业额|收入|利润|预算|报价|售价", question):
         return "money"
     match = _COUNT.search(question)
     if match is None:
@@ -108,12 +118,36 @@ def answer_type(question: str) -> str | None:
 
 def holds_type(kind: str, sentence: str) -> bool:
     """Tells whether a sentence states the kind of answer `answer_type` gave."""
+    if kind in _ENTITY_TAGS:
+        return _names(kind, sentence)
     if kind == "number":
         return bool(_ANY_NUMBER.search(sentence))
     if kind.startswith("unit:"):
         unit = re.escape(kind[5:])
         return bool(re.search(_NUMBER + r"\s*(?:多|余)?\s*(?:个)?" + unit, sentence))
     return bool(re.search(_NUMBER + r"\s*(?:多|余)?\s*(?:" + _UNIT_FAMILIES[kind] + ")", sentence))
+
+
+# jieba's part-of-speech tags for names: people (nr), places (ns), organisations (nt, nz for brands);
+# a Latin name (Google, Jurafsky) is tagged 'eng' and recognised by its capital.
+_ENTITY_TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt", "nz")}
+_LATIN_NAME = re.compile(r"[A-Z][A-Za-z]+")
+
+
+def _names(kind: str, sentence: str) -> bool:
+    """Tells whether a sentence names a person, place or organisation (jieba's tagger: it loads once, in
+    about a second, and only for questions asking who, where or which company)."""
+    from engine.documents.keyword import jieba
+
+    jieba()
+    import jieba.posseg as posseg
+
+    for token in posseg.cut(sentence):
+        if token.flag in _ENTITY_TAGS[kind]:
+            return True
+        if kind != "place" and token.flag == "eng" and _LATIN_NAME.fullmatch(token.word):
+            return True
+    return False
 
 
 def quoted_terms(question: str) -> list[str]:
