@@ -14,7 +14,9 @@ paraphrases count as terms the passage lacks, and a common word counts as much a
 - a question that asks for a kind of answer (how many, how long, when, how much money, how many of a
   unit) is answered only by a window whose sentence holds that kind of answer: "训练GPT-3用了多少块GPU"
   over passages that name GPT-3 and GPUs but no count of them is refused;
-- a term the question quotes (“X”, 《X》) must appear in a passage.
+- a term the question quotes (“X”, 《X》) must appear in a passage;
+- the passage's character-bigram coverage joins the score at a fitted share (it ranks questions written
+  in the passages' own words, and off-topic ones, well; paraphrases badly).
 
 The bar is a per-workspace value (store state `refusal_bar.<lang>`), with a default fitted on one half
 of bench/questions/zh_refusals.jsonl; `fit_refusal_bar` refits it from (score, should_answer) pairs, such
@@ -30,11 +32,12 @@ from dataclasses import dataclass
 
 from engine.documents.citations import sentence_spans
 from engine.documents.ingest.text import has_cjk
+from engine.documents.terms import coverage
 from engine.errors import QuarryError
 
 # Fitted by `python bench/refusals.py --fit` on the fit half of bench/questions/zh_refusals.jsonl
-# (at most 5% of its answerable questions refused); reported on the other half.
-DEFAULT_BARS = {"zh": 0.065}
+# and of bench/questions_zh.jsonl (at most 5% of their answerable questions refused); reported on the other.
+DEFAULT_BARS = {"zh": 0.337}
 MAX_FALSE_REFUSALS = 0.05
 STATE_KEY = "refusal_bar.{lang}"
 
@@ -43,10 +46,11 @@ STATE_KEY = "refusal_bar.{lang}"
 class Params:
     """How evidence is scored (fitted with the bar; see bench/refusals.py)."""
 
-    absent: float = 1.0  # weight of a word the library never uses, as a share of the rarest word's
+    absent: float = 0.5  # weight of a word the library never uses, as a share of the rarest word's
     chars: float = 0.5  # credit for a missing word per share of its characters the window holds
     context: int = 1  # sentences either side of a sentence in its window
     passages: int = 4  # top passages whose sentences are windows for a typed question
+    bigrams: float = 0.25  # share of the passage's character-bigram coverage (terms.coverage) in the evidence
 
 
 PARAMS = Params()
@@ -98,15 +102,15 @@ def answer_type(question: str) -> str | None:
         return "clock"
     if re.search(r"多久|多长时间|多长", question):
         return "time"
-    # A sum of money: asked outright, or "how much" of something paid (租金是多少, 工资多少).
-    if re.search(r"多少钱|价格|价钱|费用|成本|收费|租金|工资|薪水|薪资|营业额|收入|利润|预算|报价|售价", question):
+    if re.search(r"多少钱|价格|价钱|费用|收费|报价|售价", question):
         return "money"
     match = _COUNT.search(question)
     if match is None:
         return None
     unit = match.group(1)
     if unit in _GENERIC_COUNTERS:
-        return "number"
+        # "How much" of something paid (租金是多少, 工资多少) is a sum of money; 几倍 stays a share.
+        return "money" if re.search(r"租金|工资|薪水|薪资|营业额|收入|利润|预算|成本|资金", question) else "number"
     if unit in ("秒", "天", "周", "月", "年", "个月"):
         return "time"
     if unit in ("元", "美元"):
@@ -224,11 +228,14 @@ def evidence(question: str, hits: list, doc_freq: Callable[[str], int], n_docs: 
         return [0.0] * len(hits)  # the term asked about is nowhere in the passages
     kind = answer_type(question)
     out = []
-    for rank, hit in enumerate(hits):
+    for rank, (hit, text) in enumerate(zip(hits, texts)):
         typed = kind if rank < params.passages else None
         score = passage_evidence(weights, typed, hit.title, hit.heading, hit.text, params)
         if kind is not None and rank >= params.passages:
             score = min(score, max(out, default=0.0))  # a lower passage counts only as far as a typed one
+        if score > 0 and params.bigrams > 0:
+            # Adjacent characters matched in order add what jieba's words miss (a split compound).
+            score = (1 - params.bigrams) * score + params.bigrams * coverage(question, text)
         out.append(score)
     return out
 
