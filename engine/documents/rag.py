@@ -178,6 +178,11 @@ class Ask:
         self.extractive = extractive  # None: extractive when the chat model does not read the language
         self.answer: Answer | None = None
 
+    def bar(self) -> float:
+        """Gives the relevance this question's best passage must reach to be answered: the workspace's
+        own bar for its language when one was fitted (refusal.fit_refusal_bar), else the default."""
+        return refusal.bar_for(self.ws, self.lang, relevance_weights(self.lang)[1])
+
     def extracts(self) -> bool:
         """Tells whether this question gets quoted sentences rather than the chat model's words."""
         if self.extractive is not None:
@@ -235,7 +240,7 @@ class Ask:
             # words must be about the documents, or "S-Tab" after a returns question would borrow them.
             own = max(relevance(self.ws.searcher(), self.question, hits, lang=self.lang), default=0.0)
             answer.relevance = min(answer.relevance, 2 * own)
-        bar = refusal.bar_for(self.ws, self.lang, relevance_weights(self.lang)[1])
+        bar = self.bar()
         if answer.relevance < bar:
             yield self._refuse(answer, hits)
             return

@@ -11,16 +11,20 @@ paraphrases count as terms the passage lacks, and a common word counts as much a
   (初值 / 初始值, 不够 / 不足, 正确率 / 准确率);
 - the evidence is the best window (a sentence, its neighbours and the passage heading) rather than the
   whole passage, so words scattered over a long passage do not add up to an answer;
-- a question that asks for a kind of answer (how many, how long, when, how much money, how many of a
-  unit) is answered only by a window whose sentence holds that kind of answer: "训练GPT-3用了多少块GPU"
-  over passages that name GPT-3 and GPUs but no count of them is refused;
+- a question that asks for a kind of answer (how many, how long, when, what time, how much money, who,
+  where, which company) is answered only by a window whose sentence holds that kind of answer:
+  "训练GPT-3用了多少块GPU" over passages that name GPT-3 and GPUs but no count of them is refused;
 - a term the question quotes (“X”, 《X》) must appear in a passage;
 - the passage's character-bigram coverage joins the score at a fitted share (it ranks questions written
   in the passages' own words, and off-topic ones, well; paraphrases badly).
 
 The bar is a per-workspace value (store state `refusal_bar.<lang>`), with a default fitted on one half
-of bench/questions/zh_refusals.jsonl; `fit_refusal_bar` refits it from (score, should_answer) pairs, such
-as a workspace's rated answers.
+of the Chinese question sets (bench/refusals.py); `fit_refusal_bar` refits it from (score, should_answer)
+pairs, such as a workspace's rated answers (fit on one half of them, `refusal_rates` on the other).
+
+What lexical evidence cannot do: tell a synonym (次品 for 不良品) from a concept the documents lack
+(方言), since both are words the passage does not hold. Right refusals of on-topic questions stop near
+60% at 5% false refusals (bench/results/refusals.json); an encoder that reads Chinese is the next step.
 """
 
 from __future__ import annotations

@@ -72,6 +72,13 @@ def test_an_unanswerable_question_on_the_same_topic_is_refused(handbook, questio
     assert answer.refused and answer.text == phrase("refusal", "zh")
 
 
+def test_words_are_weighted_by_their_rarity_in_the_library(handbook):
+    keywords = handbook.searcher().keywords
+    assert keywords.doc_freq("顾客") >= 1 and keywords.doc_freq("蒸馏") == 0 and keywords.doc_freq("hello") == 0
+    weights = refusal.question_terms("“孔雀女”这一称呼的所指是什么？", keywords.doc_freq, keywords.count())
+    assert "称呼" not in weights and "所指" not in weights and weights  # framing words name no topic
+
+
 def test_answer_types():
     assert refusal.answer_type("训练GPT-3时一共用了多少块GPU？") == "unit:块"
     assert refusal.answer_type("机器上装了好几块显卡，怎样加快训练？") is None  # 好几块: several, not a count
