@@ -245,9 +245,17 @@ def evidence(question: str, hits: list, doc_freq: Callable[[str], int], n_docs: 
 
 
 def searcher_evidence(searcher, question: str, hits: list, params: Params | None = None) -> list[float]:
-    """Gives `evidence` with document frequencies from the workspace's keyword index."""
-    keywords = searcher.keywords
-    return evidence(question, hits, keywords.doc_freq, max(keywords.count(), 1), params)
+    """Gives `evidence` with document frequencies from the workspace's keyword index, read under the
+    searcher's lock as its searches are (an ingest may be changing the index)."""
+    with searcher.lock:
+        keywords = searcher.keywords
+        n_docs = max(keywords.count(), 1)
+
+    def doc_freq(word: str) -> int:
+        with searcher.lock:
+            return keywords.doc_freq(word)
+
+    return evidence(question, hits, doc_freq, n_docs, params)
 
 
 # -- the bar: per workspace, refitted from (score, should_answer) pairs ------------------------------
