@@ -1,18 +1,22 @@
 """Refusals in Chinese: how often Quarry refuses an answerable Chinese question (false refusals) and how
 often it refuses one the documents do not answer (right refusals), before and after the evidence score
-of engine/documents/refusal.py, on the held-out half of bench/questions/zh_refusals.jsonl over the five
-seed articles (../shared/data/seeds-zh).
+of engine/documents/refusal.py. Library: the demo corpus and the five seed articles
+(../shared/data/seeds-zh). Questions: bench/questions/zh_refusals.jsonl (written for this bench in other
+words than the articles', 78 answerable with their expected span, 50 on-topic unanswerable) and the
+Chinese lines of bench/questions_zh.jsonl (an earlier set, closer to the passages' wording, with
+off-topic unanswerable questions).
 
-The questions are dealt into a fit half and a report half by `evaluate.split_halves` (a CRC32 of each
+Each set is dealt into a fit half and a report half by `evaluate.split_halves` (a CRC32 of each
 question's text orders each of the answerable and unanswerable groups, then they are dealt alternately:
-a fixed split, no seed). `--fit` chooses the evidence parameters and the bar on the fit half (at most 5%
-of its answerable questions refused, `refusal.fit_refusal_bar`); every figure marked "report" is from
-the other half, answered end to end by `rag.Ask` (extractive, as `quarry ask` answers Chinese).
+a fixed split, no seed). `--fit` chooses the evidence parameters and the bar on the two fit halves
+together (at most 5% of their answerable questions refused, `refusal.fit_refusal_bar`); every figure
+marked "report" is from the other halves, answered end to end by `rag.Ask` (extractive, as `quarry ask`
+answers Chinese). Without `--fit` the constants in refusal.py are used (those `--fit` printed).
 
 "Before" is the decision as it was: refuse when the best passage's share of the question's character
 bigrams (terms.coverage) is under 0.45.
 
-Usage: python bench/refusals.py [--fit]
+Usage: python bench/refusals.py [--fit] [--seeds PATH]
 """
 
 from __future__ import annotations
