@@ -103,7 +103,8 @@ def relevance(searcher, query: str, hits: list[Hit], query_vector=None, lang: st
 
     Neither alone separates answerable from unanswerable questions: coverage is fooled by common words
     ("days", "employees"), the English encoder by Chinese; together they are (bench/rag.py). The mix
-    is per language (RELEVANCE).
+    is per language (RELEVANCE); Chinese relevance is refusal.evidence (jieba words weighted by rarity,
+    per sentence window, with answer-type and quoted-term checks).
     """
     if not hits:
         return []
