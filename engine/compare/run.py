@@ -320,7 +320,7 @@ class Comparison:
         frame, hits, scores = ask.retrieve([])
         run.search_query = frame.search_query
         self._lang = ask.lang
-        bar = rag.relevance_weights(ask.lang)[1]  # the same refusal bar as a document answer
+        bar = ask.bar()  # the same refusal bar as a document answer (the workspace's own when fitted)
         if max(scores, default=0.0) < bar:
             run.refused = True
             return

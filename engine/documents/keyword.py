@@ -124,6 +124,18 @@ class KeywordIndex:
     def count(self) -> int:
         return self.index.searcher().num_docs
 
+    def doc_freq(self, word: str) -> int:
+        """Gives how many chunks hold a word: a jieba word for Chinese, an English word stemmed as indexed
+        (the refusal decision weighs a question's words by their rarity in the library)."""
+        searcher = self.index.searcher()
+        if has_cjk(word):
+            return int(searcher.doc_freq("zh", word.lower()))
+        try:
+            query = self.index.parse_query(word.lower(), ["en"])
+        except ValueError:
+            return 0
+        return int(searcher.search(query, 1, count=True).count)
+
     def query(self, text: str):
         """Gives the tantivy query for a user's words, or None when no word is searchable."""
         tantivy = self.tantivy

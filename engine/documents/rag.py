@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from engine.documents import extractive
+from engine.documents import extractive, refusal
 from engine.documents.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
 from engine.documents.phrases import answer_language, phrase
 from engine.documents.search import Filters, Hit
@@ -24,10 +24,11 @@ from engine.runtime.generation import CancelCheck, GenerationParams, RunStats
 # cosine to the passage and the share of the query's content words the passage holds). Calibrated by
 # bench/rag.py on the retrieval bench's answerable and unanswerable questions.
 RELEVANCE_BAR = 0.41
-# Per language: (the share of cosine in relevance, the bar). The English encoder's cosine says little
-# about Chinese, so Chinese relevance leans on word coverage; both fitted by `bench/rag.py --fit` on
-# the fit half of bench/questions*.jsonl and reported on the other half.
-RELEVANCE = {"en": (0.5, RELEVANCE_BAR), "zh": (0.0, 0.45)}
+# Per language: (the share of cosine in relevance, the default bar; a workspace may hold its own bar,
+# refusal.bar_for). English: fitted by `bench/rag.py --fit` on the fit half of bench/questions.jsonl.
+# Chinese relevance is refusal.evidence (the English encoder's cosine says nothing about Chinese,
+# field notes), its bar fitted by `bench/refusals.py --fit`.
+RELEVANCE = {"en": (0.5, RELEVANCE_BAR), "zh": (0.0, refusal.DEFAULT_BARS["zh"])}
 CANDIDATES = 8
 MAX_CARRIED = 300  # characters of earlier searches a follow-up carries, so chains stay focused
 SOURCE_BUDGET_TOKENS = 1200  # sources beyond this cost TTFT on 2 cores without helping a small model
@@ -102,10 +103,13 @@ def relevance(searcher, query: str, hits: list[Hit], query_vector=None, lang: st
 
     Neither alone separates answerable from unanswerable questions: coverage is fooled by common words
     ("days", "employees"), the English encoder by Chinese; together they are (bench/rag.py). The mix
-    is per language (RELEVANCE).
+    is per language (RELEVANCE); Chinese relevance is refusal.evidence (jieba words weighted by rarity,
+    per sentence window, with answer-type and quoted-term checks).
     """
     if not hits:
         return []
+    if lang.split("-")[0] == "zh":
+        return refusal.searcher_evidence(searcher, query, hits)
     weight = relevance_weights(lang)[0]
     cosines = {}
     if weight > 0:
@@ -177,6 +181,11 @@ class Ask:
         self.extractive = extractive  # None: extractive when the chat model does not read the language
         self.answer: Answer | None = None
 
+    def bar(self) -> float:
+        """Gives the relevance this question's best passage must reach to be answered: the workspace's
+        own bar for its language when one was fitted (refusal.fit_refusal_bar), else the default."""
+        return refusal.bar_for(self.ws, self.lang, relevance_weights(self.lang)[1])
+
     def extracts(self) -> bool:
         """Tells whether this question gets quoted sentences rather than the chat model's words."""
         if self.extractive is not None:
@@ -234,7 +243,7 @@ class Ask:
             # words must be about the documents, or "S-Tab" after a returns question would borrow them.
             own = max(relevance(self.ws.searcher(), self.question, hits, lang=self.lang), default=0.0)
             answer.relevance = min(answer.relevance, 2 * own)
-        bar = relevance_weights(self.lang)[1]
+        bar = self.bar()
         if answer.relevance < bar:
             yield self._refuse(answer, hits)
             return

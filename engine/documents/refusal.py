@@ -1,0 +1,321 @@
+"""The refusal decision for Chinese questions: how much evidence the retrieved passages hold, and the
+bar below which Quarry says that the documents do not answer.
+
+Character-bigram coverage (terms.coverage) refused 59% of answerable Chinese questions written in other
+words than the passages' (bench/refusals.py): a question's framing ("这一称呼的所指是什么") and its
+paraphrases count as terms the passage lacks, and a common word counts as much as a rare one. Here:
+- the question's words are jieba words, framing words left out (FRAME), each weighted by its rarity in
+  the library (the keyword index's document frequency), a word the library never uses at a reduced
+  weight (a synonym of the passage's word, or a concept the documents lack: either may be);
+- a word the passage lacks still counts for the share of its characters the passage holds, discounted
+  (初值 / 初始值, 不够 / 不足, 正确率 / 准确率);
+- the evidence is the best window (a sentence, its neighbours and the passage heading) rather than the
+  whole passage, so words scattered over a long passage do not add up to an answer;
+- a question that asks for a kind of answer (how many, how long, when, what time, how much money, who,
+  where, which company) is answered only by a window whose sentence holds that kind of answer:
+  "训练GPT-3用了多少块GPU" over passages that name GPT-3 and GPUs but no count of them is refused;
+- a term the question quotes (“X”, 《X》) must appear in a passage;
+- the passage's character-bigram coverage joins the score at a fitted share (it ranks questions written
+  in the passages' own words, and off-topic ones, well; paraphrases badly).
+
+The bar is a per-workspace value (store state `refusal_bar.<lang>`), with a default fitted on one half
+of the Chinese question sets (bench/refusals.py); `fit_refusal_bar` refits it from (score, should_answer)
+pairs, such as a workspace's rated answers (fit on one half of them, `refusal_rates` on the other).
+
+What lexical evidence cannot do: tell a synonym (次品 for 不良品) from a concept the documents lack
+(方言), since both are words the passage does not hold. Right refusals of on-topic questions stop near
+60% at 5% false refusals (bench/results/refusals.json); an encoder that reads Chinese is the next step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from engine.documents.citations import sentence_spans
+from engine.documents.ingest.text import has_cjk
+from engine.documents.terms import coverage
+from engine.errors import QuarryError
+
+# Fitted by `python bench/refusals.py --fit` on the fit half of bench/questions/zh_refusals.jsonl
+# and of bench/questions_zh.jsonl (at most 5% of their answerable questions refused); reported on the other.
+DEFAULT_BARS = {"zh": 0.337}
+MAX_FALSE_REFUSALS = 0.05
+STATE_KEY = "refusal_bar.{lang}"
+
+
+@dataclass(frozen=True)
+class Params:
+    """How evidence is scored (fitted with the bar; see bench/refusals.py)."""
+
+    absent: float = 0.5  # weight of a word the library never uses, as a share of the rarest word's
+    chars: float = 0.5  # credit for a missing word per share of its characters the window holds
+    context: int = 1  # sentences either side of a sentence in its window
+    passages: int = 4  # top passages whose sentences are windows for a typed question
+    bigrams: float = 0.25  # share of the passage's character-bigram coverage (terms.coverage) in the evidence
+
+
+PARAMS = Params()
+
+# Words that frame a question rather than name its topic: question words, particles, pronouns, and
+# the phrasing of "what does X mean" / "what is X for" questions. General Chinese, not from any corpus.
+FRAME = frozenset("""
+多少 几 几个 几种 几项 几次 多久 多长 多长时间 多大 多高 多远 多重 什么 什么样 怎么 怎样 怎么样 如何 为何 为什么
+哪 哪些 哪个 哪种 哪类 哪一类 哪里 哪儿 哪家 哪位 哪部 哪篇 哪一步 哪一年 哪年 何时 谁 是否 吗 呢 吧 啊 么 啥 干什么
+是 的 了 有 在 和 与 及 或 要 会 能 可 可以 可能 应 应该 应当 需要 请问 请 之 对 把 被 将 还 都 也 就 又 再 并 而
+这 那 这个 那个 这种 那种 这些 那些 这一 那家 这家 该 其 此 我 你 您 他 她 它 我们 你们 他们 大家 自己
+说法 称呼 所指 指 是指 指的是 意思 含义 定义 概念 术语 名称 叫 叫做 叫作 称为 称作 表示 代表 属于
+具体 主要 通常 一般 一下 大约 大概 大致 左右 一些 某些 有些 有哪些 文中 文章 本文 这篇 例子 情况 方面
+用来 用于 用 做 干 来 去 给 让 使 从 向 到 里 中 上 下 后 前 时 时候 之前 之后 之间 起来 得来 为了
+""".split())
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+_QUOTED = re.compile(r"[“\"「《]([^”\"」》]{1,40})[”\"」》]")
+# A number: digits, Chinese numerals, or 数 before a magnitude or unit (数千, 数天).
+_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿半]+|数(?=[十百千万亿天周月年倍]))"
+_ANY_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿半]|数[十百千万亿天周月年倍]")
+_UNIT_FAMILIES = {
+    "time": "秒|分钟|小时|天|日|周|星期|个月|月|年",
+    "date": "年代|年|世纪|月|日",
+    "money": r"元|美元|欧元|\$|¥|￥",
+    "clock": r"点|时|:|：",
+    "share": "%|％|成|倍",
+}
+# "How many X" with a measure word that names what is counted; 个/条/项/次/种 count anything.
+# 几 after 好/十/这/那/哪 (好几块: several; 哪几位: which) or before 乎/十/百/千/万 (几乎, 几十) asks no count.
+_COUNT = re.compile(r"(?:多少|(?<![好十这那哪])几(?![乎十百千万]))"
+                    r"(个月|美元|[个条项次种名位台块张笔层倍分秒天周月年岁元亿万千百成份])?")
+_GENERIC_COUNTERS = {None, "个", "条", "项", "次", "种", "份"}
+
+
+def answer_type(question: str) -> str | None:
+    """Gives the kind of answer a Chinese question asks for: 'person', 'org', 'place', 'date', 'clock',
+    'time', 'money', 'share', 'number', 'unit:X' (a count of X), or None for any other question."""
+    if re.search(r"哪一?年|哪个年代|什么时候|何时|哪一?天", question):
+        return "date"
+    if re.search(r"谁|哪位|哪几位|作者是", question):
+        return "person"
+    if re.search(r"哪家|哪个(?:公司|企业|机构|组织|厂商|银行)", question):
+        return "org"
+    if re.search(r"哪个(?:城市|国家|省|地区|地方)|在哪里|在哪儿|哪座城", question):
+        return "place"
+    if re.search(r"几点|什么时间|哪个时间", question):
+        return "clock"
+    if re.search(r"多久|多长时间|多长", question):
+        return "time"
+    if re.search(r"多少钱|价格|价钱|费用|收费|报价|售价", question):
+        return "money"
+    match = _COUNT.search(question)
+    if match is None:
+        return None
+    unit = match.group(1)
+    if unit in _GENERIC_COUNTERS:
+        # "How much" of something paid (租金是多少, 工资多少) is a sum of money; 几倍 stays a share.
+        return "money" if re.search(r"租金|工资|薪水|薪资|营业额|收入|利润|预算|成本|资金", question) else "number"
+    if unit in ("秒", "天", "周", "月", "年", "个月"):
+        return "time"
+    if unit in ("元", "美元"):
+        return "money"
+    if unit in ("成", "倍"):
+        return "share"
+    return f"unit:{unit}"
+
+
+def holds_type(kind: str, sentence: str) -> bool:
+    """Tells whether a sentence states the kind of answer `answer_type` gave."""
+    if kind in _ENTITY_TAGS:
+        return _names(kind, sentence)
+    if kind == "number":
+        return bool(_ANY_NUMBER.search(sentence))
+    if kind.startswith("unit:"):
+        unit = re.escape(kind[5:])
+        return bool(re.search(_NUMBER + r"\s*(?:多|余)?\s*(?:个)?" + unit, sentence))
+    return bool(re.search(_NUMBER + r"\s*(?:多|余)?\s*(?:" + _UNIT_FAMILIES[kind] + ")", sentence))
+
+
+# jieba's part-of-speech tags for names: people (nr), places (ns), organisations (nt, nz for brands);
+# a Latin name (Google, Jurafsky) is tagged 'eng' and recognised by its capital.
+_ENTITY_TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt", "nz")}
+_LATIN_NAME = re.compile(r"[A-Z][A-Za-z]+")
+
+
+def _names(kind: str, sentence: str) -> bool:
+    """Tells whether a sentence names a person, place or organisation (jieba's tagger: it loads once, in
+    about a second, and only for questions asking who, where or which company)."""
+    from engine.documents.keyword import jieba
+
+    jieba()
+    import jieba.posseg as posseg
+
+    for token in posseg.cut(sentence):
+        if token.flag in _ENTITY_TAGS[kind]:
+            return True
+        if kind != "place" and token.flag == "eng" and _LATIN_NAME.fullmatch(token.word):
+            return True
+    return False
+
+
+def quoted_terms(question: str) -> list[str]:
+    """Gives the terms a question quotes (“X”, 《X》), lowercased."""
+    return [t.strip().lower() for t in _QUOTED.findall(question) if t.strip()]
+
+
+def question_terms(question: str, doc_freq: Callable[[str], int], n_docs: int,
+                   params: Params | None = None) -> dict[str, float]:
+    """Gives the question's topic words with their weights: inverse document frequency in the library,
+    a word the library never uses at `params.absent` of the largest weight."""
+    from engine.documents.extractive import question_words
+
+    params = params or PARAMS
+    words = [w for w in question_words(question) if w not in FRAME]
+    top = math.log((n_docs + 1) / 0.5)
+    out = {}
+    for word in words:
+        df = doc_freq(word)
+        out[word] = top * params.absent if df == 0 else math.log((n_docs + 1) / (df + 0.5))
+    return out
+
+
+def _credit(word: str, text: str, chars: float) -> float:
+    """Gives how much of a word a text holds: 1 when whole; else the share of its character bigrams,
+    or a discounted share of its characters, whichever is more."""
+    if not has_cjk(word):
+        return float(bool(re.search(r"(?<![a-z0-9])" + re.escape(word), text)))
+    if word in text:
+        return 1.0
+    bigrams = [word[i:i + 2] for i in range(len(word) - 1)] if len(word) >= 3 else []
+    share = sum(b in text for b in bigrams) / len(bigrams) if bigrams else 0.0
+    letters = _CJK_CHAR.findall(word)
+    part = sum(c in text for c in letters) / len(letters) if letters else 0.0
+    return max(share, chars * part)
+
+
+def _share(weights: dict[str, float], text: str, chars: float) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w * _credit(word, text, chars) for word, w in weights.items()) / total
+
+
+def passage_evidence(weights: dict[str, float], kind: str | None, title: str | None, heading: str | None,
+                     text: str, params: Params | None = None) -> float:
+    """Gives the evidence one passage holds: the best share of the question's weighted words in a window
+    (a sentence, `params.context` sentences either side, the title and heading); for a typed question
+    only windows whose sentence states that kind of answer count (0 when none does)."""
+    params = params or PARAMS
+    head = f"{title or ''} {heading or ''}".lower()
+    sentences = [s for _, _, s in sentence_spans(text)] or [text]
+    best = 0.0
+    for i, sentence in enumerate(sentences):
+        if kind is not None and not holds_type(kind, sentence):
+            continue
+        window = " ".join(sentences[max(0, i - params.context): i + params.context + 1]).lower()
+        best = max(best, _share(weights, f"{head} {window}", params.chars))
+    return best
+
+
+def evidence(question: str, hits: list, doc_freq: Callable[[str], int], n_docs: int,
+             params: Params | None = None) -> list[float]:
+    """Gives each hit's evidence that it answers the question, in [0, 1] (see the module doc)."""
+    params = params or PARAMS
+    if not hits:
+        return []
+    weights = question_terms(question, doc_freq, n_docs, params)
+    if not weights:
+        return [0.0] * len(hits)
+    quoted = quoted_terms(question)
+    texts = [f"{h.title or ''} {h.heading or ''} {h.text}".lower() for h in hits]
+    if quoted and not all(any(q in t for t in texts) for q in quoted):
+        return [0.0] * len(hits)  # the term asked about is nowhere in the passages
+    kind = answer_type(question)
+    out = []
+    for rank, (hit, text) in enumerate(zip(hits, texts)):
+        typed = kind if rank < params.passages else None
+        score = passage_evidence(weights, typed, hit.title, hit.heading, hit.text, params)
+        if kind is not None and rank >= params.passages:
+            score = min(score, max(out, default=0.0))  # a lower passage counts only as far as a typed one
+        if score > 0 and params.bigrams > 0:
+            # Adjacent characters matched in order add what jieba's words miss (a split compound).
+            score = (1 - params.bigrams) * score + params.bigrams * coverage(question, text)
+        out.append(score)
+    return out
+
+
+def searcher_evidence(searcher, question: str, hits: list, params: Params | None = None) -> list[float]:
+    """Gives `evidence` with document frequencies from the workspace's keyword index, read under the
+    searcher's lock as its searches are (an ingest may be changing the index)."""
+    with searcher.lock:
+        keywords = searcher.keywords
+        n_docs = max(keywords.count(), 1)
+
+    def doc_freq(word: str) -> int:
+        with searcher.lock:
+            return keywords.doc_freq(word)
+
+    return evidence(question, hits, doc_freq, n_docs, params)
+
+
+# -- the bar: per workspace, refitted from (score, should_answer) pairs ------------------------------
+
+def fit_refusal_bar(pairs: Iterable[tuple[float, bool]], max_false_refusals: float = MAX_FALSE_REFUSALS) -> float:
+    """Gives the bar (refuse when the score is below it) that refuses the most questions that should
+    not be answered while refusing at most `max_false_refusals` of those that should.
+
+    The bar sits halfway between the last answerable score it may refuse and the next, so a new
+    answerable question scoring near the edge is not refused. Pairs without an answerable question
+    cannot place it: that is an error naming the fix.
+    """
+    pairs = [(float(s), bool(a)) for s, a in pairs]
+    answerable = sorted(s for s, a in pairs if a)
+    if not answerable:
+        raise QuarryError("no answer rated good (or marked answerable) to fit the refusal bar on; rate a few "
+                          "answers first")
+    if not 0 <= max_false_refusals < 1:
+        raise QuarryError(f"max_false_refusals = {max_false_refusals}: give a share between 0 and 1")
+    allowed = int(math.floor(max_false_refusals * len(answerable) + 1e-9))
+    upper = answerable[allowed] if allowed < len(answerable) else answerable[-1]
+    lower = answerable[allowed - 1] if allowed > 0 else min(0.0, upper)
+    unanswerable = sorted(s for s, a in pairs if not a)
+    below = [s for s in unanswerable if lower <= s < upper]
+    if not below:
+        return round((lower + upper) / 2, 4)
+    # Refuse every unanswerable question under `upper`, with the margin left above the highest of them.
+    return round((max(below) + upper) / 2, 4)
+
+
+def refusal_rates(pairs: Iterable[tuple[float, bool]], bar: float) -> dict:
+    """Gives the false refusals (answerable refused) and right refusals (unanswerable refused) at a bar."""
+    pairs = list(pairs)
+    answerable = [s for s, a in pairs if a]
+    unanswerable = [s for s, a in pairs if not a]
+    false = sum(1 for s in answerable if s < bar)
+    right = sum(1 for s in unanswerable if s < bar)
+    return {"bar": bar, "false_refusals": false, "answerable": len(answerable),
+            "false_refusal_rate": round(false / len(answerable), 3) if answerable else None,
+            "right_refusals": right, "unanswerable": len(unanswerable),
+            "right_refusal_rate": round(right / len(unanswerable), 3) if unanswerable else None}
+
+
+def workspace_bar(workspace, lang: str) -> float | None:
+    """Gives the workspace's own refusal bar for a language, when one was fitted (None: the default)."""
+    raw = workspace.store.get_state(STATE_KEY.format(lang=lang.split("-")[0]))
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None  # a hand-edited value that is not a number: the default serves
+
+
+def set_workspace_bar(workspace, lang: str, bar: float) -> None:
+    """Stores a workspace's own refusal bar for a language (e.g. refitted from its ratings)."""
+    if not 0.0 <= bar <= 1.0 or math.isnan(bar):
+        raise QuarryError(f"refusal bar {bar}: give a value between 0 and 1")
+    workspace.store.set_state(STATE_KEY.format(lang=lang.split("-")[0]), repr(float(bar)))
+
+
+def bar_for(workspace, lang: str, default: float) -> float:
+    """Gives the bar a question in `lang` must clear: the workspace's own, else the default."""
+    own = workspace_bar(workspace, lang)
+    return own if own is not None else default
