@@ -1,7 +1,9 @@
-"""The same ingest stages on Ray Data (the optional `scale` extra), Parquet in and out.
+"""The same ingest and batch-classify stages on Ray Data (the optional `scale` extra).
 
-Nothing here is imported on the TUI's start or the query path: `quarry ingest --ray` imports it, and
-it imports Ray only when it runs."""
+Nothing here is imported on the TUI's start or the query path: `quarry ingest --ray` and
+`quarry classify --table/--file ... --ray` import it, and it imports Ray only when it runs. What both
+share lives here: joining Ray (one line when Ray is missing or an address does not answer) and the
+sizing of the encoder actor pool."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterator
 
 from engine import cpus
@@ -54,6 +57,67 @@ def check_answers(address: str, timeout: float = CONNECT_SECONDS) -> None:
         cause = exc.strerror or type(exc).__name__ if not isinstance(exc, TimeoutError) else "timed out"
         raise ScaleError(f"Ray at {address} does not answer ({cause}); start the cluster or fix --ray /"
                          " RAY_ADDRESS") from None
+
+
+def check(address: str | None) -> None:
+    """Refuses, before any work, a Ray path that cannot run: Ray not installed, or a cluster address whose
+    head does not answer (one line each)."""
+    require_ray()
+    where = resolve(address)
+    if where != LOCAL:
+        check_answers(where)
+
+
+def quiet(ray) -> None:
+    """Turns Ray Data's progress bars off: each job prints its own progress lines."""
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def encoder_pool(ray) -> dict:
+    """Gives the map_batches arguments of an actor pool that holds an encoder, sized to the cluster.
+
+    One actor per GPU (`num_gpus=1`) where the cluster has GPUs, else one per two CPUs holding one CPU
+    each: on this 2-core machine a pool that took every CPU starved the read and parse tasks and the job
+    never ended.
+
+    An actor whose process dies (kill -9, out of memory) is restarted, its encoder loaded again, and the
+    batch it held is retried: Ray Data gives actor pools max_restarts=-1 and max_task_retries=-1 unless
+    told otherwise, and a task whose worker dies is retried (Ray's max_retries, 3). Those are left at
+    their defaults because passing them to map_batches is deprecated since Ray 2.60 (removed in 2.64);
+    tests/engine/test_scale.py kills a parse worker and an encoder actor to hold Ray to them."""
+    resources = ray.cluster_resources()
+    cpus, gpus = resources.get("CPU", 1.0), resources.get("GPU", 0.0)
+    actors = max(1, int(gpus) if gpus >= 1 else int(cpus // 2))
+    return {"compute": ray.data.ActorPoolStrategy(size=actors), "num_cpus": 0 if gpus >= 1 else 1,
+            "num_gpus": 1 if gpus >= 1 else 0}
+
+
+STALL_ENV = "QUARRY_TEST_RAY_STALL"
+STALL_SECONDS = 60.0
+
+
+def stall_point(stage: str) -> None:
+    """A test's hook, off unless QUARRY_TEST_RAY_STALL names a folder that exists: the first Ray worker to
+    reach `stage` writes its pid to FOLDER/<stage>.pid and waits there (at most a minute) to be killed.
+
+    Killing a Ray worker in the middle of a known task is a fault no input can cause at a fixed point;
+    without the hook a test would race the scheduler. A retried task finds the claim taken and runs on."""
+    folder = os.environ.get(STALL_ENV)
+    if not folder:
+        return
+    try:
+        claim = os.open(os.path.join(folder, f"{stage}.claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except OSError:  # no such folder (the hook is not armed), or an earlier worker claimed this stage
+        return
+    os.close(claim)
+    pid_file = os.path.join(folder, f"{stage}.pid")
+    with open(pid_file + ".tmp", "w") as fh:
+        fh.write(str(os.getpid()))
+    os.replace(pid_file + ".tmp", pid_file)  # the test never reads half a pid
+    deadline = time.monotonic() + STALL_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _code_root():

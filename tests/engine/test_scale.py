@@ -4,10 +4,14 @@ One local Ray serves the whole module (starting one costs seconds); tests that n
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,13 +30,28 @@ QUERIES = ["return window for opened electronics", "年假有几天", "travel ex
 
 
 @pytest.fixture(scope="module")
-def local_ray():
+def ray_stall(tmp_path_factory) -> Path:
+    """The folder of engine.scale.stall_point's hook: absent (the hook off) until a test creates it."""
+    return tmp_path_factory.mktemp("ray-stall") / "armed"
+
+
+@pytest.fixture(scope="module")
+def local_ray(ray_stall):
     ray = pytest.importorskip("ray", reason="the scale extra (ray[data]) is not installed")
     from engine import scale
 
-    scale.start_local(ray, num_cpus=2)  # this machine's size: the encoder pool must leave CPUs to reads
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(scale.STALL_ENV, str(ray_stall))  # the local Ray's workers inherit it from its start
+        scale.start_local(ray, num_cpus=2)  # this machine's size: the encoder pool must leave CPUs to reads
     yield ray
     ray.shutdown()
+
+
+def _copy_sample(folder: Path, names: list[str]) -> Path:
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DEMO / name, folder / name)
+    return folder
 
 
 def _library(root):
@@ -49,10 +68,7 @@ def _library(root):
 
 
 def test_the_same_folder_in_process_and_on_ray_gives_the_same_library(encoder, local_ray, tmp_path):
-    folder = tmp_path / "docs"
-    for name in SAMPLE:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(DEMO / name, folder / name)
+    folder = _copy_sample(tmp_path / "docs", SAMPLE)
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n" + b"garbage" * 50)
     runs = {}
     for name, extra in (("local", []), ("ray", ["--ray"])):
@@ -65,12 +81,63 @@ def test_the_same_folder_in_process_and_on_ray_gives_the_same_library(encoder, l
         [line] = failed_lines(ran)
         assert "broken.pdf" in line and "not a readable PDF" in line
         runs[name] = _library(ws)
-    (docs, chunks, vectors, hits, tables), ray_run = runs["local"], runs["ray"]
-    assert len(docs) == len(SAMPLE) + 1 and ray_run[0] == docs  # same documents and ids, the failure too
-    assert ray_run[1] == chunks  # same chunks, ids and texts
-    assert vectors.keys() == ray_run[2].keys()
-    assert max(float(np.abs(vectors[i] - ray_run[2][i]).max()) for i in vectors) < 1e-4
-    assert ray_run[3] == hits and ray_run[4] == tables
+    assert len(runs["local"][0]) == len(SAMPLE) + 1  # every file a document, the failure too
+    _assert_same(runs["local"], runs["ray"])
+
+
+def _assert_same(local, on_ray) -> None:
+    (docs, chunks, vectors, hits, tables) = local
+    assert on_ray[0] == docs  # same documents and ids
+    assert on_ray[1] == chunks  # same chunks, ids and texts: none missing, none twice
+    assert vectors.keys() == on_ray[2].keys()
+    assert max(float(np.abs(vectors[i] - on_ray[2][i]).max()) for i in vectors) < 1e-4
+    assert on_ray[3] == hits and on_ray[4] == tables
+
+
+def _kill_when_stalled(folder: Path, stages: list[str], killed: dict) -> None:
+    """kill -9 the Ray worker that stalls at each stage in turn (engine.scale.stall_point)."""
+    for stage in stages:
+        pid_file = folder / f"{stage}.pid"
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not pid_file.exists():
+            return
+        pid = int(pid_file.read_text())
+        killed[stage] = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_ray_worker_killed_mid_task_is_retried_and_the_library_is_whole(encoder, local_ray, ray_stall,
+                                                                           tmp_path):
+    """kill -9 of the worker running a parse task, then of the encoder actor in the middle of its batch.
+
+    They are killed where engine.scale.stall_point holds them (a test hook: a worker killed at a known
+    point of its task is a fault no input can cause, and a kill by timing would race the scheduler).
+    Ray runs the parse task again and restarts the actor, which redoes its batch; DuckDB, FAISS and
+    tantivy end with every chunk once, as the in-process ingest stores them."""
+    folder = _copy_sample(tmp_path / "docs", ["policies/security-policy.md", "zh/退货政策.md",
+                                               "policies/remote-work-policy.txt"])
+    runs, killed = {}, {}
+    for name, extra in (("local", []), ("ray", ["--ray"])):
+        ws = tmp_path / name
+        assert quarry("index", "encoder", "minilm-l6", "--variant", "fp32", "-w", ws).code == 0
+        killer = None
+        if extra:
+            ray_stall.mkdir()
+            killer = threading.Thread(target=_kill_when_stalled, args=(ray_stall, ["parse", "encode"], killed))
+            killer.start()
+        try:
+            ran = quarry("ingest", folder, *extra, "-w", ws)
+        finally:
+            if killer is not None:
+                killer.join(timeout=150)
+                shutil.rmtree(ray_stall)  # the hook off again for the other tests
+        assert ran.code == 0 and ran.exception is None, ran.stderr
+        runs[name] = _library(ws)
+    assert set(killed) == {"parse", "encode"}, killed
+    assert killed["parse"].startswith("ray::") and "EncodeFiles" in killed["encode"], killed
+    _assert_same(runs["local"], runs["ray"])
 
 
 def test_ray_not_installed_is_one_line_naming_the_extra(encoder, tmp_path, monkeypatch):
