@@ -4,6 +4,7 @@ One local Ray serves the whole module (starting one costs seconds); tests that n
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import signal
@@ -160,3 +161,73 @@ def test_a_ray_address_that_does_not_answer_is_one_line_within_30_s(encoder, tmp
     ran = quarry("ingest", folder, "--ray", f"127.0.0.1:{port}", "-w", tmp_path / "ws")
     assert time.perf_counter() - began < 30
     error_line(ran, f"127.0.0.1:{port}", "does not answer")
+
+
+# -- batch classification on Ray ------------------------------------------------------------------
+REVIEWS = DEMO / "tables" / "reviews.csv"
+
+
+@pytest.fixture(scope="module")
+def labelled(encoder, tmp_path_factory) -> Path:
+    """A workspace (fp32 encoder) with a small reviews label set, and a file of rows to label beside it."""
+    from engine.classify import sets
+
+    root = tmp_path_factory.mktemp("classify-ray")
+    rows = list(csv.DictReader(REVIEWS.open(encoding="utf-8")))
+    per_label: dict[str, list[dict]] = {}
+    for row in rows[:300]:
+        per_label.setdefault(row["sentiment"], []).append(row)
+    examples = root / "examples.csv"
+    with examples.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, ["text", "sentiment"], extrasaction="ignore")
+        out.writeheader()
+        out.writerows(r for group in per_label.values() for r in group[:12])
+    with (root / "rows.csv").open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "text"])
+        texts = [r["text"] for r in rows[300:340]] + ["", "42"]  # the two last rows have no text
+        out.writerows(enumerate(texts))
+    ws = root / "ws"
+    # fp32, as for ingest: int8's dynamic quantization makes vectors depend on which texts share a call
+    assert quarry("index", "encoder", "minilm-l6", "--variant", "fp32", "-w", ws).code == 0
+    with Workspace(ws) as opened:
+        sets.import_examples(opened, "reviews", "sentiment", file=examples, text_column="text")
+    return root
+
+
+def _labels(root: Path, table: str) -> list[tuple]:
+    with Workspace(root / "ws") as ws:
+        return ws.store.db.execute(f"SELECT row_id, text, label, runner_up, method, confidence FROM {table}"
+                                   " ORDER BY row_id").fetchall()
+
+
+def test_batch_classify_on_ray_gives_the_in_process_labels(local_ray, labelled):
+    """The embedding head on Ray's actors with their own encoder: the same label for every row."""
+    common = ["classify", "--file", labelled / "rows.csv", "--column", "text", "--label-set", "reviews",
+              "--method", "embedding", "-w", labelled / "ws"]
+    assert quarry(*common, "--output", "c_here").code == 0
+    ran = quarry(*common, "--output", "c_ray", "--ray")
+    assert ran.code == 0 and ran.exception is None, ran.stderr
+    assert "on Ray (local)" in ran.stderr
+    here, on_ray = _labels(labelled, "c_here"), _labels(labelled, "c_ray")
+    assert len(here) == 42 and [r[2] for r in here[-2:]] == [None, None]  # no text, no label, both ways
+    assert [r[:5] for r in on_ray] == [r[:5] for r in here]  # row for row: text, label, runner-up, method
+    assert max(abs(a[5] - b[5]) for a, b in zip(here, on_ray) if a[5] is not None) < 1e-4
+
+
+def test_batch_classify_ray_bad_inputs_are_one_line_each(labelled, monkeypatch):
+    """The ingest's lines for Ray missing and an address that does not answer, and --ray where it cannot run."""
+    common = ["classify", "--label-set", "reviews", "-w", labelled / "ws"]
+    batch = [*common, "--file", labelled / "rows.csv", "--column", "text"]
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    began = time.perf_counter()
+    error_line(quarry(*batch, "--ray", f"127.0.0.1:{port}"), f"127.0.0.1:{port}", "does not answer")
+    assert time.perf_counter() - began < 30
+    error_line(quarry(*common, "some text", "--ray"), "--ray", "--table or --file")
+    error_line(quarry(*batch, "--method", "llm", "--ray"), "llm", "--ray")
+    monkeypatch.setitem(sys.modules, "ray", None)  # Ray is installed here: hiding it shows what a user without it sees
+    error_line(quarry(*batch, "--ray"), "--ray", "scale")
+    with Workspace(labelled / "ws") as ws:
+        assert not any(name.startswith(("c_rows", "_stage_")) for name in ws.store.table_names())
