@@ -69,9 +69,20 @@ def check(address: str | None) -> None:
 
 
 def quiet(ray) -> None:
-    """Turns Ray Data's progress bars off: each job prints its own progress lines."""
+    """Turns Ray Data's progress bars and warnings off: each job prints its own lines, and the warnings seen
+    here were false alarms on every run (that the bars are off; that no CPU was free, while the sized pool
+    left the parse tasks theirs). A real failure reaches Quarry as an exception."""
     ray.data.DataContext.get_current().enable_progress_bars = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+
+
+def _quiet_core() -> None:
+    """Keeps Ray's C++ core from writing to the terminal below fatal, unless the user set its level: it
+    logged an ERROR line on every run (Ray Data passes each actor pool its function through the object
+    store, which the core warns about when actors may restart) and one for each worker that died and was
+    retried. What matters reaches Quarry as an exception; RAY_BACKEND_LOG_LEVEL=info shows the rest again
+    (a local Ray's own processes inherit the level, so their log files hold it too)."""
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
 
 
 def encoder_pool(ray) -> dict:
@@ -128,8 +139,9 @@ def _code_root():
 
 def start_local(ray, num_cpus: int | None = None) -> None:
     """Starts a local Ray on this machine's usable CPUs, its workers importing this checkout's engine."""
+    _quiet_core()
     ray.init(num_cpus=num_cpus or cpus.usable(), include_dashboard=False, log_to_driver=False,
-             logging_level=logging.WARNING, _node_ip_address="127.0.0.1",
+             logging_level=logging.ERROR, _node_ip_address="127.0.0.1",
              runtime_env={"env_vars": {"PYTHONPATH": str(_code_root())}})
 
 
@@ -146,9 +158,10 @@ def connected(address: str | None) -> Iterator[str]:
         start_local(ray)
     else:
         check_answers(where)
+        _quiet_core()
         try:
             # the engine package travels to the cluster's workers; the models must be on every node
-            ray.init(address=where, log_to_driver=False, logging_level=logging.WARNING,
+            ray.init(address=where, log_to_driver=False, logging_level=logging.ERROR,
                      runtime_env={"py_modules": [str(_code_root() / "engine")]})
         except (ConnectionError, RuntimeError, TimeoutError) as exc:
             raise ScaleError(f"Ray at {where} could not be joined ({str(exc).splitlines()[0][:120]})") from None
