@@ -74,6 +74,10 @@ def label_on_ray(ws, method, method_name: str, tabular: bool, staging: str, last
                 fn_constructor_kwargs={"head": head, "model_id": ws.encoder_id, "variant": ws.encoder_variant,
                                        "method_name": method_name, "tabular": tabular, "attempt": attempt})
             for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
-                yield [tuple(row.values()) for row in batch.select(OUT.names).to_pylist()]
+                rows = [tuple(row.values()) for row in batch.select(OUT.names).to_pylist()]
+                if rows and rows[0][0] <= last:  # a resume would skip the rows before it: stop loudly
+                    raise RuntimeError(f"Ray gave row {rows[0][0]} after row {last}: rows out of order")
+                last = rows[-1][0] if rows else last
+                yield rows
         finally:
             context.execution_options.preserve_order = ordered

@@ -201,8 +201,13 @@ def _labels(root: Path, table: str) -> list[tuple]:
                                    " ORDER BY row_id").fetchall()
 
 
-def test_batch_classify_on_ray_gives_the_in_process_labels(local_ray, labelled):
-    """The embedding head on Ray's actors with their own encoder: the same label for every row."""
+def test_batch_classify_on_ray_gives_the_in_process_labels(local_ray, labelled, monkeypatch):
+    """The embedding head on Ray's actors with their own encoder: the same label for every row. Blocks of
+    a few rows, so that they come back in row order across many blocks (what resume relies on)."""
+    from engine.scale import classify as on_ray
+
+    monkeypatch.setattr(on_ray, "ROWS_PER_BLOCK", 8)
+    monkeypatch.setattr(on_ray, "ROWS_PER_CALL", 4)
     common = ["classify", "--file", labelled / "rows.csv", "--column", "text", "--label-set", "reviews",
               "--method", "embedding", "-w", labelled / "ws"]
     assert quarry(*common, "--output", "c_here").code == 0
