@@ -39,9 +39,11 @@ def _ascii_part(text: str) -> str:
 
 def params(ws, label_set: str, column: str, table: str | None = None, file: Path | None = None,
            method: str = "auto", output: str | None = None, export: Path | None = None,
-           llm_model: str | None = None) -> dict:
-    """Checks a batch request (table or file, column, label set, method, output, export) and gives the
-    job's params; every check runs here, before any work, so each front shows one line."""
+           llm_model: str | None = None, ray: str | None = None) -> dict:
+    """Checks a batch request (table or file, column, label set, method, output, export, Ray) and gives the
+    job's params; every check runs here, before any work, so each front shows one line.
+
+    `ray` ("local", or a Ray cluster's address) runs the encode + predict stage on Ray Data."""
     from engine.classify import heads, sets
     from engine.classify.sources import open_source
 
@@ -49,6 +51,13 @@ def params(ws, label_set: str, column: str, table: str | None = None, file: Path
     heads.check_method(method, found.kind == "tabular")
     if method == "all":
         raise ClassifyError("a batch runs one method; give --method auto (the default) or one method")
+    if ray is not None:
+        if method == "llm":
+            raise ClassifyError("the llm method runs on this machine's chat model, not on Ray; drop --ray or"
+                                " pick another method")
+        from engine import scale
+
+        scale.check(ray)  # Ray missing, or an address that does not answer: one line, before any work
     if found.kind != "tabular" and not (column or "").strip():
         raise ClassifyError("give the column with the text to classify (--column C; in the app: table.column)")
     source = open_source(ws, table, file)
@@ -62,8 +71,11 @@ def params(ws, label_set: str, column: str, table: str | None = None, file: Path
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ClassifyError(f"output table '{name}': use letters, digits and _ only")
     _check_output(ws.store, name)
-    return {"label_set": label_set, "column": column or "", "table": table, "file": str(file) if file else None,
-            "method": method, "output": name, "export": str(export) if export else None, "llm_model": llm_model}
+    request = {"label_set": label_set, "column": column or "", "table": table, "file": str(file) if file else None,
+               "method": method, "output": name, "export": str(export) if export else None, "llm_model": llm_model}
+    if ray is not None:
+        request["ray"] = ray  # only then: an in-process request's params (and its resume) stay as they were
+    return request
 
 
 def _check_export(path: Path) -> None:
@@ -95,7 +107,6 @@ def _staging(output: str) -> str:
 @jobs.register("classify_batch", unit="rows")
 def classify_batch(ws, job) -> Iterator[jobs.Progress]:
     """Classifies the rows not yet in the output table, committing slice by slice; gives a summary."""
-    import json
 
     from engine.classify import heads, sets
     from engine.classify.sources import open_source
@@ -126,42 +137,27 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
     method_name = f"auto:{head.choice.method}" if head.choice else head.name
     skipped = store.batch_skipped(output)
     message = head.choice.line() if head.choice else f"method {method_name}"
+    if p.get("ray") is not None:
+        from engine import scale
+
+        message += f", on Ray ({scale.resolve(p['ray'])})"
     yield job.progress(done, total, message)
-    size = LLM_BATCH_ROWS if head.method.name == "llm" else BATCH_ROWS  # cancel answers within a batch
-    while not job.cancelled():
-        rows = store.batch_rows(staging, last, size)
-        if not rows:
-            break
-        ids, values = [r[0] for r in rows], [r[1] for r in rows]
-        if tabular:
-            inputs = [json.loads(v) if v else {} for v in values]
-            good = list(range(len(rows)))
-        else:
-            inputs, good = [], []
-            for i, v in enumerate(values):
-                if _is_text(v):
-                    good.append(i)
-                    inputs.append(str(v))
-        started = time.perf_counter()
-        with one_thread():
-            predictions = head.method.predict(inputs) if inputs else []
-        took = time.perf_counter() - started
-        if head.method.name != "llm" and took > 0:
-            # The encoder sorts a call's texts by length to pad less, so bigger slices run faster (measured
-            # on 10,000 reviews: 512-row slices at 0.93 of one call, 2,048-row ones at 0.95-1.02).
-            size = max(BATCH_ROWS, min(MAX_BATCH_ROWS, int(len(rows) / took * SLICE_S)))
-        out = [(row_id, None if tabular else _text(v), None, None, None, "skipped: not text", attempt)
-               for row_id, v in zip(ids, values)]
-        for i, pred in zip(good, predictions):
-            out[i] = (ids[i], None if tabular else _text(values[i]), pred.label, pred.confidence, pred.runner_up,
-                      method_name, attempt)
+    if p.get("ray") is not None:
+        from engine.scale.classify import label_on_ray
+
+        slices = label_on_ray(ws, head.method, method_name, tabular, staging, last, attempt, p["ray"])
+    else:
+        slices = _label_here(store, head.method, method_name, tabular, staging, last, attempt, job)
+    for out in slices:
         store.commit_batch(output, out)
-        skipped += len(rows) - len(good)
-        done += len(rows)
-        last = ids[-1]
-        unlabelled = len(rows) - len(good)
+        unlabelled = sum(1 for row in out if row[2] is None)
+        skipped += unlabelled
+        done += len(out)
         warnings = [f"{unlabelled} rows with no text (empty, a number or too long) left unlabelled"] * bool(unlabelled)
         yield job.progress(done, total, message, warnings=warnings, failed=skipped)
+        if job.cancelled():
+            slices.close()  # on Ray: stops the dataset (and a local Ray this job started)
+            break
     if job.cancelled():
         return None
     if p.get("export"):
@@ -173,6 +169,49 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
                "counts": counts, "export": p.get("export")}
     store.add_classify_run("batch", p["label_set"], p.get("table") or p.get("file"), method_name, summary)
     return summary
+
+
+def _label_here(store, method, method_name: str, tabular: bool, staging: str, last: int, attempt: int,
+                job) -> Iterator[list[tuple]]:
+    """Yields the output rows of the staged rows after `last`, a slice at a time, labelled in this process."""
+    size = LLM_BATCH_ROWS if method.name == "llm" else BATCH_ROWS  # cancel answers within a slice
+    while not job.cancelled():
+        rows = store.batch_rows(staging, last, size)
+        if not rows:
+            return
+        started = time.perf_counter()
+        out = label_rows(method, method_name, tabular, [r[0] for r in rows], [r[1] for r in rows], attempt)
+        took = time.perf_counter() - started
+        if method.name != "llm" and took > 0:
+            # The encoder sorts a call's texts by length to pad less, so bigger slices run faster (measured
+            # on 10,000 reviews: 512-row slices at 0.93 of one call, 2,048-row ones at 0.95-1.02).
+            size = max(BATCH_ROWS, min(MAX_BATCH_ROWS, int(len(rows) / took * SLICE_S)))
+        last = rows[-1][0]
+        yield out
+
+
+def label_rows(method, method_name: str, tabular: bool, ids: list[int], values: list, attempt: int) -> list[tuple]:
+    """Gives the output rows (row_id, text, label, confidence, runner_up, method, attempt) of staged rows:
+    a row with no text is kept unlabelled. The one labelling step of both paths, here and on Ray."""
+    import json
+
+    if tabular:
+        inputs = [json.loads(v) if v else {} for v in values]
+        good = list(range(len(ids)))
+    else:
+        inputs, good = [], []
+        for i, v in enumerate(values):
+            if _is_text(v):
+                good.append(i)
+                inputs.append(str(v))
+    with one_thread():
+        predictions = method.predict(inputs) if inputs else []
+    out = [(row_id, None if tabular else _text(v), None, None, None, "skipped: not text", attempt)
+           for row_id, v in zip(ids, values)]
+    for i, pred in zip(good, predictions):
+        out[i] = (ids[i], None if tabular else _text(values[i]), pred.label, pred.confidence, pred.runner_up,
+                  method_name, attempt)
+    return out
 
 
 def _is_text(value) -> bool:
@@ -214,10 +253,11 @@ def _stage(ws, source, staging: str, column: str, features: list[str] | None) ->
 
 def run(ws, label_set: str, column: str, table: str | None = None, file: Path | None = None,
         method: str = "auto", output: str | None = None, export: Path | None = None,
-        llm_model: str | None = None, cancel=None) -> jobs.JobRun:
+        llm_model: str | None = None, cancel=None, ray: str | None = None) -> jobs.JobRun:
     """Starts a batch job, or resumes the unfinished one with the same request; iterate the run for progress
-    (nothing runs until then). A new batch replaces an earlier output table of the same name."""
-    request = params(ws, label_set, column, table, file, method, output, export, llm_model)
+    (nothing runs until then). A new batch replaces an earlier output table of the same name. `ray`
+    ("local", or a Ray cluster's address) labels the rows on Ray Data."""
+    request = params(ws, label_set, column, table, file, method, output, export, llm_model, ray)
     for record in jobs.unfinished(ws):
         if record.kind == "classify_batch" and record.params == request:
             return jobs.resume(ws, record.id, cancel)

@@ -88,9 +88,17 @@ def fingerprint(data: Examples, method: str, encoder_id: str, llm_model: str | N
 
 def _attach(method: Method, ws) -> Method:
     """Gives a loaded head its encoder back (heads are saved without it)."""
-    for part in [method, *getattr(method, "parts", [])]:
-        if hasattr(part, "embed"):
-            part.embed = embedder(ws)
+    return attach(method, lambda: embedder(ws))
+
+
+def attach(method: Method, embed: Callable[[], Embedder]) -> Method:
+    """Gives a head (and each part of a stack) the embedder that `embed()` makes, when it reads vectors;
+    a head that reads none (lexical, tabular) never makes one."""
+    parts = [part for part in [method, *getattr(method, "parts", [])] if hasattr(part, "embed")]
+    if parts:
+        made = embed()
+        for part in parts:
+            part.embed = made
     return method
 
 

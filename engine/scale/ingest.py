@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import time
 import uuid
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from engine.documents.ingest.loaders import Limits
 from engine.documents.ingest.pipeline import Pipeline, plan, tokenizer_file
-from engine.scale import connected, require_ray
+from engine.scale import connected, encoder_pool, quiet, require_ray, stall_point
 from engine.scale.rows import files_table, from_row, tasks_table, to_row
 
 PARSE_BATCH = 16  # files per parse task
@@ -47,6 +46,7 @@ def parse_files(batch, tokenizer_file: str, limits: Limits):
     from engine.documents.ingest.prepare import prepare
     from engine.store.documents import TableReader
 
+    stall_point("parse")
     offsets, reader = _offsets(tokenizer_file), TableReader()
     rows = [to_row(r["order"], prepare(Path(r["path"]), r["key"], r["digest"], limits, reader, offsets))
             for r in batch.to_pylist()]
@@ -62,6 +62,7 @@ class EncodeFiles:
         self.encoder = Encoder(model_id, variant)
 
     def __call__(self, batch):
+        stall_point("encode")
         rows = batch.to_pylist()
         texts = [t for r in rows if r["status"] == "parsed" for t in r["texts"]]
         vectors = self.encoder.encode(texts)
@@ -77,19 +78,15 @@ def write_shards(ray, tasks, folder: Path, model_id: str, variant: str, tokenize
     """Runs read -> parse -> encode -> write on Ray Data; gives when every shard is written."""
     import ray.data
 
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False  # the ingest's own progress lines say what happens
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    resources = ray.cluster_resources()
-    cpus, gpus = resources.get("CPU", 1.0), resources.get("GPU", 0.0)
-    actors = max(1, int(gpus) if gpus >= 1 else int(cpus // 2))
+    quiet(ray)
+    cpus = ray.cluster_resources().get("CPU", 1.0)
     blocks = max(1, min(len(tasks) // PARSE_BATCH + 1, int(cpus) * 4))
     dataset = ray.data.from_arrow(tasks_table(tasks)).repartition(blocks)
+    # A parse task whose worker dies is run again (Ray retries a task on a system failure, see
+    # engine.scale.encoder_pool); run() loads each file's order once, whatever was written twice.
     dataset = dataset.map_batches(parse_files, batch_format="pyarrow", batch_size=PARSE_BATCH, num_cpus=0.5,
                                   fn_kwargs={"tokenizer_file": str(tokenizer), "limits": limits})
-    dataset = dataset.map_batches(EncodeFiles, batch_format="pyarrow", batch_size=ENCODE_BATCH,
-                                  compute=ray.data.ActorPoolStrategy(size=actors),
-                                  num_cpus=0 if gpus >= 1 else 1, num_gpus=1 if gpus >= 1 else 0,
+    dataset = dataset.map_batches(EncodeFiles, batch_format="pyarrow", batch_size=ENCODE_BATCH, **encoder_pool(ray),
                                   fn_constructor_kwargs={"model_id": model_id, "variant": variant})
     dataset.write_parquet(str(folder))
 

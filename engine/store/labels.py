@@ -290,6 +290,15 @@ class LabelsSQL:
         return self.db.execute(f"SELECT row_id, value FROM {quote_ident(staging)} WHERE row_id > ? ORDER BY row_id"
                                " LIMIT ?", [after, limit]).fetchall()
 
+    def staged_blocks(self, staging: str, after: int, rows: int) -> list:
+        """Gives the staged rows after `after` in row order as Arrow tables of `rows` rows (blocks to hand
+        to Ray Data), the values with their column's own type as batch_rows gives them."""
+        reader = self.db.sql(f"SELECT row_id, value FROM {quote_ident(staging)} WHERE row_id > ?"
+                             " ORDER BY row_id", params=[after]).to_arrow_reader(rows)
+        import pyarrow as pa
+
+        return [pa.Table.from_batches([b]) for b in reader if b.num_rows]
+
     def commit_batch(self, output: str, rows: list[tuple]) -> None:
         """Commits (row_id, text, label, confidence, runner_up, method, attempt) rows in one transaction."""
         with self.writing():

@@ -35,6 +35,7 @@ def classify() -> None:
       cat texts.txt | quarry classify --label-set tickets      (one text per line)
       quarry classify --table reviews --column text --label-set reviews --export out.csv
       quarry classify --file apps.csv --label-set credit --method tabular
+      quarry classify --table reviews --column text --label-set reviews --ray   (on a local Ray, or RAY_ADDRESS)
       quarry classify eval --label-set reviews --method all
       quarry classify runs
     """
@@ -51,11 +52,14 @@ def classify() -> None:
 @click.option("--output", "-o", help="Output table (default c_<source>_<label set>).")
 @click.option("--export", "export", type=click.Path(path_type=Path), help="Also write a .csv or .parquet file.")
 @click.option("--model", help="Chat model of the llm method (default: the settings' model).")
+@click.option("--ray", "ray", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Label a batch on Ray Data: a local Ray, or the cluster at ADDRESS / RAY_ADDRESS"
+                   " (needs the scale extra).")
 @workspace_option
 @json_option
 def classify_text(texts: tuple[str, ...], label_set: str | None, method: str, table: str | None, file: Path | None,
                   column: str | None, output: str | None, export: Path | None, model: str | None,
-                  workspace: Path | None, as_json: bool) -> None:
+                  ray: str | None, workspace: Path | None, as_json: bool) -> None:
     """Classify texts (or a table/file column as a batch job that resumes after a crash)."""
     from engine.classify import ClassifyError, heads, sets
     from engine.classify.methods import chat_model
@@ -65,8 +69,10 @@ def classify_text(texts: tuple[str, ...], label_set: str | None, method: str, ta
         label_set = label_set or sets.only_name(ws)
         llm_model = chat_model(model) if method in ("llm", "all") else model
         if table or file:
-            _batch(ws, label_set, column, table, file, method, output, export, llm_model, as_json)
+            _batch(ws, label_set, column, table, file, method, output, export, llm_model, as_json, ray)
             return
+        if ray is not None:
+            raise ClassifyError("--ray labels a batch: give --table or --file with --column")
         if not texts:
             raise ClassifyError("give texts to classify, or --table/--file with --column")
         if method == "all":
@@ -115,11 +121,11 @@ def _print_compare(texts, rows, as_json: bool) -> None:
                        f"{c.ms:7.1f} ms{extra}")
 
 
-def _batch(ws, label_set, column, table, file, method, output, export, llm_model, as_json) -> None:
+def _batch(ws, label_set, column, table, file, method, output, export, llm_model, as_json, ray=None) -> None:
     from engine.classify import ClassifyError, batch
     from tui.commands.progress import follow
 
-    run = batch.run(ws, label_set, column or "", table, file, method, output, export, llm_model)
+    run = batch.run(ws, label_set, column or "", table, file, method, output, export, llm_model, ray=ray)
     click.echo(f"job {run.id}: classifying into table {run.job.params['output']}", err=True)
     summary = follow(run, quiet=as_json)
     if run.status != "done" or summary is None:

@@ -177,7 +177,7 @@ def ingest_paths(ws, paths: Iterable[Path], cancel: Callable[[], bool] | None = 
     if ray is not None:
         from engine import scale
 
-        scale.require_ray()  # one line naming the extra, before any work
+        scale.check(ray)  # Ray missing, or an address that does not answer: one line, before any work
     pending = reembed_needed(ws)
     if pending and not reembed:
         raise QuarryError(f"the encoder or chunk settings changed; {pending} chunks would be re-embedded."
