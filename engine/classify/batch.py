@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine import jobs
 from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
+from engine.store.review import REVIEW_METHOD
 
 BATCH_ROWS = 512  # the first slice; later ones are sized to take about SLICE_S
 MAX_BATCH_ROWS = 4096
@@ -125,6 +126,8 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
         head.method.warm()
     method_name = f"auto:{head.choice.method}" if head.choice else head.name
     skipped = store.batch_skipped(output)
+    # labels people gave these rows in review win over the model's, in this run too (engine/classify/review.py)
+    corrections = store.batch_corrections(p["label_set"], output)
     message = head.choice.line() if head.choice else f"method {method_name}"
     yield job.progress(done, total, message)
     size = LLM_BATCH_ROWS if head.method.name == "llm" else BATCH_ROWS  # cancel answers within a batch
@@ -155,6 +158,10 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
         for i, pred in zip(good, predictions):
             out[i] = (ids[i], None if tabular else _text(values[i]), pred.label, pred.confidence, pred.runner_up,
                       method_name, attempt)
+            fixed = corrections.get(ids[i])
+            if fixed is not None and fixed[1] == out[i][1]:  # the same text: a re-run over another source has
+                out[i] = (ids[i], out[i][1], fixed[0], 1.0,  # other rows under these ids
+                          pred.label if pred.label != fixed[0] else pred.runner_up, REVIEW_METHOD, attempt)
         store.commit_batch(output, out)
         skipped += len(rows) - len(good)
         done += len(rows)
