@@ -18,6 +18,7 @@ import numpy as np
 from engine.classify.base import Examples, softmax
 
 STEP_ITERATIONS = 30  # lbfgs iterations per answer, from the previous weights
+MIN_DF = 2
 LR_METHODS = ("lexical", "embedding", "stack")
 LIVE_METHODS = (*LR_METHODS, "zero-shot")
 
@@ -91,7 +92,11 @@ class Learner:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
             # the same features as LexicalHead, its vocabulary fixed for the queue's life
+            # n-grams in a single text are left out (min_df=2): they cannot link an answer to another row,
+            # and they were most of the weights lbfgs carried (2,200 Chinese reviews, 9 labels: 144k n-grams,
+            # 31k kept; a step went from 0.56 s to 0.08 s)
             self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
+                                              min_df=MIN_DF if len(self.texts) + len(self.pool) > 50 else 1,
                                               max_features=200_000, dtype=np.float32)
             matrix = self.vectorizer.fit_transform(self.texts + self.pool)
             self.parts.append(_Part("lexical", 20.0, matrix[: len(self.texts)], matrix[len(self.texts):]))

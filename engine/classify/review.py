@@ -223,6 +223,16 @@ class Queue:
         self.pending.sort(key=lambda r: (r.margin, r.index))
 
 
+def margins(probs):
+    """Gives each row's margin between its top two label probabilities (the queue's order, smallest first)."""
+    import numpy as np
+
+    if probs.shape[1] < 2:
+        return np.ones(len(probs))
+    top = np.sort(probs, axis=1)
+    return top[:, -1] - top[:, -2]
+
+
 # -- opening a queue --------------------------------------------------------------------------------
 def _auto_choice(ws, set_id: int) -> str | None:
     for head in ws.store.heads(set_id):
