@@ -104,7 +104,9 @@ class Queue:
         self.batch = batch
         self.rows = rows
         data = sets.examples(ws, self.found)
-        embed = heads.embedder(ws)
+
+        def embed(texts):  # the encoder loads only for a method that reads vectors
+            return heads.embedder(ws)(texts)
         started = time.perf_counter()
         self.learner = Learner(method, data, [r.text for r in rows], embed)
         self.start_seconds = time.perf_counter() - started
