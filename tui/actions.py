@@ -63,7 +63,8 @@ ACTIONS: list[Action] = [
     Action("classify.batch", "ctrl+b", "focus_batch", "Batch", "classify"),
     Action("classify.evaluate", "ctrl+r", "evaluate", "Evaluate", "classify"),
     Action("classify.cancel", "escape", "cancel_batch", "Cancel batch", "classify", show=False),
-    Action("classify.review", "ctrl+o", "review", "Review queue", "classify"),
+    # off the footer (at 120 columns it would push out settings and help): a finished batch's toast names it
+    Action("classify.review", "ctrl+o", "review", "Review queue", "classify", show=False),
     # Classify's review screen: a key per label, skip, undo, type a label
     *[Action(f"review.label_{n}", str(n), f"answer_number({n})", "Label 1…9", "review", show=False,
              in_help=n == 1, palette=False) for n in range(1, 10)],

@@ -266,7 +266,9 @@ class ClassifyPane(VerticalScroll):
                         "(run it again to go on)", markup=False)
         elif result:
             counts = ", ".join(f"{k} {v}" for k, v in list(result["counts"].items())[:5])
-            self.notify(f"{result['rows']} rows into table {result['output']}: {counts}", markup=False, timeout=8)
+            self.notify(f"{result['rows']} rows into table {result['output']}: {counts}; "
+                        f"{actions.key(self.app, 'classify.review')} reviews the rows it was least sure of",
+                        markup=False, timeout=8)
 
     @on(JobFailed)
     def batch_failed(self, message: JobFailed) -> None:

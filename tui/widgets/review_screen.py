@@ -21,7 +21,7 @@ class ReviewScreen(Screen):
     DEFAULT_CSS = """
     ReviewScreen { padding: 0 1; }
     ReviewScreen #rv-title { height: 1; text-style: bold; }
-    ReviewScreen #rv-why { height: auto; max-height: 2; color: $text-muted; }
+    ReviewScreen #rv-why { height: auto; max-height: 3; color: $text-muted; }
     ReviewScreen #rv-text-box { height: auto; max-height: 60%; min-height: 3; border: round $primary; padding: 0 1; }
     ReviewScreen #rv-model { height: auto; margin-top: 1; }
     ReviewScreen #rv-labels { height: auto; max-height: 4; }
