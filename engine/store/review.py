@@ -8,6 +8,7 @@ import json
 
 import duckdb
 
+from engine.errors import ClassifyError
 from engine.store.sql import quote_ident
 
 REVIEW_SOURCE = "review"  # label_examples.source of an example a review answer made
@@ -25,6 +26,9 @@ class ReviewSQL:
         row, the corrected label in the output table; an earlier answer for the same row is replaced.
         Gives (feedback id, example id). Nothing is stored unless all of it is."""
         with self.writing():
+            if batch is not None and not (self.table_named(batch[0]) and self.is_batch_output(batch[0])):
+                raise ClassifyError(f"table {batch[0]} is no longer a batch's output (dropped or replaced);"
+                                    " run the batch again and reopen the review")
             if new_label:
                 self._add_labels(set_id, [(label, "")])
             for old in self._answers_for(label_set, target):
