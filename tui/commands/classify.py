@@ -297,6 +297,7 @@ def _review_loop(queue, quiet: bool) -> list:
     from engine.errors import QuarryError
 
     out = click.echo if not quiet else (lambda *a, **k: None)
+    read = 0
     while queue.current is not None:
         row = queue.current
         out("")
@@ -311,7 +312,11 @@ def _review_loop(queue, quiet: bool) -> list:
         line = sys.stdin.readline()
         if not line:  # the end of piped answers
             out("")
+            if not read and sys.stdin.isatty():  # a terminal that gave nothing: a served command has no prompt
+                click.echo("no answers read: when the app holds this workspace, review there (the Classify"
+                           " pane's review key, listed by ?) or pipe the answers", err=True)
             break
+        read += 1
         typed = line.strip()
         if not typed:
             continue
