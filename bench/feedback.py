@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import sys
@@ -29,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, p50_p95, print_table, write_json
+from common import RESULTS, ROOT, p50_p95, print_table, write_json
 
 sys.path.insert(0, str(ROOT))
 
@@ -197,19 +198,26 @@ def steps(sizes: list[int], methods: list[str], answers: int) -> list[dict]:
             # the number of rows, not in their being new
             examples = rest[:size] if size <= len(rest) else rest + rng.choices(rest, k=size - len(rest))
             seed_file = _write(Path(tmp) / f"seed{size}.csv", examples)
-            for method in methods:
-                root = Path(tmp) / f"ws-{size}-{method}"
-                with Workspace(root) as ws:
-                    sets.import_examples(ws, "zh", "label", file=seed_file, text_column="text")
+            # one workspace per size: its encoder's memo serves every method (the stack reuses the embedding
+            # queue's vectors); each queue adds its answers to the set, a few dozen beside thousands
+            with Workspace(Path(tmp) / f"ws-{size}") as ws:
+                sets.import_examples(ws, "zh", "label", file=seed_file, text_column="text")
+                for method in methods:
                     started = time.perf_counter()
                     queue = review.for_rows(ws, "zh", "text", file=pool_file, method=method)
                     opened = time.perf_counter() - started
-                    times = []
+                    times, cpu = [], []
                     for _ in range(answers):
+                        started_cpu = time.process_time()
                         step = queue.answer(truth[queue.current.text])
+                        cpu.append((time.process_time() - started_cpu) * 1000)
                         times.append(step.seconds * 1000)
+                    # CPU time beside wall time: on this shared machine (load 7-20 on 2 cores while it ran) the
+                    # wall time of a step is mostly waiting for a core
                     row = {"examples": size, "method": method, "open_s": round(opened, 2), "answers": answers,
-                           **p50_p95(times), "max_ms": round(max(times), 1)}
+                           **p50_p95(times), "max_ms": round(max(times), 1),
+                           "cpu_p50_ms": p50_p95(cpu)["p50_ms"], "cpu_p95_ms": p50_p95(cpu)["p95_ms"],
+                           "load_avg": round(os.getloadavg()[0], 1)}
                     print(f"steps {size} {method}: open {opened:.1f} s, p50 {row['p50_ms']:.0f} ms,"
                           f" p95 {row['p95_ms']:.0f} ms", file=sys.stderr)
                     out.append(row)
@@ -282,10 +290,17 @@ def main() -> None:
     if not args.skip_steps:
         result["steps"] = steps([1000, 10_000], ["lexical", "embedding", "stack"], args.steps)
         print_table("Queue step (answer -> stored -> refit -> re-ranked), 2,000-row pool", result["steps"],
-                    ["examples", "method", "open_s", "answers", "p50_ms", "p95_ms", "max_ms"])
+                    ["examples", "method", "open_s", "answers", "p50_ms", "p95_ms", "max_ms", "cpu_p50_ms",
+                     "cpu_p95_ms", "load_avg"])
     if not args.skip_refits:
         result["refits"] = refits([1000, 10_000])
         print_table("Saved heads fitted from zero", result["refits"], ["examples", "head", "full_refit_s"])
+    previous = RESULTS / "feedback.json"
+    if previous.exists():  # a run of some parts keeps the others' last figures
+        import json
+
+        kept = json.loads(previous.read_text())
+        result = {**{k: v for k, v in kept.items() if k in ("curves", "steps", "refits")}, **result}
     write_json("feedback", result)
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.classify.base import ClassifyError, check_texts
+from engine.classify.base import ClassifyError, check_texts, one_thread
 from engine.classify.learner import LIVE_METHODS, Learner
 
 POOL_ROWS = 2000  # rows a queue re-ranks: a batch's least confident, or a sample of a column's unlabelled
@@ -108,7 +108,8 @@ class Queue:
         def embed(texts):  # the encoder loads only for a method that reads vectors
             return heads.embedder(ws)(texts)
         started = time.perf_counter()
-        self.learner = Learner(method, data, [r.text for r in rows], embed)
+        with one_thread():  # BLAS/OpenMP threads spin against each other on a busy machine (engine/classify/base.py)
+            self.learner = Learner(method, data, [r.text for r in rows], embed)
         self.start_seconds = time.perf_counter() - started
         self.pending: list[Row] = list(rows)  # not yet answered or skipped, least sure first
         self.history: list[Step] = []
@@ -184,7 +185,8 @@ class Queue:
             self.found.id, self.label_set, row.target, row.text, label, detail, new_label,
             (self.batch, row.row_id) if row.row_id is not None else None)
         self.pending.pop(0)
-        self.learner.add(row.index, label)
+        with one_thread():
+            self.learner.add(row.index, label)
         self._rank()
         step = Step("answer", row, label, feedback_id, example_id, time.perf_counter() - started)
         self.history.append(step)
@@ -207,7 +209,8 @@ class Queue:
         step = self.history.pop()
         if step.kind == "answer":
             self.ws.store.undo_review_answer(step.feedback_id)
-            self.learner.remove_last()
+            with one_thread():
+                self.learner.remove_last()
             self._rank()
         self.pending.insert(0, step.row)
         return step
@@ -217,7 +220,8 @@ class Queue:
         """Scores the rows still pending with the live model and orders them least sure first."""
         if not self.pending:
             return
-        probs = self.learner.scores([r.index for r in self.pending])
+        with one_thread():
+            probs = self.learner.scores([r.index for r in self.pending])
         labels = self.learner.labels
         for row, p in zip(self.pending, probs):
             order = p.argsort()[::-1][:TOP_LABELS]
