@@ -81,6 +81,18 @@ async def test_a_typed_label_not_in_the_set_is_one_line_shown_literally(review_r
         await wait_for(pilot, lambda: not isinstance(app.screen, ReviewScreen))
 
 
+async def test_closing_while_an_answer_is_written_keeps_it_and_the_app_up(review_root):
+    app = _app(review_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_review(pilot)
+        await pilot.press("1", "escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ReviewScreen))
+        await wait_for(pilot, lambda: screen.answers == 1, timeout=30)
+        await pilot.pause(0.2)
+        assert len(app.workspace.store.feedback("label", "reviews")) == 1
+        assert not any("Bug" in t for t in toasts(app))
+
+
 async def test_review_without_a_batch_says_so(tmp_path):
     from engine.classify import sets
     from engine.workspace import Workspace

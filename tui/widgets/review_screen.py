@@ -70,6 +70,8 @@ class ReviewScreen(Screen):
     def ready(self, message: ReviewReady) -> None:
         self.queue = message.queue
         self.busy = False
+        if not self.is_attached:  # closed while the queue was opening
+            return
         self.query_one("#rv-why", Static).update(Text(self.queue.line()))
         self.show()
 
@@ -78,7 +80,7 @@ class ReviewScreen(Screen):
         """A failed open or write clears the busy state (the app shows the one line); a queue that could not
         open closes the screen."""
         self.busy = False
-        if message.group == "review-open":
+        if message.group == "review-open" and self.is_attached:
             self.query_one("#rv-why", Static).update(Text(message.error))
             self.app.pop_screen()
 
@@ -146,6 +148,8 @@ class ReviewScreen(Screen):
         def done(step) -> None:
             self.busy = False
             self.answers += 1
+            if not self.is_attached:  # closed while the answer was being stored: it is stored all the same
+                return
             self.show(f"→ {step.label}: stored as an example, {queue.method} refitted, the rest re-ranked"
                       f" ({step.seconds:.2f} s)")
 
@@ -167,6 +171,8 @@ class ReviewScreen(Screen):
             self.busy = False
             if step.kind == "answer":
                 self.answers -= 1
+            if not self.is_attached:
+                return
             self.show(f"undid {'the label ' + step.label if step.kind == 'answer' else 'a skip'}")
 
         write_off_ui(self, queue.undo, done, "undo", severity="warning")
