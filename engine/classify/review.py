@@ -107,6 +107,7 @@ class Queue:
 
         def embed(texts):  # the encoder loads only for a method that reads vectors
             return heads.embedder(ws)(texts)
+
         started = time.perf_counter()
         with one_thread():  # BLAS/OpenMP threads spin against each other on a busy machine (engine/classify/base.py)
             self.learner = Learner(method, data, [r.text for r in rows], embed)

@@ -72,3 +72,24 @@ def test_bad_requests_are_one_line(ws_root, tmp_path):
         result = run("classify", "review", "reviews", *args, "-w", ws_root, input="1\n")
         assert result.exit_code != 0, args
         assert words in result.output and "Traceback" not in result.output, result.output
+
+
+def test_piped_answers_reach_the_queue_past_a_stale_socket(ws_root):
+    """The app killed with its terminal leaves its socket behind: the launcher and then the CLI each took
+    stdin ahead for a holder that was not there, and the second time the answers were lost (0 answered)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(ws_root / "quarry.sock"))  # bound and closed: a socket file nobody listens on
+    stale.close()
+    os.chmod(ws_root / "quarry.sock", 0o600)
+    ran = subprocess.run([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows", "-w",
+                          str(ws_root)], input="1\nq\n", capture_output=True, text=True, cwd=REPO, timeout=120,
+                         env=dict(os.environ))
+    assert ran.returncode == 0, ran.stderr
+    assert "1 answered, 0 skipped, 59 left" in ran.stdout, ran.stdout + ran.stderr

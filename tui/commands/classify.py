@@ -262,11 +262,12 @@ def classify_review(label_set: str, batch_table: str | None, table: str | None, 
 
     if bool(batch_table) + bool(table) + bool(file) != 1:
         raise ClassifyError("give one of --batch OUTPUT_TABLE, --table T --column C or --file F --column C")
+    pool = max(review.POOL_ROWS, limit) if export is not None else review.POOL_ROWS  # an export may want more
     with open_workspace(workspace) as ws:
         if batch_table:
-            queue = review.for_batch(ws, label_set, batch_table, method)
+            queue = review.for_batch(ws, label_set, batch_table, method, pool)
         else:
-            queue = review.for_rows(ws, label_set, column or "", table, file, method)
+            queue = review.for_rows(ws, label_set, column or "", table, file, method, pool)
         click.echo(queue.line(), err=True)
         if export is not None:
             n = review.export_least_sure(queue, export, limit)
