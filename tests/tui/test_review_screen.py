@@ -124,3 +124,20 @@ def test_review_snapshot(snap_compare, review_root):
 
 def test_review_snapshot_small(snap_compare, review_root):
     assert snap_compare(_app(review_root), terminal_size=(80, 24), run_before=_before())
+
+
+async def test_review_of_a_table_row_set_says_it_reads_text(tmp_path):
+    from engine.classify import sets
+    from engine.workspace import Workspace
+    from tests.engine.test_review import CREDIT
+
+    with Workspace(tmp_path / "ws") as ws:
+        sets.import_examples(ws, "credit", "outcome", file=CREDIT, features=["*"])
+    app = _app(tmp_path / "ws")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: app.query_one("#cls-set").value == "credit")
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: any("'credit' holds table rows" in t for t in toasts(app)))
+        assert not isinstance(app.screen, ReviewScreen)

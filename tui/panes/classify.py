@@ -281,6 +281,11 @@ class ClassifyPane(VerticalScroll):
 
         if not self._ready():
             return
+        found = self.workspace.store.label_set(self.label_set)
+        if found is not None and found.kind != "text":
+            self.notify(f"'{self.label_set}' holds table rows; the review queue reads text: pick a text label set",
+                        severity="warning", markup=False)
+            return
         output = self._last_output(self.label_set)
         if output is None:
             self.notify(f"Run a batch with '{self.label_set}' first ({actions.key(self.app, 'classify.batch')}):"

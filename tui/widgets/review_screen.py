@@ -107,7 +107,7 @@ class ReviewScreen(Screen):
         keys = Text()
         for i, label in enumerate(queue.labels[:9]):
             keys.append(self._label_key(i + 1), style="bold reverse")
-            keys.append(f" {label}   ")
+            keys.append(f"\u00a0{label}   ")  # a line breaks between labels, never after a key
         if len(queue.labels) > 9:
             keys.append(f"… {len(queue.labels) - 9} more: {actions.key(self.app, 'review.type')} types one",
                         style="dim")
