@@ -64,6 +64,15 @@ ACTIONS: list[Action] = [
     Action("classify.batch", "ctrl+b", "focus_batch", "Batch", "classify"),
     Action("classify.evaluate", "ctrl+r", "evaluate", "Evaluate", "classify"),
     Action("classify.cancel", "escape", "cancel_batch", "Cancel batch", "classify", show=False),
+    # off the footer (at 120 columns it would push out settings and help): a finished batch's toast names it
+    Action("classify.review", "ctrl+o", "review", "Review queue", "classify", show=False),
+    # Classify's review screen: a key per label, skip, undo, type a label
+    *[Action(f"review.label_{n}", str(n), f"answer_number({n})", "Label 1…9", "review", show=False,
+             in_help=n == 1, palette=False) for n in range(1, 10)],
+    Action("review.skip", "s", "skip", "Skip", "review", palette=False),
+    Action("review.undo", "u", "undo", "Undo", "review", palette=False),
+    Action("review.type", "t", "type_label", "Type a label", "review", palette=False),
+    Action("review.close", "escape", "close", "Close review", "review", palette=False),
     Action("compare.pick", "ctrl+n", "pick_models", "Pick models", "compare"),
     Action("compare.docs", "ctrl+o", "toggle_docs", "Docs/Plain", "compare"),
     Action("compare.blind", "ctrl+b", "toggle_blind", "Blind on/off", "compare"),

@@ -110,6 +110,14 @@ class ClassifyEvaluated(Message):
         self.report = report  # engine.classify.evaluate.EvalReport
 
 
+class ReviewReady(Message):
+    """A review queue is open (engine.classify.review.Queue): its rows are ranked, least sure first."""
+
+    def __init__(self, queue: object) -> None:
+        super().__init__()
+        self.queue = queue
+
+
 # -- Recommend --------------------------------------------------------------------------------
 class RecommendListed(Message):
     """Users and items matching the search box, and the store's (items, users, events) counts."""

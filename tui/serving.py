@@ -74,8 +74,11 @@ class _Recorder(io.RawIOBase):
         except (OSError, ValueError):
             ready = False
         if ready:
+            # bytes taken ahead by an earlier call (the launcher met a stale socket, then the CLI did) and not
+            # read since stay first: read again here, they would not be seen anew and were lost
+            unread, self._again = self._again, b""
             sys.stdin.buffer.read(STDIN_MAX_BYTES + 1)
-            self._again = bytes(self.seen[before:])
+            self._again = unread + bytes(self.seen[before:])
             _wrap_stdin(sys.stdin, lambda _raw: self)
         return bytes(self.seen)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine import jobs
 from engine.classify.base import MAX_TEXT_CHARS, ClassifyError, one_thread
+from engine.store.review import REVIEW_METHOD
 
 BATCH_ROWS = 512  # the first slice; later ones are sized to take about SLICE_S
 MAX_BATCH_ROWS = 4096
@@ -136,6 +137,8 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
         head.method.warm()
     method_name = f"auto:{head.choice.method}" if head.choice else head.name
     skipped = store.batch_skipped(output)
+    # labels people gave these rows in review win over the model's, in this run too (engine/classify/review.py)
+    corrections = store.batch_corrections(p["label_set"], output)
     message = head.choice.line() if head.choice else f"method {method_name}"
     if p.get("ray") is not None:
         from engine import scale
@@ -149,6 +152,7 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
     else:
         slices = _label_here(store, head.method, method_name, tabular, staging, last, attempt, job)
     for out in slices:
+        out = _corrected(out, corrections)
         store.commit_batch(output, out)
         unlabelled = sum(1 for row in out if row[2] is None)
         skipped += unlabelled
@@ -212,6 +216,21 @@ def label_rows(method, method_name: str, tabular: bool, ids: list[int], values: 
         out[i] = (ids[i], None if tabular else _text(values[i]), pred.label, pred.confidence, pred.runner_up,
                   method_name, attempt)
     return out
+
+
+def _corrected(out: list[tuple], corrections: dict) -> list[tuple]:
+    """Gives a slice's rows with the labels people gave in review in place of the model's, where the row
+    still holds the text they labelled (a re-run over another source has other rows under these ids)."""
+    if not corrections:
+        return out
+    fixed_rows = []
+    for row in out:
+        fixed = corrections.get(row[0])
+        if fixed is not None and row[2] is not None and fixed[1] == row[1]:
+            runner_up = row[2] if row[2] != fixed[0] else row[4]
+            row = (row[0], row[1], fixed[0], 1.0, runner_up, REVIEW_METHOD, row[6])
+        fixed_rows.append(row)
+    return fixed_rows
 
 
 def _is_text(value) -> bool:

@@ -1,5 +1,6 @@
 """DuckDB store of a workspace: the connection, migrations, the one writer discipline, and the SQL of each
-feature mixed in from its own module (documents, chats, jobs, labels, recommendations, comparisons, feedback)."""
+feature mixed in from its own module (documents, chats, jobs, labels, recommendations, comparisons, feedback,
+review answers)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from engine.store.jobs import JobsSQL
 from engine.store.labels import LabelsSQL
 from engine.store.migrations import MIGRATIONS
 from engine.store.recommendations import RecommendationsSQL
+from engine.store.review import ReviewSQL
 from engine.store.writer import CheckedCursor, strict
 
 DB_NAME = "quarry.duckdb"
@@ -111,7 +113,8 @@ def _busy_message(path: Path, exc: Exception) -> str:
             "close it or use another --workspace")
 
 
-class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, ComparisonsSQL, FeedbackSQL):
+class Store(DocumentsSQL, ChatsSQL, JobsSQL, LabelsSQL, RecommendationsSQL, ComparisonsSQL, FeedbackSQL,
+            ReviewSQL):
     """The workspace's DuckDB file; the only code that writes SQL.
 
     Writes go through `writing()`: one lock per process covers the transaction *and* whatever the caller

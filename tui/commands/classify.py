@@ -230,3 +230,116 @@ def classify_runs(limit: int, workspace: Path | None, as_json: bool) -> None:
         else:
             scores = f"{r.summary.get('rows', 0)} rows -> {r.summary.get('output', '')}"
         click.echo(f"{r.id:>4} {r.created_at:%Y-%m-%d %H:%M} {r.kind:5} {r.label_set or '-':12} {scores}")
+
+
+@classify.command("review")
+@click.argument("label_set")
+@click.option("--batch", "-b", "batch_table", help="A batch's output table (`quarry classify runs` lists them).")
+@click.option("--table", "-t", help="Or a workspace table whose rows are not yet examples of the set ...")
+@click.option("--file", "-f", "file", type=click.Path(path_type=Path), help="... or a CSV/Parquet/XLSX file.")
+@click.option("--column", "-c", help="The text column of --table or --file.")
+@click.option("--method", "-m", default="auto", show_default=True,
+              type=click.Choice(["auto", "lexical", "embedding", "stack", "zero-shot"]),
+              help="The method refitted after each answer (auto: the batch's, else auto's choice for the set).")
+@click.option("--export", "export", type=click.Path(path_type=Path),
+              help="Write the least-sure rows to a .csv or .parquet file instead of asking.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many rows --export writes.")
+@workspace_option
+@json_option
+def classify_review(label_set: str, batch_table: str | None, table: str | None, file: Path | None,
+                    column: str | None, method: str, export: Path | None, limit: int, workspace: Path | None,
+                    as_json: bool) -> None:
+    """Review the rows a method is least sure of: answer each with a label; each answer becomes an example,
+    the method is refitted and the rest re-ranked. A label given to a batch row replaces the model's in
+    that batch's table and export, and stays through a re-run of the batch.
+
+    Answers are read one per line: a label number (1–9), a label name, +NAME to add a new label, s to skip,
+    u to undo, q to quit. Piped answers work.
+
+    \b
+    Examples:
+      quarry classify review reviews --batch c_reviews_reviews
+      printf '1\\n2\\ns\\nu\\nq\\n' | quarry classify review reviews --batch c_reviews_reviews
+      quarry classify review tickets --table t_support_tickets --column text --method lexical
+      quarry classify review reviews --batch c_reviews_reviews --export least-sure.csv --limit 50
+    """
+    from engine.classify import ClassifyError, review
+
+    if bool(batch_table) + bool(table) + bool(file) != 1:
+        raise ClassifyError("give one of --batch OUTPUT_TABLE, --table T --column C or --file F --column C")
+    pool = max(review.POOL_ROWS, limit) if export is not None else review.POOL_ROWS  # an export may want more
+    with open_workspace(workspace) as ws:
+        if batch_table:
+            queue = review.for_batch(ws, label_set, batch_table, method, pool)
+        else:
+            queue = review.for_rows(ws, label_set, column or "", table, file, method, pool)
+        click.echo(queue.line(), err=True)
+        if export is not None:
+            n = review.export_least_sure(queue, export, limit)
+            if as_json:
+                emit_json({"export": str(export), "rows": n, "method": queue.method, "order": review.ORDER})
+            else:
+                click.echo(f"wrote the {n} least-sure rows to {export}; fill its label column, then"
+                           f" `quarry labels import {label_set} --file {export} --text-column text"
+                           " --label-column label`")
+            return
+        steps = _review_loop(queue, quiet=as_json)
+        examples = ws.store.label_set(label_set).examples
+    if as_json:
+        emit_json({"label_set": label_set, "source": queue.source, "method": queue.method, "order": review.ORDER,
+                   "answered": queue.answered, "skipped": queue.skipped, "left": len(queue.pending),
+                   "answers": [{"target": s.row.target, "text": s.row.text, "label": s.label,
+                                "feedback_id": s.feedback_id, "seconds": round(s.seconds, 3)} for s in steps]})
+        return
+    click.echo(f"{queue.answered} answered, {queue.skipped} skipped, {len(queue.pending)} left;"
+               f" '{label_set}' now has {examples} examples")
+
+
+def _review_loop(queue, quiet: bool) -> list:
+    """Asks for the current row's label until q, the end of stdin or an empty queue; gives the answers kept.
+    A wrong answer (a label the set lacks, undo past the start) is one line on stderr, and the loop goes on."""
+    import sys
+
+    from engine.errors import QuarryError
+
+    out = click.echo if not quiet else (lambda *a, **k: None)
+    read = 0
+    while queue.current is not None:
+        row = queue.current
+        out("")
+        out(" ".join(row.text.split())[:400])
+        labels = queue.labels
+        model = "  ".join(f"{lab} {p:.2f}" for lab, p in row.top)
+        out(f"  model: {model}   (margin {row.margin:.2f})")
+        out("  " + "  ".join(f"{i + 1} {lab}" for i, lab in enumerate(labels[:9]))
+            + ("  …" if len(labels) > 9 else "") + "   s skip  u undo  q quit")
+        if not quiet:
+            click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:  # the end of piped answers
+            out("")
+            if not read and sys.stdin.isatty():  # a terminal that gave nothing: a served command has no prompt
+                click.echo("no answers read: when the app holds this workspace, review there (the Classify"
+                           " pane's review key, listed by ?) or pipe the answers", err=True)
+            break
+        read += 1
+        typed = line.strip()
+        if not typed:
+            continue
+        try:
+            if typed == "q":
+                break
+            if typed == "s":
+                queue.skip()
+            elif typed == "u":
+                step = queue.undo()
+                click.echo(f"undid {'the answer ' + step.label if step.kind == 'answer' else 'a skip'}", err=True)
+            else:
+                step = queue.answer(typed)
+                click.echo(f"  -> {step.label} ({step.seconds:.2f} s: stored, refitted, re-ranked)", err=True)
+        except QuarryError as exc:
+            click.echo(f"error: {exc}", err=True)
+    if queue.current is None:
+        click.echo("the queue is empty: every row is answered or skipped", err=True)
+    return [s for s in queue.history if s.kind == "answer"]

@@ -266,11 +266,41 @@ class ClassifyPane(VerticalScroll):
                         "(run it again to go on)", markup=False)
         elif result:
             counts = ", ".join(f"{k} {v}" for k, v in list(result["counts"].items())[:5])
-            self.notify(f"{result['rows']} rows into table {result['output']}: {counts}", markup=False, timeout=8)
+            self.notify(f"{result['rows']} rows into table {result['output']}: {counts}; "
+                        f"{actions.key(self.app, 'classify.review')} reviews the rows it was least sure of",
+                        markup=False, timeout=8)
 
     @on(JobFailed)
     def batch_failed(self, message: JobFailed) -> None:
         self.batches += 1
+
+    # -- review -----------------------------------------------------------------------------------
+    def action_review(self) -> None:
+        """Opens the review queue over the label set's last batch: the rows its method is least sure of."""
+        from tui.widgets.review_screen import ReviewScreen
+
+        if not self._ready():
+            return
+        found = self.workspace.store.label_set(self.label_set)
+        if found is not None and found.kind != "text":
+            self.notify(f"'{self.label_set}' holds table rows; the review queue reads text: pick a text label set",
+                        severity="warning", markup=False)
+            return
+        output = self._last_output(self.label_set)
+        if output is None:
+            self.notify(f"Run a batch with '{self.label_set}' first ({actions.key(self.app, 'classify.batch')}):"
+                        " the review queue shows the rows it was least sure of", severity="warning", markup=False)
+            return
+        self.app.push_screen(ReviewScreen(self.workspace, self.label_set, output))
+
+    def _last_output(self, label_set: str) -> str | None:
+        """Gives the output table of the label set's latest finished batch (every batch is a stored run)."""
+        store = self.workspace.store
+        for run in store.classify_runs(200):
+            output = run.summary.get("output")
+            if run.kind == "batch" and run.label_set == label_set and output and store.table_named(output):
+                return store.table_named(output)
+        return None
 
     # -- evaluation -------------------------------------------------------------------------------
     def action_evaluate(self) -> None:

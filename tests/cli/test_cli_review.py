@@ -1,0 +1,95 @@
+"""`quarry classify review`: piped answers (labels, skip, undo, a wrong label), the least-sure export, and
+bad input in one line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from engine.workspace import Workspace
+from tests.engine.test_review import review_template  # noqa: F401 -- the module's workspace, shared
+from tests.helpers import run_cli as run
+
+
+@pytest.fixture
+def ws_root(review_template, tmp_path):  # noqa: F811
+    shutil.copytree(review_template, tmp_path / "copy")
+    return tmp_path / "copy" / "ws"
+
+
+def test_piped_answers_label_skip_undo_and_quit(ws_root):
+    result = run("classify", "review", "reviews", "--batch", "c_rows", "-w", ws_root,
+                 input="1\n差评\ns\nu\npositive\nu\nu\nu\n3\nq\n")
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    assert "least sure first (smallest margin between the top two labels); refitting lexical" in err
+    assert err.count("-> ") == 3  # 1, 差评, 3
+    assert "no label 'positive'" in err and "+positive" in err
+    # the undos take back the skip, then both answers; the fourth goes past the start
+    assert err.count("undid") == 3 and "nothing to undo" in err
+    assert "1 answered, 0 skipped, 59 left; 'reviews' now has 13 examples" in result.stdout
+    with Workspace(ws_root) as ws:
+        feedback = ws.store.feedback("label", "reviews")
+        assert [f.value for f in feedback] == ["差评"] and ws.store.label_set("reviews").examples == 13
+        assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 1
+
+
+def test_piped_answers_json_and_the_end_of_stdin(ws_root):
+    result = run("classify", "review", "reviews", "--batch", "c_rows", "--json", "-w", ws_root, input="2\n1\n")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["answered"] == 2 and doc["left"] == 58 and doc["order"] == "margin"
+    assert all(a["feedback_id"] and a["target"].startswith("c_rows:") for a in doc["answers"])
+
+
+def test_least_sure_export(ws_root, tmp_path):
+    out = tmp_path / "least-sure.csv"
+    result = run("classify", "review", "reviews", "--batch", "c_rows", "--export", out, "--limit", 7,
+                 "-w", ws_root)
+    assert result.exit_code == 0, result.output
+    assert "wrote the 7 least-sure rows" in result.stdout
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 7 and list(rows[0])[:3] == ["text", "label", "model_label"]
+    assert [float(r["margin"]) for r in rows] == sorted(float(r["margin"]) for r in rows)
+    bad = run("classify", "review", "reviews", "--batch", "c_rows", "--export", tmp_path / "x.txt", "-w", ws_root)
+    assert bad.exit_code != 0 and "export to a .csv or .parquet file" in bad.output
+
+
+def test_bad_requests_are_one_line(ws_root, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,sentiment\n", encoding="utf-8")
+    made = run("classify", "--file", empty, "--column", "text", "-s", "reviews", "-m", "lexical", "-o", "c_empty",
+               "-w", ws_root)
+    assert made.exit_code == 0, made.output
+    for args, words in ((["--batch", "c_empty"], "table c_empty: nothing to review"),
+                        (["--batch", "nope"], "no batch output table 'nope'"),
+                        ([], "give one of --batch"),
+                        (["--file", empty], "give the column")):
+        result = run("classify", "review", "reviews", *args, "-w", ws_root, input="1\n")
+        assert result.exit_code != 0, args
+        assert words in result.output and "Traceback" not in result.output, result.output
+
+
+def test_piped_answers_reach_the_queue_past_a_stale_socket(ws_root):
+    """The app killed with its terminal leaves its socket behind: the launcher and then the CLI each took
+    stdin ahead for a holder that was not there, and the second time the answers were lost (0 answered)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(ws_root / "quarry.sock"))  # bound and closed: a socket file nobody listens on
+    stale.close()
+    os.chmod(ws_root / "quarry.sock", 0o600)
+    ran = subprocess.run([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows", "-w",
+                          str(ws_root)], input="1\nq\n", capture_output=True, text=True, cwd=REPO, timeout=120,
+                         env=dict(os.environ))
+    assert ran.returncode == 0, ran.stderr
+    assert "1 answered, 0 skipped, 59 left" in ran.stdout, ran.stdout + ran.stderr
