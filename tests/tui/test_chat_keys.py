@@ -193,6 +193,7 @@ async def test_new_chat_while_an_answer_streams_is_refused_and_the_answer_finish
         await ready(pilot)
         chat = app.query_one("#chat-pane")
         chat.action_toggle_mode()  # plain chat: the model writes the whole reply (no refusal shortcut)
+        app.settings.max_tokens = 160  # long enough to be mid-answer at ctrl+n, short enough for a loaded CI
         done = chat.completed
         app.query_one("#prompt").focus()
         await pilot.press(*"Write a long story about a lighthouse.", "enter")
