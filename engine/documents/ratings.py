@@ -40,7 +40,8 @@ def rating_detail(ws, message_id: int, value: str, passage: int | None = None) -
         raise FeedbackError(f"{value!r}: rate an answer good or bad")
     message = ws.store.message(message_id)
     if message is None:
-        raise FeedbackError(f"answer {message_id}: no such answer (its chat was deleted?); nothing stored")
+        raise FeedbackError(f"answer {message_id}: no such answer (its chat was deleted, or the answer"
+                            " regenerated); nothing stored")
     if message.role != "assistant":
         raise FeedbackError(f"message {message_id} is a question, not an answer; rate the answer's id"
                             " (`quarry ask --json` prints it as message_id)")

@@ -82,7 +82,8 @@ def test_rating_bad_inputs(demo_root, chat_model):
         ws.store.delete_chat(answer["chat_id"])
     gone = run("feedback", "rate", answer["message_id"], "good", "-w", demo_root)
     assert gone.exit_code == 1
-    assert f"answer {answer['message_id']}: no such answer (its chat was deleted?); nothing stored" in gone.output
+    assert (f"answer {answer['message_id']}: no such answer (its chat was deleted, or the answer regenerated);"
+            " nothing stored") in gone.output
     assert run("feedback", "list", "-w", demo_root).stdout.strip() == "no feedback yet"
     none = run("eval", "answers", "--from-ratings", "-w", demo_root)
     assert none.exit_code == 1 and "no rated document answers yet" in none.output
