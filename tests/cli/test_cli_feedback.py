@@ -110,6 +110,8 @@ def test_feedback_list_export_remove(with_feedback, tmp_path):
     lines = listed.stdout.splitlines()
     assert lines[0].split() == ["id", "when", "kind", "subject", "target", "value", "about"]
     assert "[bold]Where[/bold] is my parcel?" in lines[1] and "Standing desk 中文" in lines[2]
+    wrong = run("feedback", "list", "--kind", "nope", "-w", with_feedback)
+    assert wrong.exit_code == 2 and "'nope' is not a kind of feedback; use one of label, rating" in wrong.output
     only = run("feedback", "list", "--kind", "dismiss", "--json", "-w", with_feedback)
     assert [f["target"] for f in json.loads(only.stdout)] == ["SD-001"]
 

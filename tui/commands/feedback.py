@@ -7,11 +7,24 @@ from pathlib import Path
 
 import click
 
-from engine.store.feedback import KINDS  # no duckdb import beyond the store's own: a small module
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
 
-KIND_CHOICE = click.Choice(list(KINDS))
 DETAIL_CHARS = 60
+
+
+def _kind(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Checks --kind against the stored kinds when given (the store, and DuckDB with it, load only then:
+    every `quarry` command imports this module)."""
+    from engine.store.feedback import KINDS
+
+    if value is not None and value not in KINDS:
+        raise click.BadParameter(f"{value!r} is not a kind of feedback; use one of {', '.join(KINDS)}")
+    return value
+
+
+def kind_option(fn):
+    return click.option("--kind", callback=_kind, metavar="label|rating|accept|dismiss",
+                        help="Only this kind of feedback.")(fn)
 
 
 def _one_line(text: str, limit: int = DETAIL_CHARS) -> str:
@@ -45,7 +58,7 @@ def feedback() -> None:
 
 
 @feedback.command("list")
-@click.option("--kind", type=KIND_CHOICE, help="Only this kind of feedback.")
+@kind_option
 @workspace_option
 @json_option
 def list_cmd(kind: str | None, workspace: Path | None, as_json: bool) -> None:
@@ -74,7 +87,7 @@ def list_cmd(kind: str | None, workspace: Path | None, as_json: bool) -> None:
 
 @feedback.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", type=KIND_CHOICE, help="Only this kind of feedback.")
+@kind_option
 @workspace_option
 def export_cmd(path: Path, kind: str | None, workspace: Path | None) -> None:
     """Write feedback to a CSV or Parquet file (by its suffix), one row each with its time and detail (JSON).
