@@ -58,6 +58,10 @@ ACTIONS: list[Action] = [
     Action("recommend.view", "ctrl+t", "toggle_view", "Results/Eval", "recommend"),
     Action("recommend.import_demo", "ctrl+b", "import_demo", "Import demo", "recommend", show=False),
     Action("recommend.cancel", "escape", "cancel", "Cancel eval", "recommend", show=False),
+    # Recommend: keys on the recommendations table of a user (a letter, so typing a request is left alone)
+    Action("suggestion.accept", "a", "answer_suggestion('accept')", "Accept suggestion", "suggestion"),
+    Action("suggestion.dismiss", "d", "answer_suggestion('dismiss')", "Dismiss suggestion", "suggestion"),
+    Action("suggestion.undo", "u", "answer_suggestion('undo')", "Undo accept/dismiss", "suggestion"),
     Action("classify.text", "ctrl+f", "focus_text", "Text", "classify"),
     Action("classify.new_set", "ctrl+n", "new_set", "New label set", "classify"),
     Action("classify.example", "ctrl+l", "add_example", "Add example", "classify"),
@@ -95,6 +99,8 @@ ACTIONS: list[Action] = [
     Action("prompt.page_down", "pagedown", "page(1)", "Scroll chat down", "prompt", show=False, palette=False),
     Action("answer.regenerate", "r", "regenerate", "Regenerate", "answer"),
     Action("answer.edit", "e", "edit_last", "Edit question", "answer"),
+    Action("answer.good", "plus", "rate('good')", "Good answer", "answer"),
+    Action("answer.bad", "minus", "rate('bad')", "Bad answer…", "answer"),
     Action("answer.previous", "left_square_bracket", "step_answer(-1)", "Prev answer", "answer", palette=False),
     Action("answer.next", "right_square_bracket", "step_answer(1)", "Next answer", "answer", palette=False),
     *[Action(f"answer.cite_{n}", str(n), f"open_citation({n})", "Open citation 1…9", "answer", show=False,
@@ -107,7 +113,7 @@ ACTIONS: list[Action] = [
 ]
 
 # Actions that live on a widget inside a pane run on that pane from the command palette.
-PANE_OF_SCOPE = {"prompt": "chat", "answer": "chat", "verdict": "compare"}
+PANE_OF_SCOPE = {"prompt": "chat", "answer": "chat", "verdict": "compare", "suggestion": "recommend"}
 
 
 def bindings(scope: str) -> list[Binding]:
@@ -157,7 +163,7 @@ def keymap_problem(keys: dict[str, str]) -> str | None:
 def key_label(key: str) -> str:
     """Gives how a key is shown to people."""
     labels = {"question_mark": "?", "escape": "esc", "delete": "del", "left_square_bracket": "[",
-              "right_square_bracket": "]", "1": "1…9", "up": "↑", "down": "↓"}
+              "right_square_bracket": "]", "1": "1…9", "up": "↑", "down": "↓", "plus": "+", "minus": "-"}
     return " ".join(labels.get(k.strip(), k.strip()) for k in key.split(","))
 
 

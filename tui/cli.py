@@ -143,6 +143,7 @@ def main() -> None:
 from tui.commands import classify as _classify  # noqa: E402,F401  (registers commands)
 from tui.commands import compare as _compare  # noqa: E402,F401
 from tui.commands import docs as _docs  # noqa: E402,F401
+from tui.commands import feedback as _feedback  # noqa: E402,F401
 from tui.commands import jobs as _jobs  # noqa: E402,F401
 from tui.commands import labels as _labels  # noqa: E402,F401
 from tui.commands import models as _models  # noqa: E402,F401

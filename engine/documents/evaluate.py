@@ -147,7 +147,7 @@ def answer_steps(ws, questions: list[Question], model_id: str | None = None, max
             "refused": answer.refused, "extractive": getattr(answer, "extractive", False), "answer": answer.text,
             "contains_answer": bool(q.answer) and contains(answer.text, q.answer),
             "cites_expected": bool(q.expected_file) and any(matches(f, q.expected_file) for f in files),
-            "citations": len(files),
+            "citations": len(files), "cited_files": files, "cited_chunks": [c.chunk_id for c in answer.citations],
             "correct_citations": sum(1 for f in files if q.expected_file and matches(f, q.expected_file)),
             "chars": len(answer.text),
             "ttft_ms": answer.stats.ttft_ms if answer.stats else 0.0,
@@ -177,7 +177,12 @@ def start_answers(ws, params: dict, cancel: threading.Event | None = None) -> jo
 def answers_job(ws, job):
     """Answers the params' question file and scores the answers; a resume keeps the answers made before."""
     p = job.params
-    questions = read_questions(Path(p["questions"]))
+    if "ratings" in p:  # `--from-ratings`: the rated questions, compared with their ratings at the end
+        from engine.documents import ratings
+
+        questions = ratings.rated_questions(ws, p["ratings"])
+    else:
+        questions = read_questions(Path(p["questions"]))
     rows = list((job.saved or {}).get("rows", []))
     steps = answer_steps(ws, questions, p.get("model_id"), int(p.get("max_tokens", 128)), p.get("extractive"),
                          job.cancelled, rows)
@@ -191,6 +196,8 @@ def answers_job(ws, job):
             kept = len(rows)
             job.checkpoint({"rows": rows})
         if step is None:
+            if report is not None and "ratings" in p:
+                report = ratings.compare(ws, p["ratings"], report)
             return report
         yield job.progress(step.done, step.total, step.message)
 

@@ -126,12 +126,15 @@ class Dataset:
     catalog: Catalog
     user_ids: np.ndarray  # object, sorted
     data: Interactions
-    step_from_end: np.ndarray  # int64 per row: 1 = the user's last step
+    step_from_end: np.ndarray  # int64 per row: 1 = the user's last step (feedback steps not counted)
     user_index: dict[str, int] = field(default_factory=dict)
+    feedback: np.ndarray | None = None  # bool per row: a step made of accepted suggestions only
 
     def __post_init__(self) -> None:
         if not self.user_index:
             self.user_index = {u: i for i, u in enumerate(self.user_ids)}
+        if self.feedback is None:
+            self.feedback = np.zeros(len(self.data), bool)
 
     @classmethod
     def from_columns(cls, catalog: Catalog, seq: dict[str, np.ndarray]) -> Dataset:
@@ -144,14 +147,21 @@ class Dataset:
         data = Interactions(len(users), len(catalog), user_codes.astype(np.int32)[order], item_codes[order],
                             ts[order], np.asarray(seq["weight"], dtype=np.float32)[order],
                             np.asarray(seq["bought"], dtype=bool)[order])
-        return cls(catalog, users, data, np.asarray(seq["step_from_end"], dtype=np.int64)[order])
+        feedback = np.asarray(seq["feedback"], dtype=bool)[order] if "feedback" in seq else None
+        return cls(catalog, users, data, np.asarray(seq["step_from_end"], dtype=np.int64)[order],
+                   feedback=feedback)
 
     def split(self, holdout: int) -> tuple[Interactions, np.ndarray, np.ndarray]:
         """Gives (train, users, their held-out item): each user with at least holdout + 2 steps keeps its
-        `holdout`-th last step out (1 = test, 2 = validation) and everything after it is dropped."""
-        steps = self.data.indptr[1:] - self.data.indptr[:-1]
+        `holdout`-th last step out (1 = test, 2 = validation) and everything after it is dropped.
+
+        Feedback steps (accepted suggestions) are never held out and not counted as steps: one before the
+        held-out step is trained on, one after it is dropped with the rest of the future."""
+        fb = self.feedback
+        steps = np.bincount(self.data.user[~fb], minlength=self.data.n_users)
         eligible = steps >= holdout + 2
         row_ok = eligible[self.data.user]
-        train_mask = ~row_ok | (self.step_from_end > holdout)
-        target_mask = row_ok & (self.step_from_end == holdout)
+        before = np.where(fb, self.step_from_end >= holdout, self.step_from_end > holdout)
+        train_mask = ~row_ok | before
+        target_mask = row_ok & ~fb & (self.step_from_end == holdout)
         return self.data.subset(train_mask), self.data.user[target_mask], self.data.item[target_mask]

@@ -28,11 +28,11 @@ __all__ = ["Recommender", "item_vectors", "load_dataset", "recommender", "tuned_
 
 
 class Recommender:
-    """A workspace's data and fitted methods, kept while the data stays the same (`rec_version`)."""
+    """A workspace's data and fitted methods, kept while the data stays the same (`rec_data_version`)."""
 
     def __init__(self, ws, dataset: Dataset | None = None) -> None:
         self.ws = ws
-        self.version = ws.store.rec_version() if ws is not None else 0
+        self.version = ws.store.rec_data_version() if ws is not None else (0, 0)
         self.dataset = dataset if dataset is not None else load_dataset(ws)
         self.catalog: Catalog = self.dataset.catalog
         self._vectors: np.ndarray | None = None
@@ -129,22 +129,35 @@ class Recommender:
         allowed = self._allowed(filters)
         u = self.dataset.user_index.get(user_id)
         note = ""
+        answered = self._answered(user_id)
         if u is None:
             note, method = f"new user '{user_id}' — popular items", "popular"
             popular = self.method("popular")
             scores = popular.pop_norm
-            ranked = self._rank(scores, allowed, k)
+            ranked = self._rank(scores, allowed, k, answered)
             reasons = popular.explain(-1, ranked)
         else:
             chosen = self.method(method)
             scores = chosen.scores(np.array([u]))[0]
             exclude = self._bought_items(u) if filters.exclude_bought else None
+            if len(answered):
+                exclude = answered if exclude is None else np.concatenate([exclude, answered])
             ranked = self._rank(scores, allowed, k, exclude)
             reasons = chosen.explain(u, ranked)
             reasons = [r if scores[i] > 0 or method in ("content", "als") else "popular (no closer match)"
                        for i, r in zip(ranked, reasons)]
         return Recommendations(self._items(ranked, scores, reasons), method, note,
                                (time.perf_counter() - started) * 1000, filters)
+
+    def _answered(self, user_id: str) -> np.ndarray:
+        """Gives the indexes of the items the user accepted or dismissed: never suggested to them again
+        (read per request, so a dismissal counts at once, without a refit)."""
+        if self.ws is None:
+            return np.zeros(0, np.int64)
+        from engine.recommend.feedback import answered
+
+        index = self.catalog.index
+        return np.array([index[i] for i in answered(self.ws, user_id) if i in index], np.int64)
 
     def _bought_items(self, u: int) -> np.ndarray:
         data = self.dataset.data
@@ -289,7 +302,7 @@ def recommender(ws) -> Recommender:
     """Gives the workspace's recommender, rebuilt when its data changed since it was built."""
     with _CACHE_LOCK:
         found = _CACHE.get(ws)
-        if found is None or found.version != ws.store.rec_version():
+        if found is None or found.version != ws.store.rec_data_version():
             found = Recommender(ws)
             _CACHE[ws] = found
         return found

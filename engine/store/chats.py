@@ -102,6 +102,15 @@ class ChatsSQL:
             self.db.execute("UPDATE chats SET updated_at = current_timestamp WHERE id = ?", [chat_id])
         return mid
 
+    def message(self, message_id: int) -> Message | None:
+        """Gives one message by id; None when it (or its chat) was deleted."""
+        r = self.db.execute("SELECT id, chat_id, role, content, stats, citations, created_at FROM messages"
+                            " WHERE id = ?", [message_id]).fetchone()
+        if r is None:
+            return None
+        return Message(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None,
+                       json.loads(r[5]) if r[5] else None, r[6])
+
     def messages(self, chat_id: int) -> list[Message]:
         rows = self.db.execute("SELECT id, chat_id, role, content, stats, citations, created_at"
                                " FROM messages WHERE chat_id = ? ORDER BY id", [chat_id]).fetchall()

@@ -115,6 +115,20 @@ class FeedbackSQL:
             self.db.execute("DELETE FROM feedback WHERE id = ?", [feedback_id])
         return item
 
+    def remove_feedback_of(self, kind: str, subject, target) -> int:
+        """Removes every piece of one kind of feedback on one subject's target (a dismissal an accept
+        replaces); gives how many."""
+        with self.writing():
+            return len(self.db.execute("DELETE FROM feedback WHERE kind = ? AND subject = ? AND target = ?"
+                                       " RETURNING id", [kind, str(subject), str(target)]).fetchall())
+
+    def feedback_targets(self, kinds: tuple[str, ...], subject) -> set[str]:
+        """Gives the targets of some kinds of feedback on one subject (the items a user accepted or
+        dismissed)."""
+        rows = self.db.execute("SELECT DISTINCT target FROM feedback WHERE kind IN (SELECT unnest(?::VARCHAR[]))"
+                               " AND subject = ?", [list(kinds), str(subject)]).fetchall()
+        return {r[0] for r in rows}
+
     def export_feedback(self, path: str, kind: str | None = None, subject=None) -> int:
         """Writes feedback to a CSV or Parquet file (chosen by its suffix); gives how many rows."""
         lowered = path.lower()

@@ -18,8 +18,12 @@ from engine.errors import RecommendError, first_line
 from engine.store.sql import quote_ident
 
 PURCHASE_EVENTS = ("purchase", "buy", "order", "bought", "checkout")
+# A suggestion the user accepted in Quarry: an interaction of its own type, fitted on like a cart, never a
+# test step of an evaluation (the recommender chose it: testing on it would grade the model on itself).
+ACCEPT_EVENT = "accept"
+FEEDBACK_EVENTS = (ACCEPT_EVENT,)
 EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "cart": 2.0, "add_to_cart": 2.0, "wishlist": 2.0, "rating": 3.0,
-                 "purchase": 4.0, "buy": 4.0, "order": 4.0, "bought": 4.0, "checkout": 4.0}
+                 "purchase": 4.0, "buy": 4.0, "order": 4.0, "bought": 4.0, "checkout": 4.0, ACCEPT_EVENT: 2.0}
 
 
 def m005_recommendations(db: duckdb.DuckDBPyConnection) -> None:
@@ -372,18 +376,24 @@ class RecommendationsSQL:
         """Gives each user's interactions in time order, consecutive repeats of one item merged into one
         (a view, a cart and a purchase of the same thing are one step), with `step_from_end` (1 = last).
 
-        Columns: user_id, item_id, ts (epoch seconds), weight (the run's largest), bought, step_from_end."""
-        return self.db.execute("""
+        Columns: user_id, item_id, ts (epoch seconds), weight (the run's largest), bought, feedback (the step
+        is only accepted suggestions), step_from_end: counted over the other steps, so a feedback step holds
+        how many of them came after it (evaluation never tests on one)."""
+        events = ", ".join(f"'{e}'" for e in FEEDBACK_EVENTS)
+        return self.db.execute(f"""
             WITH o AS (
-                SELECT user_id, item_id, ts, weight, bought,
+                SELECT user_id, item_id, ts, weight, bought, event IN ({events}) AS feedback,
                        CASE WHEN item_id IS NOT DISTINCT FROM lag(item_id) OVER w THEN 0 ELSE 1 END AS new_run
                 FROM rec_interactions WINDOW w AS (PARTITION BY user_id ORDER BY ts, item_id)),
             r AS (SELECT *, sum(new_run) OVER (PARTITION BY user_id ORDER BY ts, item_id
                                                ROWS UNBOUNDED PRECEDING) AS run FROM o),
-            g AS (SELECT user_id, item_id, min(ts) AS ts, max(weight) AS weight, bool_or(bought) AS bought
+            g AS (SELECT user_id, item_id, min(ts) AS ts, max(weight) AS weight, bool_or(bought) AS bought,
+                         bool_and(feedback) AS feedback
                   FROM r GROUP BY user_id, run, item_id)
-            SELECT user_id, item_id, epoch(ts)::DOUBLE AS ts, weight::FLOAT AS weight, bought,
-                   row_number() OVER (PARTITION BY user_id ORDER BY ts DESC, item_id DESC) AS step_from_end
+            SELECT user_id, item_id, epoch(ts)::DOUBLE AS ts, weight::FLOAT AS weight, bought, feedback,
+                   sum(CASE WHEN feedback THEN 0 ELSE 1 END) OVER (
+                       PARTITION BY user_id ORDER BY ts DESC, item_id DESC ROWS UNBOUNDED PRECEDING
+                   )::BIGINT AS step_from_end
             FROM g ORDER BY user_id, ts, item_id""").fetchnumpy()
 
     def rec_find_users(self, text: str, limit: int = 200) -> list[UserMatch]:
@@ -404,6 +414,44 @@ class RecommendationsSQL:
             "SELECT r.item_id, coalesce(i.title, r.item_id), r.event, r.ts FROM rec_interactions r "
             "LEFT JOIN rec_items i USING (item_id) WHERE r.user_id = ? ORDER BY r.ts DESC LIMIT ?",
             [user_id, limit]).fetchall()]
+
+    def rec_in_catalog(self, item_id: str) -> str | None:
+        """Gives a catalog item's title; None when the item is not in the catalog (it left it, or was
+        only ever seen in interactions)."""
+        row = self.db.execute("SELECT title FROM rec_items WHERE item_id = ?", [item_id]).fetchone()
+        return row[0] if row else None
+
+    # -- feedback as interactions -------------------------------------------------------------
+    def rec_add_interaction(self, user_id: str, item_id: str, event: str) -> datetime:
+        """Adds one interaction now (an accepted suggestion) and gives its time; the next request refits."""
+        weight = EVENT_WEIGHTS.get(event, 1.0)
+        with self.writing():
+            ts = self.db.execute(
+                "INSERT INTO rec_interactions VALUES (?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP)) RETURNING ts",
+                [user_id, item_id, event, weight, event in PURCHASE_EVENTS]).fetchone()[0]
+            self._bump_feedback_version()
+        return ts
+
+    def rec_remove_interaction(self, user_id: str, item_id: str, event: str, ts: datetime | str) -> int:
+        """Removes the interactions of one user, item and event at one time (an accept undone); gives how many."""
+        with self.writing():
+            n = len(self.db.execute("DELETE FROM rec_interactions WHERE user_id = ? AND item_id = ? AND event = ?"
+                                    " AND ts = CAST(? AS TIMESTAMP) RETURNING 1",
+                                    [user_id, item_id, event, str(ts)]).fetchall())
+            if n:
+                self._bump_feedback_version()
+        return n
+
+    def _bump_feedback_version(self) -> None:
+        # Apart from rec_version: an accepted suggestion refits the methods, but keeps the hybrid weights
+        # the last evaluation tuned on the imported data.
+        self.db.execute("INSERT OR REPLACE INTO state VALUES ('rec_feedback_version', ?)",
+                        [str(self.rec_data_version()[1] + 1)])
+
+    def rec_data_version(self) -> tuple[int, int]:
+        """Gives (imports, accepted-suggestion changes): what a fitted recommender must match."""
+        row = self.db.execute("SELECT value FROM state WHERE key = 'rec_feedback_version'").fetchone()
+        return self.rec_version(), int(row[0]) if row else 0
 
     # -- runs ---------------------------------------------------------------------------------
     def rec_save_run(self, source: str, users: int, events: int, params: dict, results: dict) -> int:

@@ -116,3 +116,34 @@ def test_help_has_examples():
     for args in (["recommend"], ["recommend", "import"], ["recommend", "eval"]):
         text = run(*args, "--help").stdout
         assert "Examples:" in text and "quarry recommend" in text
+
+
+def test_accept_dismiss_undo(store_ws):
+    def top() -> list[str]:
+        result = run("recommend", "--user", "u0042", "--method", "sequence", "--k", "5", "--json", "-w", store_ws)
+        assert result.exit_code == 0, result.output
+        return [i["item_id"] for i in json.loads(result.stdout)["items"]]
+
+    first = top()
+    dismissed = run("recommend", "dismiss", "u0042", first[0], "-w", store_ws)
+    assert dismissed.exit_code == 0 and f"u0042 dismissed {first[0]}" in dismissed.output
+    assert first[0] not in top()
+    accepted = run("recommend", "accept", "u0042", first[1], "-w", store_ws)
+    assert accepted.exit_code == 0, accepted.output
+    assert first[1] not in top()
+    listed = json.loads(run("feedback", "list", "--json", "-w", store_ws).stdout)
+    assert [(f["kind"], f["target"]) for f in listed] == [("dismiss", first[0]), ("accept", first[1])]
+    undone = run("recommend", "undo", "u0042", "-w", store_ws)
+    assert undone.exit_code == 0 and f"undid u0042's accept of {first[1]}" in undone.output
+    removed = run("feedback", "remove", listed[0]["id"], "-w", store_ws)  # the dismissal, by its id
+    assert removed.exit_code == 0, removed.output
+    assert top() == first
+
+
+def test_dismiss_bad_inputs(store_ws):
+    gone = run("recommend", "dismiss", "u0042", "NOPE-1", "-w", store_ws)
+    assert gone.exit_code == 1 and len(gone.output.strip().splitlines()) == 1
+    assert "item 'NOPE-1' is not in the catalog (it left it, or never was in it); nothing stored" in gone.output
+    nothing = run("recommend", "undo", "u0042", "-w", store_ws)
+    assert nothing.exit_code == 1 and "user 'u0042' has not accepted or dismissed any item" in nothing.output
+    assert run("feedback", "list", "-w", store_ws).stdout.strip() == "no feedback yet"

@@ -35,6 +35,13 @@ def test_piped_answers_label_skip_undo_and_quit(ws_root):
         feedback = ws.store.feedback("label", "reviews")
         assert [f.value for f in feedback] == ["差评"] and ws.store.label_set("reviews").examples == 13
         assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 1
+        answer = feedback[0].id
+    # `quarry feedback remove` on a review answer takes it back whole: its example and the row's label too
+    removed = run("feedback", "remove", answer, "-w", ws_root)
+    assert removed.exit_code == 0, removed.output
+    with Workspace(ws_root) as ws:
+        assert ws.store.feedback("label", "reviews") == [] and ws.store.label_set("reviews").examples == 12
+        assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 0
 
 
 def test_piped_answers_json_and_the_end_of_stdin(ws_root):

@@ -173,3 +173,54 @@ def _snap_before(*keys):
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_recommend_snapshot(snap_compare, rec_root, size):
     assert snap_compare(_app(rec_root), terminal_size=size, run_before=_snap_before())
+
+
+async def test_dismissed_suggestion_stays_gone_after_a_restart(rec_root):
+    async def shown(pilot, pane) -> list[str]:
+        await _ask(pilot, pane, "u0042")
+        return [row[ITEM] for row in _rows(pilot.app, "#rec-table")]
+
+    app = _app(rec_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _open(pilot)
+        pilot.app.query_one("#rec-method").value = "sequence"
+        first = await shown(pilot, pane)
+        table = app.query_one("#rec-table", DataTable)
+        assert "a accept" in str(table.border_subtitle) and "d dismiss" in str(table.border_subtitle)
+        table.focus()
+        await pilot.press("down")  # the second suggestion
+        done = pane.answers
+        await pilot.press("d")
+        await wait_for(pilot, lambda: pane.answers > done, timeout=60)
+        assert first[1] not in [row[ITEM] for row in _rows(app, "#rec-table")]
+        assert any(f"Dismissed {first[1]} for u0042" in t for t in toasts(app))
+    app = _app(rec_root)  # the app again, on the same workspace
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _open(pilot)
+        pilot.app.query_one("#rec-method").value = "sequence"
+        again = await shown(pilot, pane)
+        assert first[1] not in again and again[0] == first[0]
+        app.query_one("#rec-table", DataTable).focus()
+        done = pane.answers
+        await pilot.press("u")  # undo brings it back
+        await wait_for(pilot, lambda: pane.answers > done, timeout=60)
+        assert [row[ITEM] for row in _rows(app, "#rec-table")] == first
+        assert app.workspace.store.feedback() == []
+
+
+async def test_accept_is_an_interaction(rec_root):
+    app = _app(rec_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _open(pilot)
+        pilot.app.query_one("#rec-method").value = "sequence"
+        await _ask(pilot, pane, "u0042")
+        first = _rows(app, "#rec-table")[0][ITEM]
+        app.query_one("#rec-table", DataTable).focus()
+        done = pane.answers
+        await pilot.press("a")
+        await wait_for(pilot, lambda: pane.answers > done, timeout=60)
+        assert first not in [row[ITEM] for row in _rows(app, "#rec-table")]
+        history = _rows(app, "#rec-history")
+        assert history[0][1] == "accept" and history[0][2] == first  # newest first
+        await pilot.press("ctrl+f", "a")  # in the request box the letters are typed, not keys
+        assert app.query_one("#rec-input").value.endswith("a") and len(app.workspace.store.feedback()) == 1

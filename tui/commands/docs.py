@@ -219,22 +219,39 @@ def eval() -> None:  # noqa: A001  (the command is called eval)
     """Evaluate retrieval and answers on your own question sets."""
 
 
+def _questions_or_ratings(questions: Path | None, from_ratings: bool) -> None:
+    if (questions is None) == (not from_ratings):
+        raise click.UsageError("give a QUESTIONS file or --from-ratings (one of the two)")
+
+
 @eval.command("retrieval")
-@click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("questions", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--from-ratings", is_flag=True,
+              help="The golds of your ratings: each bad answer's question with the passage you pointed at.")
 @workspace_option
 @json_option
-def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: bool) -> None:
-    """Recall@k and MRR per search mode over a JSONL file of {question, expected_file[, answer]}.
+def eval_retrieval(questions: Path | None, k: int, from_ratings: bool, workspace: Path | None,
+                   as_json: bool) -> None:
+    """Recall@k and MRR per search mode over a JSONL file of {question, expected_file[, answer]}, or over
+    the questions of answers rated bad with the passage that answers them.
 
     \b
-    Example:
+    Examples:
       quarry eval retrieval bench/questions.jsonl --k 5
+      quarry eval retrieval --from-ratings
     """
     from engine.documents.evaluate import evaluate_retrieval, read_questions
 
+    _questions_or_ratings(questions, from_ratings)
     with open_workspace(workspace) as ws:
-        report = evaluate_retrieval(ws, read_questions(questions), k)
+        if from_ratings:
+            from engine.documents.ratings import retrieval_questions
+
+            asked = retrieval_questions(ws)
+        else:
+            asked = read_questions(questions)
+        report = evaluate_retrieval(ws, asked, k)
     if as_json:
         emit_json(report)
         return
@@ -244,32 +261,46 @@ def eval_retrieval(questions: Path, k: int, workspace: Path | None, as_json: boo
 
 
 @eval.command("answers")
-@click.argument("questions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("questions", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=128, show_default=True)
 @click.option("--extractive/--generated", default=None,
               help="Force quoted or generated answers (default: as `quarry ask` answers each question).")
+@click.option("--from-ratings", is_flag=True,
+              help="Ask the questions of your rated answers again and report what changed.")
 @workspace_option
 @json_option
-def eval_answers(questions: Path, model_id: str | None, max_tokens: int, extractive: bool | None,
-                 workspace: Path | None, as_json: bool) -> None:
-    """Answer accuracy with citations, and refusal rates, per language and over all questions.
+def eval_answers(questions: Path | None, model_id: str | None, max_tokens: int, extractive: bool | None,
+                 from_ratings: bool, workspace: Path | None, as_json: bool) -> None:
+    """Answer accuracy with citations, and refusal rates, per language and over all questions; or, with
+    --from-ratings, each rated answer asked again: a good one kept or changed, a bad one now citing the
+    passage you pointed at or not.
 
     \b
-    Example:
+    Examples:
       quarry eval answers bench/questions_zh.jsonl --json
+      quarry eval answers --from-ratings
     """
     from engine.documents.evaluate import answers_params, start_answers
     from tui.commands.progress import follow
 
-    params = answers_params(questions, model_id, max_tokens, extractive)
+    _questions_or_ratings(questions, from_ratings)
     with open_workspace(workspace) as ws:
+        if from_ratings:
+            from engine.documents.ratings import answer_params
+
+            params = answer_params(ws, model_id, max_tokens, extractive)
+        else:
+            params = answers_params(questions, model_id, max_tokens, extractive)
         run = start_answers(ws, params)
         report = follow(run, quiet=as_json)
     if report is None:
         raise click.ClickException(f"evaluation cancelled; `quarry jobs resume {run.id}` keeps the answers made")
     if as_json:
         emit_json(report)
+        return
+    if from_ratings:
+        _print_ratings(report)
         return
     columns = {"all": report, **report["by_lang"]}
     click.echo(f"{'':28}" + "".join(f"{lang:>8}" for lang in columns))
@@ -278,3 +309,15 @@ def eval_answers(questions: Path, model_id: str | None, max_tokens: int, extract
         cells = [c[key] for c in columns.values()]
         click.echo(f"{key:28}" + "".join(f"{'-' if v is None else v if isinstance(v, int) else f'{v:.3f}':>8}"
                                          for v in cells))
+
+
+def _print_ratings(report: dict) -> None:
+    from engine.documents.ratings import OUTCOMES
+    from tui.commands.feedback import _one_line
+    from tui.commands.recommend import _table
+
+    _table(("answer", "was", "now", "question"),
+           [(str(r["message_id"]), r["was"], r["outcome"], _one_line(r["question"], 70)) for r in report["ratings"]])
+    for key, n in sorted(report["outcomes"].items()):
+        was, now = key.split(":")
+        click.echo(f"{n} rated {was}: {OUTCOMES[now]}", err=True)

@@ -61,6 +61,7 @@ def recommend(ctx: click.Context, user: str | None, item: str | None, query: str
       quarry recommend --item SD-001
       quarry recommend --query "a quiet chair for a small office under 200"
       quarry recommend eval
+      quarry recommend dismiss u0042 SD-001 ; quarry recommend undo u0042
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -70,7 +71,7 @@ def recommend(ctx: click.Context, user: str | None, item: str | None, query: str
     given = [name for name, value in (("--user", user), ("--item", item), ("--query", query)) if value]
     if len(given) != 1:
         raise click.UsageError("give one of --user USER, --item ITEM or --query TEXT "
-                               "(or a command: import, eval); see --help")
+                               "(or a command: import, eval, accept, dismiss, undo); see --help")
     if k < 1:
         raise RecommendError(f"--k {k}: give a positive number of items, e.g. --k 10")
     filters = rec.Filters(category, min_price, max_price, exclude_bought=not include_bought)
@@ -199,3 +200,61 @@ def eval_cmd(interactions: str | None, items: str | None, k: int, max_users: int
                + ", ".join(f"{n} {w:g}" for n, w in result.weights.items()))
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+
+
+@recommend.command("accept")
+@click.argument("user")
+@click.argument("item")
+@workspace_option
+def accept_cmd(user: str, item: str, workspace: Path | None) -> None:
+    """Store that USER accepted the suggested ITEM: an interaction of its own type (`accept`) that the next fit
+    learns from, kept out of evaluation's test steps; the item is no longer suggested to the user.
+
+    \b
+    Examples:
+      quarry recommend accept u0042 SD-001
+      quarry recommend undo u0042 SD-001
+    """
+    from engine.recommend.feedback import accept
+
+    with open_workspace(workspace) as ws:
+        feedback_id = accept(ws, user, item)
+    click.echo(f"{user} accepted {item} (feedback {feedback_id}); the next recommendation refits with it")
+
+
+@recommend.command("dismiss")
+@click.argument("user")
+@click.argument("item")
+@workspace_option
+def dismiss_cmd(user: str, item: str, workspace: Path | None) -> None:
+    """Store that USER dismissed the suggested ITEM: it is never recommended to that user again (until undone).
+
+    \b
+    Examples:
+      quarry recommend dismiss u0042 SD-001
+      quarry recommend undo u0042
+    """
+    from engine.recommend.feedback import dismiss
+
+    with open_workspace(workspace) as ws:
+        feedback_id = dismiss(ws, user, item)
+    click.echo(f"{user} dismissed {item} (feedback {feedback_id}); it is no longer suggested to {user}")
+
+
+@recommend.command("undo")
+@click.argument("user")
+@click.argument("item", required=False)
+@workspace_option
+def undo_cmd(user: str, item: str | None, workspace: Path | None) -> None:
+    """Undo USER's latest accept or dismissal (of ITEM when given).
+
+    \b
+    Examples:
+      quarry recommend undo u0042
+      quarry recommend undo u0042 SD-001
+    """
+    from engine.recommend.feedback import undo
+
+    with open_workspace(workspace) as ws:
+        undone = undo(ws, user, item)
+    click.echo(f"undid {user}'s {undone.kind} of {undone.target} (feedback {undone.id})")

@@ -204,7 +204,10 @@ class ChatPane(Vertical):
         if chat_id is None:
             await log.mount(Static("New conversation. Type below and press enter.", classes="hint", id="chat-empty"))
             return True
-        boxes = [MessageBox(m.role, m.content, m.stats, m.citations) for m in self.workspace.store.messages(chat_id)]
+        boxes = []
+        for m in self.workspace.store.messages(chat_id):
+            boxes.append(MessageBox(m.role, m.content, m.stats, m.citations))
+            boxes[-1].message_id = m.id
         await log.mount_all(boxes)
         self._scroll_to_end()
         return True
@@ -391,6 +394,7 @@ class ChatPane(Vertical):
         if new_chat:
             self.refresh_chats(select=result.chat_id)
         if box is not None:
+            box.message_id = getattr(result, "message_id", None)
             await box.finish(result.text, result.stats.to_dict() if result.stats else None, record)
         # The view ends on the stats, citations and ⚠ line, which were just mounted below the answer.
         self._scroll_to_end()
@@ -448,6 +452,8 @@ class ChatPane(Vertical):
             self.query_one("#prompt", PromptInput).focus()
         elif message.action in ("regenerate", "edit"):
             self.redo_last_turn(edit=message.action == "edit")
+        elif message.action.startswith("rate:"):
+            self.rate(message.box, message.action.partition(":")[2])
 
     def action_regenerate(self) -> None:
         self.redo_last_turn(edit=False)
@@ -494,6 +500,55 @@ class ChatPane(Vertical):
                 raise
 
         write_off_ui(self, remove, removed, "remove the last turn")
+
+    # -- ratings: an answer rated good or bad (a bad one may name the passage that answers it) -----
+    def action_rate(self, value: str) -> None:
+        self.rate(self._last_answer(), value)
+
+    def rate(self, box: MessageBox | None, value: str) -> None:
+        """Rates an answer; for a bad one, first asks which passage does answer it (optional). The rating
+        is written off the UI thread; a chat deleted meanwhile is one line, nothing stored."""
+        if box is None or self.workspace is None:
+            self.notify("No answer to rate yet", severity="warning")
+            return
+        if box.message_id is None:
+            self.notify("This answer was not stored (still being written, or the workspace is read-only); it "
+                        "cannot be rated", severity="warning")
+            return
+        from engine.documents.ratings import rate_answer
+
+        ws, message_id = self.workspace, box.message_id
+
+        def store(passage: int | None) -> None:
+            write_off_ui(self, lambda: rate_answer(ws, message_id, value, passage),
+                         lambda _: self.notify(f"Rated {value}" + (" with its passage" if passage else "")
+                                               + ": `quarry eval answers --from-ratings` asks it again",
+                                               markup=False, timeout=4),
+                         "store the rating", severity="warning")
+
+        if value != "bad":
+            store(None)
+            return
+        from tui.widgets.rating import RatingScreen, answer_sources
+
+        question = self._question_of(box)
+
+        def chosen(result: dict | None) -> None:
+            if result is not None:
+                store(result["passage"])
+
+        self.app.push_screen(RatingScreen(ws, question, answer_sources(box.record), self.app.settings.search_mode),
+                             chosen)
+
+    def _question_of(self, box: MessageBox) -> str:
+        """Gives the question an answer box answers: the user message shown just before it."""
+        question = ""
+        for child in self.query_one("#chat-log", VerticalScroll).children:
+            if child is box:
+                break
+            if isinstance(child, MessageBox) and child.role == "user":
+                question = child.text
+        return question
 
     @on(PromptInput.Paged)
     def page_log(self, message: PromptInput.Paged) -> None:

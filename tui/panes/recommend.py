@@ -7,6 +7,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -18,6 +19,20 @@ from tui.workers import thread_worker, write_off_ui
 
 SEARCH_DELAY = 0.25
 TITLE_WIDTH = 30
+
+
+class SuggestionTable(DataTable):
+    """The recommendations; on a user's, keys accept or dismiss the highlighted item, or undo."""
+
+    BINDINGS = actions.bindings("suggestion")
+
+    class Answered(Message):
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what  # accept | dismiss | undo
+
+    def action_answer_suggestion(self, what: str) -> None:
+        self.post_message(self.Answered(what))
 
 
 class RecommendPane(Vertical):
@@ -43,6 +58,7 @@ class RecommendPane(Vertical):
         super().__init__(**kwargs)
         self._timer = None
         self._last: tuple[str, str] | None = None  # (kind, subject) of the shown answer
+        self._user: str | None = None  # the user whose suggestions are shown (accept and dismiss answer them)
         self.answers = 0  # answers shown, for tests that wait on them
         self.evaluations = 0
         self.counts = (0, 0, 0)
@@ -61,7 +77,7 @@ class RecommendPane(Vertical):
                 with Vertical(id="rec-results"):
                     yield Static(self._empty_hint(), id="rec-heading", markup=False)
                     yield DataTable(id="rec-history", cursor_type="row", zebra_stripes=True)
-                    yield DataTable(id="rec-table", cursor_type="row", zebra_stripes=True)
+                    yield SuggestionTable(id="rec-table", cursor_type="row", zebra_stripes=True)
                 with Vertical(id="rec-eval"):
                     yield Static(f"No evaluation yet: {actions.key(self.app, 'recommend.evaluate')} runs one "
                                  "(leave-last-out by time).", id="rec-eval-note", markup=False)
@@ -197,6 +213,9 @@ class RecommendPane(Vertical):
         history.border_title = Text(f"History of {message.subject} (newest first)") if message.kind == "user" else ""
         table = self.query_one("#rec-table", DataTable)
         table.clear()
+        self._user = message.subject if message.kind == "user" else None
+        table.border_subtitle = actions.hint(self.app, ("suggestion.accept", "accept"), (
+            "suggestion.dismiss", "dismiss"), ("suggestion.undo", "undo")) if self._user else ""
         for r in result.items:
             title = r.title if len(r.title) <= TITLE_WIDTH else r.title[:TITLE_WIDTH - 1] + "…"
             table.add_row(str(r.rank), Text(title), Text(r.reason), "" if r.price is None else f"{r.price:.2f}",
@@ -214,6 +233,40 @@ class RecommendPane(Vertical):
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.ask("item", event.row_key.value)
+
+    # -- accept and dismiss -----------------------------------------------------------------------
+    @on(SuggestionTable.Answered)
+    def _suggestion_answered(self, message: SuggestionTable.Answered) -> None:
+        message.stop()
+        self.action_answer_suggestion(message.what)
+
+    def action_answer_suggestion(self, what: str) -> None:
+        """Accepts or dismisses the highlighted suggestion for the shown user, or undoes their latest; the
+        write runs off the UI thread, then the user's suggestions are asked for again."""
+        from engine.recommend import feedback
+
+        ws, user = self.workspace, self._user
+        if ws is None or user is None:
+            self.notify("Pick a user first: accept and dismiss answer a user's suggestions", severity="warning")
+            return
+        table = self.query_one("#rec-table", DataTable)
+        item = None
+        if what != "undo":
+            if table.row_count == 0:
+                self.notify("No suggestion to answer", severity="warning")
+                return
+            item = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        write = {"accept": lambda: feedback.accept(ws, user, item), "dismiss": lambda: feedback.dismiss(ws, user, item),
+                 "undo": lambda: feedback.undo(ws, user)}[what]
+
+        def done(result) -> None:
+            line = (f"Undid {result.kind} of {result.target}" if what == "undo"
+                    else f"{'Accepted' if what == 'accept' else 'Dismissed'} {item} for {user}")
+            self.notify(line, markup=False, timeout=3)
+            if self._user == user:
+                self.ask("user", user)
+
+        write_off_ui(self, write, done, f"{what} the suggestion", severity="warning")
 
     # -- evaluation -------------------------------------------------------------------------------
     def action_evaluate(self) -> None:

@@ -108,7 +108,8 @@ def unsupported_line(unsupported: list[str], shown: str, lang: str | None = None
 
 class MessageBox(Vertical):
     """A user or assistant message. An answer can take focus (f6 from the prompt): then r regenerates
-    it, e edits its question, 1…9 open its citations and [ ] step to the previous or next answer."""
+    it, e edits its question, + and - rate it, 1…9 open its citations and [ ] step to the previous or next
+    answer."""
 
     BINDINGS = actions.bindings("answer")
 
@@ -126,6 +127,7 @@ class MessageBox(Vertical):
         super().__init__(classes=f"message {role}", **kwargs)
         self.can_focus = role == "assistant"
         self.role = role
+        self.message_id: int | None = None  # the stored message (what a rating names); None until stored
         self._parts = [text]  # the text so far, joined when read: streaming appends without copying it
         self.stats = stats
         self.record = record or {}
@@ -298,6 +300,9 @@ class MessageBox(Vertical):
 
     def action_edit_last(self) -> None:
         self.post_message(self.Requested(self, "edit"))
+
+    def action_rate(self, value: str) -> None:
+        self.post_message(self.Requested(self, f"rate:{value}"))
 
     def action_step_answer(self, step: int) -> None:
         self.post_message(self.Requested(self, "step", step))

@@ -1,0 +1,170 @@
+"""Ratings of chat answers, which become tests: each rating keeps what the user saw (question, answer,
+sources) and, for a bad answer, the passage that does answer it. `quarry eval answers --from-ratings` asks
+the rated questions again and reports what changed; a bad answer with its passage is a retrieval gold for
+`quarry eval retrieval --from-ratings`."""
+
+from __future__ import annotations
+
+from engine.documents.evaluate import Question, matches, normalized
+from engine.documents.ingest.text import language
+from engine.errors import FeedbackError
+from engine.store.feedback import Feedback
+
+VALUES = ("good", "bad")
+PASSAGE_CHARS = 4000  # a passage's text kept with its rating (chunks are shorter; a bound all the same)
+
+# What each outcome of a rerun means, for the fronts.
+OUTCOMES = {
+    "same": "the same answer as the rated one",
+    "changed": "a different answer",
+    "refused": "now refused",
+    "fixed": "now cites the passage that answers it",
+    "right_file": "now cites the passage's file, not the passage",
+    "missed": "still misses the passage",
+}
+
+
+def _passage(ws, chunk_id: int) -> dict:
+    row = ws.store.chunks_by_ids([chunk_id]).get(chunk_id)
+    if row is None:
+        raise FeedbackError(f"passage {chunk_id}: no such passage in the library (re-ingested or removed?);"
+                            " `quarry search TEXT --json` gives chunk ids; nothing stored")
+    return {"chunk_id": row.id, "path": row.path, "page": row.page, "heading": row.heading,
+            "text": row.text[:PASSAGE_CHARS]}
+
+
+def rating_detail(ws, message_id: int, value: str, passage: int | None = None) -> tuple[int, dict]:
+    """Gives (chat id, detail) of a rating of an assistant message, checked: the answer must still exist
+    (its chat not deleted), a passage goes with a bad rating only and must be in the library."""
+    if value not in VALUES:
+        raise FeedbackError(f"{value!r}: rate an answer good or bad")
+    message = ws.store.message(message_id)
+    if message is None:
+        raise FeedbackError(f"answer {message_id}: no such answer (its chat was deleted, or the answer"
+                            " regenerated); nothing stored")
+    if message.role != "assistant":
+        raise FeedbackError(f"message {message_id} is a question, not an answer; rate the answer's id"
+                            " (`quarry ask --json` prints it as message_id)")
+    if passage is not None and value != "bad":
+        raise FeedbackError("a passage goes with a bad rating: it is the passage that does answer the question")
+    chat = ws.store.chat(message.chat_id)
+    earlier = [m for m in ws.store.messages(message.chat_id) if m.id < message.id and m.role == "user"]
+    record = message.citations or {}
+    sources = [{"chunk_id": c.get("chunk_id"), "path": c.get("path"), "page": c.get("page")}
+               for c in record.get("citations") or []]
+    detail = {"question": earlier[-1].content if earlier else "", "answer": message.content,
+              "mode": chat.mode if chat else "chat", "refused": bool(record.get("refused")),
+              "sources": sources, "passage": _passage(ws, passage) if passage is not None else None}
+    return message.chat_id, detail
+
+
+def rate_answer(ws, message_id: int, value: str, passage: int | None = None) -> int:
+    """Stores a rating of an answer (good or bad, with the passage that answers it for a bad one); gives
+    its feedback id. A later rating of the same answer replaces the earlier one when ratings are read."""
+    chat_id, detail = rating_detail(ws, message_id, value, passage)
+    return ws.store.add_feedback("rating", chat_id, message_id, value, detail)
+
+
+def ratings(ws) -> list[Feedback]:
+    """Gives the latest rating of each rated answer, oldest first."""
+    latest: dict[str, Feedback] = {}
+    for item in ws.store.feedback("rating"):
+        latest[item.target] = item
+    return sorted(latest.values(), key=lambda f: f.id)
+
+
+def _testable(item: Feedback) -> bool:
+    """Tells whether a rating can be asked again as a document question (plain chat is not evaluated)."""
+    detail = item.detail or {}
+    return detail.get("mode") == "docs" and bool((detail.get("question") or "").strip())
+
+
+def question_of(item: Feedback) -> Question:
+    """Gives a rated answer's question, with the file that answers it where the rating says: the passage's
+    for a bad answer, the first cited file for a good one; None for a good refusal."""
+    detail = item.detail or {}
+    text = detail["question"].strip()
+    expected = None
+    if detail.get("passage"):
+        expected = detail["passage"]["path"]
+    elif item.value == "good" and not detail.get("refused") and detail.get("sources"):
+        expected = detail["sources"][0]["path"]
+    return Question(text, expected, None, language(text))
+
+
+def answer_params(ws, model_id: str | None = None, max_tokens: int = 128, extractive: bool | None = None) -> dict:
+    """Gives the params of an `answers_eval` job over the rated questions (their ids, fixed now, so a
+    resumed job asks the same ones); no rated document answer is an error saying how to rate one."""
+    chosen = [r.id for r in ratings(ws) if _testable(r)]
+    if not chosen:
+        raise FeedbackError("no rated document answers yet; rate one in Chat (+ or - on an answer) or with"
+                            " `quarry feedback rate MESSAGE_ID good|bad`")
+    return {"ratings": chosen, "model_id": model_id, "max_tokens": max_tokens, "extractive": extractive}
+
+
+def rated_items(ws, ids: list[int]) -> list[Feedback]:
+    """Gives the ratings with these ids that are still stored."""
+    found = [ws.store.feedback_item(int(i)) for i in ids]
+    return [f for f in found if f is not None]
+
+
+def rated_questions(ws, ids: list[int]) -> list[Question]:
+    """Gives the questions of the ratings with these ids, once each."""
+    questions = {}
+    for item in rated_items(ws, ids):
+        q = question_of(item)
+        questions.setdefault(q.question, q)
+    if not questions:
+        raise FeedbackError("the rated answers of this evaluation were removed; run it again")
+    return list(questions.values())
+
+
+def outcome(item: Feedback, row: dict) -> str:
+    """Gives what a rerun did with a rated answer: see OUTCOMES."""
+    detail = item.detail or {}
+    passage = detail.get("passage")
+    if passage:
+        if passage["chunk_id"] in (row.get("cited_chunks") or []):
+            return "fixed"
+        if any(matches(f, passage["path"]) for f in row.get("cited_files") or []):
+            return "right_file"
+        return "refused" if row["refused"] and not detail.get("refused") else "missed"
+    if row["refused"] and not detail.get("refused"):
+        return "refused"
+    return "same" if normalized(row["answer"]) == normalized(detail.get("answer") or "") else "changed"
+
+
+def compare(ws, ids: list[int], report: dict) -> dict:
+    """Gives the report of a rerun of rated questions: per rating, what it was and what it is now, and
+    the count of each outcome per rating."""
+    by_question = {r["question"]: r for r in report["rows"]}
+    items = rated_items(ws, ids)
+    out, counts = [], {}
+    for item in items:
+        detail = item.detail or {}
+        row = by_question.get(detail.get("question", "").strip())
+        if row is None:
+            continue
+        result = outcome(item, row)
+        key = f"{item.value}:{result}"
+        counts[key] = counts.get(key, 0) + 1
+        passage = detail.get("passage")
+        out.append({"feedback_id": item.id, "message_id": int(item.target), "question": row["question"],
+                    "was": item.value, "outcome": result, "passage": passage and {
+                        k: passage[k] for k in ("chunk_id", "path", "page")},
+                    "before": detail.get("answer", ""), "now": row["answer"], "refused": row["refused"]})
+    return {"from_ratings": True, "n": len(out), "outcomes": counts, "ratings": out, "rows": report["rows"]}
+
+
+def retrieval_questions(ws) -> list[Question]:
+    """Gives the retrieval golds from ratings: each bad answer's question with its passage's file."""
+    golds = {}
+    for item in ratings(ws):
+        if item.value == "bad" and (item.detail or {}).get("passage") and _testable(item):
+            q = question_of(item)
+            golds.setdefault(q.question, q)
+    if not golds:
+        raise FeedbackError("no retrieval golds from ratings yet: rate an answer bad and point at the passage"
+                            " that answers it (Chat: - on an answer; or `quarry feedback rate MESSAGE_ID bad"
+                            " --passage CHUNK_ID`)")
+    return list(golds.values())

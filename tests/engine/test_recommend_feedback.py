@@ -1,0 +1,77 @@
+"""Accepted and dismissed suggestions on the tiny hand-made log: a dismissed item never comes back for its
+user until undone, an accept is an interaction of its own type that the next fit sees, and evaluation never
+tests on an accept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import recommend as rec
+from engine.errors import FeedbackError, RecommendError
+from engine.recommend import feedback
+from tests.engine.test_recommend import make_tiny
+
+
+@pytest.fixture
+def tiny_ws(tmp_path, encoder):
+    ws = make_tiny(tmp_path)
+    yield ws
+    ws.close()
+
+
+def _ids(ws, user: str) -> list[str]:
+    return [r.item_id for r in rec.recommender(ws).for_user(user, "sequence", k=5).items]
+
+
+def test_dismiss_accept_undo(tiny_ws):
+    ws = tiny_ws
+    first = _ids(ws, "u00")
+    version = ws.store.rec_version()
+    feedback.dismiss(ws, "u00", first[0])
+    assert first[0] not in _ids(ws, "u00")
+    assert first[0] in _ids(ws, "u01")  # another user's suggestions are left alone
+    feedback.accept(ws, "u00", first[1])
+    events = ws.store.db.execute("SELECT event, weight FROM rec_interactions WHERE user_id = 'u00' AND item_id = ?",
+                                 [first[1]]).fetchall()
+    assert ("accept", 2.0) in events
+    assert first[1] not in _ids(ws, "u00")
+    assert ws.store.rec_version() == version  # the evaluation's tuned hybrid weights still apply
+    assert rec.recommender(ws).dataset.data.n_items and ws.store.rec_data_version()[1] == 1
+    undone = feedback.undo(ws, "u00")
+    assert undone.kind == "accept" and ws.store.db.execute(
+        "SELECT count(*) FROM rec_interactions WHERE event = 'accept'").fetchone()[0] == 0
+    feedback.undo(ws, "u00", first[0])
+    assert _ids(ws, "u00") == first
+    with pytest.raises(FeedbackError, match="user 'u00' has not accepted or dismissed any item; nothing to undo"):
+        feedback.undo(ws, "u00")
+
+
+def test_items_outside_the_catalog_are_refused(tiny_ws):
+    ws = tiny_ws
+    ws.store.rec_add_interaction("u00", "GONE-1", "view")  # seen in interactions, not in the catalog
+    for item in ("GONE-1", "ZZZ"):
+        with pytest.raises(RecommendError, match=f"item '{item}' is not in the catalog .*; nothing stored"):
+            feedback.dismiss(ws, "u00", item)
+        with pytest.raises(RecommendError, match=f"item '{item}' is not in the catalog"):
+            feedback.accept(ws, "u00", item)
+    assert ws.store.feedback() == []
+
+
+def test_evaluation_never_tests_on_an_accept(tiny_ws):
+    ws = tiny_ws
+    feedback.accept(ws, "u00", "C")  # u00 bought P, A, B; then accepts C, then views T
+    ws.store.rec_add_interaction("u00", "T", "view")
+    dataset = rec.load_dataset(ws)
+    u = dataset.user_index["u00"]
+    index = dataset.catalog.index
+    for holdout, target, trained in ((1, "T", {"P", "A", "B", "C"}), (2, "B", {"P", "A"})):
+        train, users, items = dataset.split(holdout)
+        assert items[users == u].tolist() == [index[target]]
+        assert {str(dataset.catalog.ids[i]) for i in train.item[train.user == u]} == trained
+    # a user whose last interaction is an accept is tested on the step before it
+    feedback.accept(ws, "u01", "C")
+    dataset = rec.load_dataset(ws)
+    _, users, items = dataset.split(1)
+    assert items[users == dataset.user_index["u01"]].tolist() == [index["B"]]
+    assert int(np.sum(dataset.feedback)) == 2
