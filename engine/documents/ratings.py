@@ -168,3 +168,53 @@ def retrieval_questions(ws) -> list[Question]:
                             " that answers it (Chat: - on an answer; or `quarry feedback rate MESSAGE_ID bad"
                             " --passage CHUNK_ID`)")
     return list(golds.values())
+
+
+# -- a workspace's own refusal bar, refitted from its ratings ------------------------------------------
+
+MIN_FIT_ANSWERABLE = 4  # answerable rated questions the fit half needs before a bar means anything
+
+
+def should_answer(item: Feedback) -> bool:
+    """Reads a rating as whether the documents answer its question: a good answer, a bad answer with the
+    passage that answers it, and a refusal rated bad say yes; a good refusal, and a bad answer with no
+    passage pointed at (the documents do not answer it), say no."""
+    detail = item.detail or {}
+    if item.value == "good":
+        return not detail.get("refused")
+    return bool(detail.get("passage")) or bool(detail.get("refused"))
+
+
+def refit_refusal_bar(ws, lang: str, apply: bool = False) -> dict:
+    """Fits the workspace's refusal bar for `lang` on one half of its rated document questions and reports
+    false and right refusals on the other half (the halves of evaluate.split_halves); stores the bar with
+    `apply`. Scores are today's relevance of each question, so a bar fitted before re-ingesting still fits."""
+    from engine.documents import refusal
+    from engine.documents.evaluate import split_halves
+    from engine.documents.rag import nearest_relevance, relevance_weights
+
+    lang = lang.split("-")[0]
+    rated = {}
+    for item in ratings(ws):
+        if _testable(item) and language(item.detail["question"]) == lang:
+            q = question_of(item)
+            # split_halves deals answerable (expected_file set) and unanswerable questions apart
+            rated[q.question] = Question(q.question, "answerable" if should_answer(item) else None, None, lang)
+    fit, report = split_halves(list(rated.values()))
+    if sum(1 for q in fit if q.expected_file) < MIN_FIT_ANSWERABLE:
+        raise FeedbackError(f"too few rated {lang} document answers to fit a refusal bar ({len(rated)} rated;"
+                            f" the fit half needs {MIN_FIT_ANSWERABLE} the documents answer): rate more answers"
+                            " good or bad in Chat")
+
+    def pairs(questions: list[Question]) -> list[tuple[float, bool]]:
+        return [(nearest_relevance(ws, q.question), bool(q.expected_file)) for q in questions]
+
+    fit_pairs, report_pairs = pairs(fit), pairs(report)
+    bar = refusal.fit_refusal_bar(fit_pairs)
+    before = refusal.bar_for(ws, lang, relevance_weights(lang)[1])
+    if apply:
+        refusal.set_workspace_bar(ws, lang, bar)
+    return {"lang": lang, "rated": len(rated), "bar": bar, "bar_before": before, "applied": apply,
+            "fit": refusal.refusal_rates(fit_pairs, bar),
+            "report": refusal.refusal_rates(report_pairs, bar),
+            "report_before": refusal.refusal_rates(report_pairs, before)}

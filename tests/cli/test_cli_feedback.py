@@ -89,6 +89,8 @@ def test_rating_bad_inputs(demo_root, chat_model):
     assert none.exit_code == 1 and "no rated document answers yet" in none.output
     none = run("eval", "retrieval", "--from-ratings", "-w", demo_root)
     assert none.exit_code == 1 and "no retrieval golds from ratings yet" in none.output
+    none = run("eval", "refusals", "--lang", "zh", "-w", demo_root)
+    assert none.exit_code == 1 and "too few rated zh document answers to fit a refusal bar" in none.output
     both = run("eval", "answers", "--from-ratings", __file__, "-w", demo_root)
     assert both.exit_code == 2 and "give a QUESTIONS file or --from-ratings" in both.output
 

@@ -260,6 +260,45 @@ def eval_retrieval(questions: Path | None, k: int, from_ratings: bool, workspace
         click.echo(f"{row['mode']:8} {row['lang']:4} {row['n']:>4} {row['recall']:>9.3f} {row['mrr']:>6.3f}")
 
 
+@eval.command("refusals")
+@click.option("--lang", default="zh", show_default=True, type=click.Choice(["zh", "en"]),
+              help="The language whose bar to fit (each language has its own).")
+@click.option("--apply", is_flag=True, help="Store the fitted bar: this workspace then refuses below it.")
+@workspace_option
+@json_option
+def eval_refusals(lang: str, apply: bool, workspace: Path | None, as_json: bool) -> None:
+    """Refit this workspace's refusal bar from your rated answers: fitted on one half of them, false and
+    right refusals reported on the other half (before and after). A good answer, a bad one with the passage
+    that answers it, or a refusal rated bad count as questions your documents answer; a good refusal or a
+    bad answer with no passage, as questions they do not.
+
+    \b
+    Examples:
+      quarry eval refusals --lang zh
+      quarry eval refusals --lang zh --apply
+    """
+    from engine.documents.ratings import refit_refusal_bar
+
+    with open_workspace(workspace) as ws:
+        report = refit_refusal_bar(ws, lang, apply=apply)
+    if as_json:
+        emit_json(report)
+        return
+
+    def line(name: str, rates: dict) -> str:
+        def share(n, of):
+            return f"{n}/{of}" + (f" ({n / of:.0%})" if of else "")
+
+        false = share(rates["false_refusals"], rates["answerable"])
+        right = share(rates["right_refusals"], rates["unanswerable"])
+        return f"{name:22} bar {rates['bar']:.3f}  false refusals {false}  right refusals {right}"
+
+    click.echo(f"{report['rated']} rated {lang} document answers")
+    click.echo(line("report half, before", report["report_before"]))
+    click.echo(line("report half, fitted", report["report"]))
+    click.echo(f"bar {report['bar']:.3f} " + ("stored for this workspace" if apply else "not stored (add --apply)"))
+
+
 @eval.command("answers")
 @click.argument("questions", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
