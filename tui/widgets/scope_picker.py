@@ -13,7 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from engine.documents.scope import file_name
+
+
+def _file_name(path: str) -> str:
+    # engine.documents.scope loads the search stack (DuckDB, numpy): not on the app's start
+    from engine.documents.scope import file_name
+
+    return file_name(path)
 
 
 class FilterInput(Input):
@@ -70,7 +76,7 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
 
     def _row(self, doc_id: int, path: str) -> Text:
         row = Text("[x] " if doc_id in self.picked else "[ ] ", style="bold" if doc_id in self.picked else "")
-        row.append(file_name(path))
+        row.append(_file_name(path))
         folder = _folder(path)
         if folder:
             row.append(f"  {folder}/", style="dim")
@@ -81,7 +87,7 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
         typed = self.query_one("#scope-filter", Input).value.strip().lower()
         self._typed = typed
         if typed:
-            self.shown = [(d, p) for d, p in self.documents if typed in file_name(p).lower()]
+            self.shown = [(d, p) for d, p in self.documents if typed in _file_name(p).lower()]
         else:  # the picked ones first, so the scope is seen (and unpicked) without typing
             self.shown = ([m for m in self.documents if m[0] in self.picked]
                           + [m for m in self.documents if m[0] not in self.picked])
