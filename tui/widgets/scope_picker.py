@@ -13,7 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from engine.documents.scope import file_name
+
+def file_name(path: str) -> str:
+    # engine.documents.scope's, not imported: it pulls the search stack, which the app's first paint must not
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 class FilterInput(Input):
