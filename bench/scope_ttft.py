@@ -15,6 +15,7 @@ Usage: python bench/scope_ttft.py [--rounds 5] [--workspace DIR] [--k 1]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=1, help="sources per answer (1: the same prompt size)")
     parser.add_argument("--workspace", type=Path, help="a demo workspace to copy (default: ingest the demo)")
     args = parser.parse_args()
+    load_before = os.getloadavg()  # this shared machine's load: TTFT's spread follows it
     tmp = Path(tempfile.mkdtemp(prefix="scope-ttft-"))
     root = tmp / "ws"
     try:
@@ -119,6 +121,8 @@ def main() -> None:
         "what": "TTFT of questions scoped to their document (--path) vs the same questions unscoped, at the "
                 "same prompt size (k=1 source, pairs with equal prompt tokens); ratio = scoped / unscoped",
         "rounds": args.rounds, "k": args.k, "model": MODEL, "questions": [q for q, _ in QUESTIONS],
+        "load_average": {"before": [round(v, 1) for v in load_before],
+                         "after": [round(v, 1) for v in os.getloadavg()]},
         "goal": "scoped TTFT within 1.05x of unscoped",
         "ttft_ratio": ratio_summary(ratios, "scoped/unscoped TTFT"),
         "ttft_ms": {side: {"median": round(statistics.median(p[side]["ttft_ms"] for p in same), 1)}

@@ -84,7 +84,7 @@ def library(store) -> list[tuple[int, str]]:
 def resolve(store, scope: Scope, stored: bool = False) -> Resolved:
     """Gives the documents a scope matches; raises ScopeError naming the first glob or id that matches
     none (`stored`: the scope kept with a chat, whose fix is to change it)."""
-    docs = library(store)
+    docs = library(store) if scope.doc_ids or scope.files else []  # globs are matched in DuckDB itself
     by_id = dict(docs)
     fix = ("change the chat's scope (the scope picker in the app, or `--path`/`--doc` with `--chat`)"
            if stored else None)

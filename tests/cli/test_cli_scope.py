@@ -63,6 +63,10 @@ def test_ask_doc_scope_is_kept_with_the_chat(root):
                                 "What is the hotel cap per night in New York?", env=QUOTE).stdout)
     assert [d["id"] for d in follow["scope"]["documents"]] == [returns]
     assert _files(follow) <= {"returns-policy.pdf"}
+    # `quarry chat` in a chat that keeps a scope answers from its documents too
+    chat = json.loads(run_cli("chat", "--json", "-w", root, "--chat", first["chat_id"],
+                              "How long do I have to return an unopened item?", env=QUOTE).stdout)
+    assert chat["chat_id"] == first["chat_id"] and _files(chat) == {"returns-policy.pdf"}
 
 
 def test_a_kept_scope_follows_a_changed_file_and_names_a_removed_one(tmp_path):

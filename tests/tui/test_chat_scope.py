@@ -96,3 +96,17 @@ async def test_at_name_completes_on_tab_and_scopes_one_question(demo_root):
         await notified(pilot, "@zzz matches no document name")
         await ask(pilot, "@zzz how long?")
         await notified(pilot, "@zzz matches no document name; type @ and part of a file name")
+
+
+async def test_the_picker_key_can_be_remapped_and_the_title_names_it(demo_root, isolated_user_dirs):
+    (isolated_user_dirs / "config.toml").write_text('[keys]\n"chat.scope" = "f10"\n', encoding="utf-8")
+    async with _app(demo_root).run_test(size=(120, 40)) as pilot:
+        app = pilot.app
+        await ready(pilot)
+        assert title(app) == "all documents · f10 scope"
+        app.query_one("#prompt").focus()
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker), timeout=10)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ScopePicker), timeout=10)
+        assert title(app) == "all documents · f10 scope"

@@ -14,12 +14,9 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 
-
-def _file_name(path: str) -> str:
-    # engine.documents.scope loads the search stack (DuckDB, numpy): not on the app's start
-    from engine.documents.scope import file_name
-
-    return file_name(path)
+def file_name(path: str) -> str:
+    # engine.documents.scope's, not imported: it pulls the search stack, which the app's first paint must not
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 class FilterInput(Input):
@@ -76,7 +73,7 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
 
     def _row(self, doc_id: int, path: str) -> Text:
         row = Text("[x] " if doc_id in self.picked else "[ ] ", style="bold" if doc_id in self.picked else "")
-        row.append(_file_name(path))
+        row.append(file_name(path))
         folder = _folder(path)
         if folder:
             row.append(f"  {folder}/", style="dim")
@@ -87,7 +84,7 @@ class ScopePicker(ModalScreen[tuple[int, ...] | None]):
         typed = self.query_one("#scope-filter", Input).value.strip().lower()
         self._typed = typed
         if typed:
-            self.shown = [(d, p) for d, p in self.documents if typed in _file_name(p).lower()]
+            self.shown = [(d, p) for d, p in self.documents if typed in file_name(p).lower()]
         else:  # the picked ones first, so the scope is seen (and unpicked) without typing
             self.shown = ([m for m in self.documents if m[0] in self.picked]
                           + [m for m in self.documents if m[0] not in self.picked])
