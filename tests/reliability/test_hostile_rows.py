@@ -521,6 +521,8 @@ def test_every_commands_json_parses_with_a_strict_parser(ws, tmp_path, twin, mon
         ("classify eval", ["classify", "eval", "--train", "train.csv", "--test", "test.csv", "--text-column",
                            "text", "--label-column", "intent", "-m", "lexical"]),
         ("classify runs", ["classify", "runs"]),
+        ("classify review", ["classify", "review", "intents", "--file", "test.csv", "--column", "text",
+                             "--method", "lexical"]),  # no answers on stdin: the queue opens and ends
         ("init", ["init", tmp_path / "new-ws"]),
         ("locate", ["locate"]),
         ("models list", ["models", "list"]),
@@ -542,6 +544,7 @@ def test_every_commands_json_parses_with_a_strict_parser(ws, tmp_path, twin, mon
         ("chat", ["chat", "Say hi.", "--max-tokens", "3"]),
         ("chats", ["chats"]),
         ("ask", ["ask", "--extractive", "What is the refund window?"]),
+        ("feedback list", ["feedback", "list"]),
     ]
     ran_names = set()
     for name, args in runs:
@@ -562,6 +565,12 @@ def test_every_commands_json_parses_with_a_strict_parser(ws, tmp_path, twin, mon
             if resumed.stdout.strip():
                 strict_json(resumed.stdout)
             ran_names.add("jobs resume")
+        if name == "ask":  # rate that answer: it gives a rating to list, and too few to fit a refusal bar
+            rated = quarry("feedback", "rate", str(data["message_id"]), "good", "-w", ws)
+            assert rated.code == 0, rated.stderr
+            refit = quarry("eval", "refusals", "--lang", "en", "--json", "-w", ws)
+            assert refit.code == 1 and refit.stdout == "" and "too few rated en document answers" in refit.stderr
+            ran_names.add("eval refusals")
     assert ran_names == _json_commands()
 
 

@@ -61,7 +61,8 @@ def recommend(ctx: click.Context, user: str | None, item: str | None, query: str
       quarry recommend --item SD-001
       quarry recommend --query "a quiet chair for a small office under 200"
       quarry recommend eval
-      quarry recommend dismiss u0042 SD-001 ; quarry recommend undo u0042
+      quarry recommend dismiss u0042 SD-001
+      quarry recommend undo u0042
     """
     if ctx.invoked_subcommand is not None:
         return

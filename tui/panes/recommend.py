@@ -7,7 +7,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -15,24 +14,11 @@ from engine.recommend.methods import METHODS
 from tui import actions
 from tui.messages import JobFailed, JobFinished, Recommended, RecommendListed, WorkFailed
 from tui.widgets.job_progress import JobProgress
+from tui.widgets.suggestion_table import SuggestionTable
 from tui.workers import thread_worker, write_off_ui
 
 SEARCH_DELAY = 0.25
 TITLE_WIDTH = 30
-
-
-class SuggestionTable(DataTable):
-    """The recommendations; on a user's, keys accept or dismiss the highlighted item, or undo."""
-
-    BINDINGS = actions.bindings("suggestion")
-
-    class Answered(Message):
-        def __init__(self, what: str) -> None:
-            super().__init__()
-            self.what = what  # accept | dismiss | undo
-
-    def action_answer_suggestion(self, what: str) -> None:
-        self.post_message(self.Answered(what))
 
 
 class RecommendPane(Vertical):
