@@ -89,16 +89,16 @@ def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, mo
     from engine.runtime import pool
     from engine.workspace import Workspace
 
-    # A private pool whose answer slot has a 2,048-token context: the fitting is the same at any size, and
+    # A private pool whose answer slot has a 1,536-token context: the fitting is the same at any size, and
     # filling 4,096 tokens cost this test minutes of prompt decoding on 2 cores.
     private = pool.Pool()
     monkeypatch.setattr(pool, "_pool", private)
-    model = private.get(chat_model.model_id, slot="rag", n_ctx=2048)
+    model = private.get(chat_model.model_id, slot="rag", n_ctx=1536)
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "manual.md").write_text("# Manual\n" + "\n".join(
         f"Section {i}: the forklift battery must be charged for {i % 9 + 1} hours before use." for i in range(600)))
-    filler = "The loading dock keeps pallets, crates and spare parts in numbered bays. " * 12
+    filler = "The loading dock keeps pallets, crates and spare parts in numbered bays. " * 5
     try:
         with Workspace(tmp_path / "ws") as ws:
             list(ingest_paths(ws, [folder]))
@@ -117,7 +117,7 @@ def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, mo
     def prompt(turns):
         return len(chat_model.prompt_tokens(chat_model.render(build_messages(answer.sources, turns, ask.question))))
 
-    assert prompt(history) > model.n_ctx == 2048  # all of it would not fit: turns must be dropped
+    assert prompt(history) > model.n_ctx == 1536  # all of it would not fit: turns must be dropped
     assert prompt([]) < answer.stats.prompt_tokens < prompt(history)  # some turns dropped, some kept
     assert answer.stats.prompt_tokens + answer.stats.completion_tokens <= model.n_ctx
     kept = next(n for n in range(0, len(history) + 1, 2) if prompt(history[n:]) == answer.stats.prompt_tokens)
