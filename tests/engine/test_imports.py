@@ -37,3 +37,19 @@ Ask(ws, "What is the return window for opened electronics?").run(GenerationParam
 def test_tui_module_imports_no_engine_runtime():
     loaded = modules_after("import tui.app")
     assert not loaded & {"duckdb", "faiss", "onnxruntime", "llama_cpp", "tantivy", "jieba", *HEAVY}
+
+
+def test_first_paint_imports_no_engine_runtime(tmp_path):
+    """What the first screen shows must not wait on the search engines (a scope line once imported the
+    whole search stack at the chat pane's mount: 160 ms of the first paint)."""
+    loaded = modules_after(f"""
+from pathlib import Path
+from tui.app import QuarryApp
+class Timed(QuarryApp):
+    def on_mount(self):
+        self.call_after_refresh(self.exit)
+Timed(Path({str(tmp_path / "ws")!r}), warm_models=False).run(headless=True)
+""")
+    assert "tui.panes.chat" in loaded
+    assert not loaded & {"duckdb", "faiss", "onnxruntime", "llama_cpp", "tantivy", "jieba", "numpy",
+                         "engine.documents.search", "engine.documents.scope", *HEAVY}

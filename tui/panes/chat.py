@@ -90,12 +90,12 @@ class ChatPane(Vertical):
 
     def _show_scope(self, scope) -> None:
         """Shows the scope in the prompt's title: 'scope: 2 docs — a.pdf, b.pdf · ctrl+f change'."""
-        from engine.documents.scope import ScopeError, resolve
-
         key = self._key("chat.scope")
         if not scope:
             line = f"all documents · {key} scope"
         else:
+            from engine.documents.scope import ScopeError, resolve  # search's imports are not for the first paint
+
             try:
                 line = f"{resolve(self.workspace.store, scope, stored=True).line()} · {key} change"
             except ScopeError:
