@@ -12,6 +12,15 @@ from pathlib import Path
 
 import pytest
 
+# Under pytest-xdist each worker runs its own llama.cpp and ONNX Runtime: with a thread per CPU in every
+# worker, 2 workers on 2 cores run 4 spinning decode threads, and a test file took 5x as long (387 s vs
+# 75 s for test_compare + test_rag). Each worker gets its share of the CPUs instead (unless set already).
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and not os.environ.get("QUARRY_THREADS"):
+    from engine import cpus as _cpus
+
+    os.environ["QUARRY_THREADS"] = str(max(1, _cpus.usable() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    _cpus.usable.cache_clear()
+
 from engine import locations
 from engine.models import catalog
 
