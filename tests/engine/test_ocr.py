@@ -168,14 +168,29 @@ def test_cancel_stops_between_pages_and_a_resumed_ingest_starts_at_the_next_page
     seen: list[str] = []
     with Workspace(tmp_path / "ws") as ws:
         for event in ingest_paths(ws, [folder], cancel=lambda: len(seen) >= 2):
-            if event.kind == "reading":
+            if event.kind == "reading" and "reading page" not in event.message:  # pages done, not heartbeats
                 seen.append(event.message)
         # the check runs before each page; the second page's event may reach us while the third is read
         assert 2 <= len(seen) <= 3 and seen[0].startswith("OCR long.pdf: page 1/5")
         assert ws.store.documents() == []
         resumed = list(ingest_paths(ws, [folder]))
         assert [Path(e.path).name for e in resumed if e.kind == "ingested"] == ["long.pdf"]
-        pages = [e.message for e in resumed if e.kind == "reading"]
+        pages = [e.message for e in resumed if e.kind == "reading" and "reading page" not in e.message]
         assert len(pages) == 5 and pages[0] == "OCR long.pdf: page 1/5 (0.0 s)"  # page 1 was not read again
         assert not list((tmp_path / "cache" / "ocr-pages").iterdir())  # the file is read: its pages are let go
         assert "Page 5 of a long scan" in ws.searcher().search("page 5 of a long scan", 1).hits[0].text
+
+
+def test_a_page_being_read_shows_progress_before_it_is_done(tmp_path, monkeypatch):
+    """A scanned page can take seconds on 2 cores: the reader says which page it is on while it reads
+    (every HEARTBEAT_S; shortened here so that one real page read spans several)."""
+    monkeypatch.setattr(ocr, "HEARTBEAT_S", 0.05)
+    scan = tmp_path / "two.pdf"
+    scanned_pdf(scan, [page(PERMIT), page(["The second page of the scan."])])
+    items = list(ocr.run_watched(lambda: ocr.pdf_pages(scan, [1, 2]), poll=0.01))
+    kinds = [type(item).__name__ for item in items]
+    assert kinds[-1] == "Scan" and kinds.count("PageDone") == 2
+    first_done = kinds.index("PageDone")
+    reading = [item for item in items[:first_done] if isinstance(item, ocr.PageReading)]
+    assert reading and reading[0].message.startswith("OCR two.pdf: reading page 1/2")
+    assert all(r.seconds > 0 for r in reading)

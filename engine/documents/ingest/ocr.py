@@ -19,7 +19,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.errors import IngestError, TooLarge
@@ -114,6 +114,25 @@ class PageDone:
 
 
 @dataclass
+class PageReading:
+    """Progress while one page is being read: a page can take longer than a user waits for a sign of life
+    (seconds on 2 cores), so run_watched repeats it every HEARTBEAT_S until the page is done."""
+
+    path: str
+    page: int
+    done: int  # the page's place among the pages being read (1-based)
+    total: int
+    seconds: float = 0.0  # spent on it so far
+
+    @property
+    def message(self) -> str:
+        return f"OCR {Path(self.path).name}: reading page {self.done}/{self.total} ({self.seconds:.0f} s so far)"
+
+
+HEARTBEAT_S = 2.0  # progress at least this often while a page is read (the goal: a sign every 5 s)
+
+
+@dataclass
 class Watch:
     """Who hears about each OCR'd page, and whether to stop before the next."""
 
@@ -149,8 +168,9 @@ def _page_done(event: PageDone) -> None:
 
 def run_watched(call: Callable[[], object], cancel: Callable[[], bool] | None = None,
                 poll: float = 0.25) -> Iterator[object]:
-    """Runs call() in a thread, yielding a PageDone for each page it OCRs and then call()'s result (or
-    raising its error): a generator (the ingest loop) can report progress while a scan is read."""
+    """Runs call() in a thread, yielding a PageDone for each page it OCRs, a PageReading at least every
+    HEARTBEAT_S while a page is being read, and then call()'s result (or raising its error): a generator
+    (the ingest loop) can report progress while a scan is read."""
     import queue
 
     events: queue.Queue = queue.Queue()
@@ -167,13 +187,24 @@ def run_watched(call: Callable[[], object], cancel: Callable[[], bool] | None = 
 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="ocr", daemon=True)
     thread.start()
+    reading: PageReading | None = None
+    started = said = time.monotonic()
     while True:
         try:
             event = events.get(timeout=poll)
         except queue.Empty:
+            now = time.monotonic()
+            if reading is not None and now - said >= HEARTBEAT_S:
+                said = now
+                yield replace(reading, seconds=now - started)
             continue
         if event is None:
             break
+        if isinstance(event, PageReading):
+            reading, started = event, time.monotonic()
+            continue
+        reading = None
+        said = time.monotonic()
         yield event
     thread.join()
     if "error" in outcome:
@@ -398,6 +429,7 @@ def _read_pages(path: Path, numbers: list[int], image_of: Callable[[int], object
         if number in done_before:
             scan.pages.append(done_before[number])
         else:
+            _page_done(PageReading(str(path), number, done, len(numbers)))
             deadline = time.monotonic() + limits.ocr_page_seconds
             try:
                 result = read_page(image_of(number), number, deadline)

@@ -390,7 +390,7 @@ def run(ws, files: list[Path], states: dict, limits: Limits, encoder, searcher, 
                 # OCR may read it here: progress per page, cancel between pages
                 try:
                     for item in ocr.run_watched(parser.take, line.cancel):
-                        if isinstance(item, ocr.PageDone):
+                        if isinstance(item, (ocr.PageDone, ocr.PageReading)):
                             yield line.event("reading", task[1], 0, item.message)
                         else:
                             prepared = item
