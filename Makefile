@@ -8,7 +8,7 @@ DEMO := .
 # Test files run in this many processes (a file stays in one, so its module fixtures are built once).
 TEST_WORKERS ?= 2
 
-.PHONY: setup models run test lint bench demo clean FORCE
+.PHONY: setup models run test lint bench bench-ocr fonts demo clean FORCE
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ lint: $(STAMP)
 
 bench: setup
 	$(PY) bench/llm_speed.py
+
+# The fonts bench/ocr.py draws its pages in (Debian packages; the tests do not need them).
+fonts:
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+	  || (apt-get install -y fonts-dejavu-core fonts-noto-cjk || (apt-get update && apt-get install -y fonts-dejavu-core fonts-noto-cjk))
+
+bench-ocr: setup fonts
+	$(PY) bench/ocr.py
+	$(PY) bench/ocr.py --retrieval
 
 clean:
 	rm -rf $(VENV) quarry.duckdb quarry.duckdb.wal indexes/*/

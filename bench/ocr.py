@@ -2,7 +2,7 @@
 
 Pages: the first characters of English demo documents (DejaVu Sans) and of the Chinese articles (the demo's
 zh/ folder and ../shared/data/seeds-zh when there; Noto Sans CJK SC), drawn at 11 pt on A4 at 300 dpi like
-a scanner's page. Fonts come from Debian's fonts-dejavu-core and fonts-noto-cjk (`apt-get install`).
+a scanner's page. Fonts come from Debian's fonts-dejavu-core and fonts-noto-cjk (`make fonts`).
 
 - resolution: each clean page saved as an image-only PDF and read through ocr.pdf_pages with the PDF
   rendered at 150, 200 and 300 dpi: character error rate (CER) and seconds per page at each;
@@ -14,7 +14,13 @@ a scanner's page. Fonts come from Debian's fonts-dejavu-core and fonts-noto-cjk 
 CER = Levenshtein distance / length of the truth, after NFKC and with whitespace collapsed (English) or
 removed (Chinese): line breaks and paragraph joins are not counted as errors.
 
+- retrieval (--retrieval): the demo library with every prose document (English and Chinese) replaced by
+  an image-only PDF of its text, ingested through OCR, against the library as text: recall@5 of
+  bench/questions.jsonl and questions_zh.jsonl (goal: scans reach 0.95x of text), the OCR pages, the ingest
+  time and the longest wait between two progress events.
+
     python bench/ocr.py [--pages 3] [--dpis 150,200,300]
+    python bench/ocr.py --retrieval
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import statistics
 import sys
@@ -75,12 +82,16 @@ def chinese_texts(n: int) -> list[str]:
     return [stream[i * size:(i + 1) * size] for i in range(n)]
 
 
-def render(text: str, lang: str) -> tuple[Image.Image, str]:
-    """Gives an A4 page at 300 dpi with the text wrapped in 11 pt type, and the text as drawn."""
+def _layout(lang: str):
     width, height, margin = round(8.27 * DPI), round(11.69 * DPI), DPI
     font = ImageFont.truetype(str(FONTS[lang]), round(11 * DPI / 72))
-    image = Image.new("L", (width, height), 255)
-    draw = ImageDraw.Draw(image)
+    return width, height, margin, font
+
+
+def _wrap(text: str, lang: str) -> list[str]:
+    """Gives the text's lines as they fit the page's width in 11 pt type."""
+    width, _, margin, font = _layout(lang)
+    draw = ImageDraw.Draw(Image.new("L", (8, 8), 255))
     units = text.split(" ") if lang == "en" else list(text)
     sep = " " if lang == "en" else ""
     lines, line = [], ""
@@ -92,11 +103,37 @@ def render(text: str, lang: str) -> tuple[Image.Image, str]:
         else:
             line = trial
     lines.append(line)
+    return lines
+
+
+def _draw(lines: list[str], lang: str) -> Image.Image:
+    width, height, margin, font = _layout(lang)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
     step = round(font.size * 1.45)
-    lines = lines[: (height - 2 * margin) // step]
     for i, ln in enumerate(lines):
         draw.text((margin, margin + i * step), ln, font=font, fill=0)
-    return image, sep.join(lines)
+    return image
+
+
+def _lines_per_page(lang: str) -> int:
+    _, height, margin, font = _layout(lang)
+    return (height - 2 * margin) // round(font.size * 1.45)
+
+
+def render(text: str, lang: str) -> tuple[Image.Image, str]:
+    """Gives an A4 page at 300 dpi with the text wrapped in 11 pt type, and the text as drawn."""
+    lines = _wrap(text, lang)[: _lines_per_page(lang)]
+    return _draw(lines, lang), (" " if lang == "en" else "").join(lines)
+
+
+def render_document(paragraphs: list[str], lang: str) -> list[Image.Image]:
+    """Gives every page of a document's paragraphs (a blank line between them), as a scanner would."""
+    lines = []
+    for paragraph in paragraphs:
+        lines += _wrap(" ".join(paragraph.split()) if lang == "en" else "".join(paragraph.split()), lang) + [""]
+    per_page = _lines_per_page(lang)
+    return [_draw(lines[i:i + per_page], lang) for i in range(0, max(len(lines), 1), per_page)]
 
 
 def degrade(image: Image.Image, seed: int) -> bytes:
@@ -183,13 +220,93 @@ def bad_inputs(folder: Path) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+PROSE = {".md", ".txt", ".html", ".docx", ".pdf"}
+
+
+def scanned_library(target: Path) -> dict[str, str]:
+    """Copies demo/docs to target with every prose document (en and zh) replaced by an image-only PDF of
+    its text, rendered page by page; gives scanned name -> original name. Tables stay as they are."""
+    from engine.documents.ingest.loaders import LOADERS
+    from engine.documents.ingest.text import has_cjk
+
+    source = ROOT / "demo" / "docs"
+    names = {}
+    for path in sorted(source.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(source).as_posix()
+        out = target / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() not in PROSE:
+            out.write_bytes(path.read_bytes())
+            names[rel] = rel
+            continue
+        blocks = [b.text for b in LOADERS[path.suffix.lower()](path).blocks if b.text.strip()]
+        lang = "zh" if has_cjk("".join(blocks)) else "en"
+        scanned = out.with_name(out.name + ".scan.pdf")
+        pages = render_document(blocks, lang)
+        pages[0].save(scanned, resolution=DPI, save_all=True, append_images=pages[1:])
+        names[scanned.relative_to(target).as_posix()] = rel
+    return names
+
+
+def retrieval(tmp: Path) -> dict:
+    """recall@5 of bench/questions*.jsonl over the demo library as text and as scans (goal: scans reach
+    0.95x of text), with the scanned library's ingest time, OCR pages and the longest wait for progress."""
+    from engine.documents.evaluate import first_rank, read_questions
+    from engine.documents.ingest import ingest_paths
+    from engine.workspace import Workspace
+
+    questions = [q for name in ("questions.jsonl", "questions_zh.jsonl")
+                 for q in read_questions(ROOT / "bench" / name) if q.expected_file]
+    names = scanned_library(tmp / "scanned")
+    libraries = {"text": (ROOT / "demo" / "docs", {}), "scanned": (tmp / "scanned", names)}
+    out = {}
+    for side, (folder, rename) in libraries.items():
+        started = time.perf_counter()
+        last, gaps, pages = started, [], 0
+        with Workspace(tmp / f"ws-{side}") as ws:
+            for event in ingest_paths(ws, [folder]):
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+                pages += event.kind == "reading" and "reading page" not in event.message
+            seconds = time.perf_counter() - started
+            searcher = ws.searcher()
+            ranks = {"en": [], "zh": []}
+            for q in questions:
+                hits = searcher.search(q.question, 50, "hybrid").hits
+                paths = list(dict.fromkeys(rename.get(h.path, h.path) for h in hits))
+                ranks[q.lang.split("-")[0]].append(first_rank(paths, q.expected_file))
+        out[side] = {"ingest_s": round(seconds, 1), "ocr_pages": pages,
+                     "longest_wait_for_progress_s": round(max(gaps), 1),
+                     **{f"recall@5 {lang}": round(sum(1 for r in v if r and r <= 5) / len(v), 4)
+                        for lang, v in ranks.items()}, "questions": {k: len(v) for k, v in ranks.items()}}
+        print(f"{side}: {out[side]}", file=sys.stderr)
+    out["scanned/text"] = {lang: round(out["scanned"][f"recall@5 {lang}"] / out["text"][f"recall@5 {lang}"], 3)
+                           for lang in ("en", "zh")}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=3, help="pages per language")
     parser.add_argument("--dpis", default="150,200,300", help="PDF render resolutions to compare")
     parser.add_argument("--bad-inputs", action="store_true", help="only the bad inputs: results, time, memory")
     parser.add_argument("--name", default="ocr", help="results file name (bench/results/NAME.json)")
+    parser.add_argument("--retrieval", action="store_true",
+                        help="only recall@5 over the demo library as text vs as scans (ocr_retrieval.json)")
     args = parser.parse_args()
+    if args.retrieval:
+        with tempfile.TemporaryDirectory() as tmp:
+            found = retrieval(Path(tmp))
+        rows = [{"library": side, **{k: v for k, v in found[side].items() if k != "questions"}}
+                for side in ("text", "scanned")]
+        print_table("recall@5 over the demo library: text vs scanned (image-only PDFs read by OCR)", rows,
+                    list(rows[0]))
+        print(f"\nscanned/text recall@5: {found['scanned/text']} (goal >= 0.95); load {os.getloadavg()[0]:.1f}")
+        write_json("ocr_retrieval", {"load_average": round(os.getloadavg()[0], 2), **found})
+        return
     if args.bad_inputs:
         with tempfile.TemporaryDirectory() as tmp:
             found = bad_inputs(Path(tmp) / "bad")
@@ -199,7 +316,7 @@ def main() -> None:
         return
     missing = [str(f) for f in FONTS.values() if not f.exists()]
     if missing:
-        sys.exit(f"fonts missing: {', '.join(missing)}; apt-get install fonts-dejavu-core fonts-noto-cjk")
+        sys.exit(f"fonts missing: {', '.join(missing)}; run make fonts")
     dpis = [int(d) for d in args.dpis.split(",")]
     started = time.perf_counter()
     ocr._recogniser()
