@@ -63,6 +63,27 @@ def first_paint(kind: str, workspace: str) -> float:
     return (float(line.split()[1]) - started) * 1000
 
 
+async def key_to_screen(app, prompt) -> float:
+    """Gives ms from a key reaching the app to the screen refresh that shows it in the prompt."""
+    before = len(prompt.text)
+    done = asyncio.get_running_loop().create_future()
+    t0 = time.perf_counter()
+    app.post_message(events.Key("x", "x"))
+    while len(prompt.text) == before:
+        await asyncio.sleep(0.0005)
+    app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
+    return (await done - t0) * 1000
+
+
+async def type_keys(app, prompt, count: int) -> list[float]:
+    """Types `count` keys 50 ms apart, as a typist does; gives each one's key-to-screen ms."""
+    samples = []
+    for _ in range(count):
+        samples.append(await key_to_screen(app, prompt))
+        await asyncio.sleep(0.05)
+    return samples
+
+
 async def key_latency(workspace: str, keys: int) -> dict:
     from pathlib import Path
 
@@ -79,27 +100,7 @@ async def key_latency(workspace: str, keys: int) -> dict:
         prompt = app.query_one("#prompt")
         prompt.focus()
 
-        loop = asyncio.get_running_loop()
-
-        async def one_key() -> float:
-            """Gives ms from a key reaching the app to the screen refresh that shows it."""
-            before = len(prompt.text)
-            done = loop.create_future()
-            t0 = time.perf_counter()
-            app.post_message(events.Key("x", "x"))
-            while len(prompt.text) == before:
-                await asyncio.sleep(0.0005)
-            app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
-            return (await done - t0) * 1000
-
-        async def type_keys(count: int) -> list[float]:
-            samples = []
-            for _ in range(count):
-                samples.append(await one_key())
-                await asyncio.sleep(0.05)
-            return samples
-
-        result["idle"] = await type_keys(keys)
+        result["idle"] = await type_keys(app, prompt, keys)
         prompt.clear()
         chat = app.query_one("#chat-pane")
         await pilot.press("ctrl+o")  # plain chat: the longest continuous stream
@@ -112,7 +113,7 @@ async def key_latency(workspace: str, keys: int) -> dict:
         await pilot.pause(0.3)
         result["streaming"] = []
         while chat._generating and len(result["streaming"]) < keys * 5:
-            result["streaming"] += await type_keys(1)
+            result["streaming"] += await type_keys(app, prompt, 1)
         result["streamed_keys"] = len(result["streaming"])
         await pilot.press("escape")
         while chat.completed == done:
@@ -154,7 +155,8 @@ def main() -> None:
                     ["state", "keys", "p50_ms", "p95_ms", "max_ms"])
     load = os.getloadavg()
     print(f"\nload average while it ran (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    write_json("startup" + (f"_{args.tag}" if args.tag else ""), {"load_average": [round(x, 2) for x in load], "first_paint": paint,
+    write_json("startup" + (f"_{args.tag}" if args.tag else ""), {
+                           "load_average": [round(x, 2) for x in load], "first_paint": paint,
                            "first_paint_ratio": round(ratio, 3),
                            "first_paint_ratio_spread": spread, "keys": keys,
                            "streaming_vs_idle_p50": round(keys[1]["p50_ms"] / keys[0]["p50_ms"], 3)})
