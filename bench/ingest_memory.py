@@ -5,12 +5,20 @@ Each must stay under 500 MB or be refused by a limit in seconds. The second part
 parses the same files with the loaders alone (no encoding), to show the parse itself is bounded.
 
     .venv/bin/python bench/ingest_memory.py            # writes bench/results/ingest_memory.json
+
+Many small files (issue 24: peak RSS of an ingest of 100k small files < 1.5 GB): `--many 2000,10000,...`
+ingests that many one-paragraph files (distinct, cut from the English demo documents) in one `quarry
+ingest` each and samples the RSS of the whole process tree (the ingest and its parse workers) every 0.2 s:
+a pipeline that holds a queue, not a list of every parsed file, stays flat as the count grows.
+
+    .venv/bin/python bench/ingest_memory.py --many 2000,10000   # writes bench/results/ingest_memory_many.json
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +76,73 @@ def peak_rss_child(cmd: list[str], env: dict) -> dict:
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stderr_tail": err.strip().splitlines()[-2:]}
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Gives the summed RSS of a process and its descendants (from /proc), in MB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo += children.get(current, [])
+    return total / MB
+
+
+def many_files(folder: Path, n: int) -> Path:
+    """Writes n distinct one-paragraph files cut from the English demo documents, 1,000 per folder."""
+    paragraphs = [p.strip() for path in sorted((REPO / "demo" / "docs").rglob("*.[mt][dx]*"))
+                  if "zh" not in path.parts for p in path.read_text(errors="replace").split("\n\n")
+                  if len(p.split()) >= 8 and not p.lstrip().startswith(("#", "|", "<"))]
+    for i in range(n):
+        sub = folder / f"part-{i // 1000:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"note-{i:06d}.md").write_text(f"{paragraphs[i % len(paragraphs)]} (note {i})\n")
+    return folder
+
+
+def _sample_peak(proc: subprocess.Popen, peak: list[float]) -> None:
+    while proc.poll() is None:
+        peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+        time.sleep(0.2)
+
+
+def ingest_many(counts: list[int]) -> dict:
+    import threading
+
+    python = str(REPO / ".venv" / "bin" / "python")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        env = dict(os.environ, QUARRY_CONFIG=str(tmp / "config.toml"))
+        for n in counts:
+            folder = many_files(tmp / f"files-{n}", n)
+            started = time.perf_counter()
+            proc = subprocess.Popen([python, "-m", "tui", "ingest", str(folder), "-w", str(tmp / f"ws-{n}"), "--json"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
+            peak = [0.0]
+            sampler = threading.Thread(target=_sample_peak, args=(proc, peak))
+            sampler.start()
+            out, _ = proc.communicate()
+            sampler.join()
+            summary = json.loads(out) if proc.returncode == 0 else {}
+            seconds = time.perf_counter() - started
+            results[str(n)] = {"exit": proc.returncode, "seconds": round(seconds, 1),
+                               "files_per_s": round(n / seconds, 1), "peak_tree_rss_mb": round(peak[0], 1),
+                               "ingested": summary.get("ingested"), "failed": summary.get("failed")}
+            print(n, results[str(n)], file=sys.stderr)
+            shutil.rmtree(folder)
+    return results
+
+
 PARSE_ONLY = """
 import sys
 from pathlib import Path
@@ -90,6 +165,12 @@ if len(sys.argv) > 3:
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--many":
+        found = ingest_many([int(n) for n in sys.argv[2].split(",")])
+        out = REPO / "bench" / "results" / "ingest_memory_many.json"
+        out.write_text(json.dumps({"load_average": round(os.getloadavg()[0], 2), "runs": found}, indent=2) + "\n")
+        print(f"wrote {out}")
+        return
     python = str(REPO / ".venv" / "bin" / "python")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
