@@ -9,9 +9,9 @@ other, with the demo question set as the cases where one document answers):
   all the documents together (so scores compare across documents); a document answers when its best
   sentence clears the extractive word floor and scores at least STRENGTH of the best document's;
 - two answers differ when each states numbers and neither's numbers hold the other's (30 days / 15
-  days), or when they are one sentence but for a few terms (a term distance above 0 and at most
-  SUBSTITUTION: "at our Reno warehouse" / "at our Austin warehouse"); sentences further apart than that
-  say a thing in other words, or other things, and are not set against each other;
+  days), or when they are one sentence but for a few terms (terms swapped per term shared above 0 and at
+  most SUBSTITUTION: "… inspected at our Reno warehouse" / "… at our Austin warehouse"); sentences further
+  apart than that say a thing in other words, or other things, and are not set against each other;
 - the words of the documents' own names (vendor names in file names and titles) are no difference;
 - a question that names documents by a word of their names ("… at Brightline?") is answered from those.
 """
@@ -31,7 +31,7 @@ from engine.documents.terms import STOP, content_terms, stem
 # Fitted by `python bench/lookalike.py --fit` on the fit half of its questions (see bench/results/lookalike.json).
 DOC_SHARE = 1.0  # a document takes part when its best passage's relevance reaches this share of the bar
 STRENGTH = 0.6  # a document answers when its best sentence scores this share of the best document's
-SUBSTITUTION = 0.25  # most term distance at which two sentences are one sentence with terms swapped
+SUBSTITUTION = 0.2  # most terms swapped per term shared at which two sentences are one with terms swapped
 WIDE = 40  # passages searched once two documents take part, so every look-alike is seen
 PASSAGES = 2  # passages per document whose sentences compete
 MAX_DOCUMENTS = 12  # most documents an answer lists
@@ -177,21 +177,21 @@ def differ(a: str, b: str, ignore: set[str] | frozenset = frozenset(), substitut
     na, nb = numbers(a) - ignore, numbers(b) - ignore
     if na and nb and not (na <= nb or nb <= na):
         return True
-    distance = term_distance(a, b, ignore)
-    return 0 < distance <= (SUBSTITUTION if substitution is None else substitution)
+    swap = swapped(a, b, ignore)
+    return 0 < swap <= (SUBSTITUTION if substitution is None else substitution)
 
 
 def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-def term_distance(a: str, b: str, ignore: set[str] | frozenset = frozenset()) -> float:
-    """Gives 1 - the Jaccard overlap of two sentences' content terms (numbers and `ignore` left out)."""
+def swapped(a: str, b: str, ignore: set[str] | frozenset = frozenset()) -> float:
+    """Gives how far two sentences are one sentence with terms swapped: the content terms either holds and
+    the other lacks (the larger side), per term they share (numbers and `ignore` left out); 0 when they
+    hold the same terms, large when they share few."""
     ta = {t for t in content_terms(a) if not t[0].isdigit()} - ignore
     tb = {t for t in content_terms(b) if not t[0].isdigit()} - ignore
-    if not ta and not tb:
-        return 0.0
-    return 1 - len(ta & tb) / len(ta | tb)
+    return max(len(ta - tb), len(tb - ta)) / max(len(ta & tb), 1)
 
 
 def _name_words(candidates: list[Candidate]) -> None:
