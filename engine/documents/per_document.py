@@ -126,6 +126,7 @@ def gather(ask, query: str, hits: list[Hit], scores: list[float], bar: float, sh
         if score < bar * share:
             continue
         found = by_path.setdefault(hit.path, Candidate(hit.path, [], score))
+        found.relevance = max(found.relevance, score)
         if len(found.hits) < PASSAGES:
             found.hits.append(hit)
     candidates = list(by_path.values())[:MAX_DOCUMENTS]
@@ -157,7 +158,7 @@ def decide(question: str, candidates: list[Candidate], lang: str, params: Params
     answering = [c for c in pool if c.best.words >= weights.floor and c.best.score >= params.strength * top]
     answering.sort(key=lambda c: -c.best.score)
     if len(answering) < 2:
-        return Split([answering], named) if named else None
+        return Split([answering] if answering else [], named) if named else None
     ignore = set().union(*(c.names for c in candidates))
     groups: list[list[Candidate]] = []
     for c in answering:
@@ -256,6 +257,20 @@ def group_line(names: list[str], sentence: str, numbers_of: list[int], lang: str
     if lang.startswith("zh"):
         return f"{'、'.join(names)}：“{extractive.full_width(text)}”" + "".join(f"[{n}]" for n in numbers_of)
     return f"{', '.join(names)}: “{text}” " + " ".join(f"[{n}]" for n in numbers_of)
+
+
+def once(picked: list[Scored], found: Split) -> list[Scored]:
+    """Gives an extractive answer's sentences with each one the agreeing documents share quoted once (the
+    documents that say it are cited after it instead, cite_agreeing)."""
+    if not found.agree:
+        return picked
+    ignore = set().union(*(c.names for c in found.groups[0]))
+    kept: list[Scored] = []
+    for s in picked:
+        if not any(k.source.path != s.source.path and numbers(k.text) == numbers(s.text)
+                   and swapped(k.text, s.text, ignore) == 0 for k in kept):
+            kept.append(s)
+    return kept
 
 
 def cite_agreeing(answer, found: Split) -> None:

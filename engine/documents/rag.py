@@ -332,6 +332,8 @@ class Ask:
         stats = RunStats("extractive", ttft_ms=elapsed, total_ms=elapsed, stop_reason="extract")
         if not picked:
             return self._refuse(answer, hits, stats)
+        if split is not None:
+            picked = per_document.once(picked, split)
         answer.sources = sources
         answer.citations = extractive.citations(picked)
         answer.text = answer.raw_text = extractive.render(picked, self.lang)
