@@ -10,7 +10,7 @@ questions that name a vendor or are scoped follow their phrasing's half):
 - unscoped, naming a variant ("… at Brightline?"): the answer cites that variant and holds its figure;
 - the demo question set (bench/questions.jsonl over demo/docs, one right document each): how often a
   per-document answer appears (it should not), and contains-the-answer with and without them.
-`--fit` fits per_document's DOC_SHARE, STRENGTH and SUBSTITUTION on the fit halves (look-alike and demo),
+`--fit` fits per_document's DOC_SHARE, STRENGTH, SUBSTITUTION and ALIKE on the fit halves (look-alike and demo),
 then reports the report halves with the fitted values; without it the module's constants are reported.
 
 Usage: python bench/lookalike.py [--fit] [--generated N]
@@ -75,7 +75,8 @@ AGREE = [("Is proof of purchase required for a return?", "order number or receip
          ("Can a gift recipient return an item without a receipt from the buyer?", "gift receipt")]
 GRID_SHARE = [0.8, 0.9, 1.0]
 GRID_STRENGTH = [round(0.3 + 0.1 * i, 2) for i in range(7)]
-GRID_SUBSTITUTION = [round(0.05 * i, 2) for i in range(11)]
+GRID_SUBSTITUTION = [round(0.05 * i, 2) for i in range(7)]
+GRID_ALIKE = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
 def variant_text(i: int) -> str:
@@ -225,21 +226,22 @@ def fit(look: list[tuple[Item, Features]], demo: list[Features]) -> tuple[per_do
     """Gives the parameters that do best on the fit halves (look-alike questions right, demo questions with
     no per-document answer, each set weighted alike), and the grid's rows."""
     rows = []
-    for share, strength, sub in itertools.product(GRID_SHARE, GRID_STRENGTH, GRID_SUBSTITUTION):
-        params = per_document.Params(share, strength, sub)
+    for share, strength, sub, alike in itertools.product(GRID_SHARE, GRID_STRENGTH, GRID_SUBSTITUTION, GRID_ALIKE):
+        params = per_document.Params(share, strength, sub, alike)
         a = statistics.mean(simulated_ok(i, f, params) for i, f in look)
         b = statistics.mean(simulated_ok(None, f, params) for f in demo)
-        rows.append({"doc_share": share, "strength": strength, "substitution": sub, "lookalike": a, "demo": b,
+        rows.append({"doc_share": share, "strength": strength, "substitution": sub, "alike": alike,
+                     "lookalike": a, "demo": b,
                      "score": (a + b) / 2})
     best = max(r["score"] for r in rows)
     tied = [r for r in rows if r["score"] == best]
     chosen = tied[len(tied) // 2]
-    return per_document.Params(chosen["doc_share"], chosen["strength"], chosen["substitution"]), rows
+    return per_document.Params(chosen["doc_share"], chosen["strength"], chosen["substitution"], chosen["alike"]), rows
 
 
 def use(params: per_document.Params) -> None:
-    per_document.DOC_SHARE, per_document.STRENGTH, per_document.SUBSTITUTION = (
-        params.doc_share, params.strength, params.substitution)
+    per_document.DOC_SHARE, per_document.STRENGTH, per_document.SUBSTITUTION, per_document.ALIKE = (
+        params.doc_share, params.strength, params.substitution, params.alike)
 
 
 def report_lookalike(ws, doc_ids: dict[str, int], chosen: list[Item], extractive: bool = True) -> list[dict]:
@@ -308,7 +310,7 @@ def main() -> None:
                 use(params)
                 print_table("fit (fit halves; score = mean of look-alike right and demo without per-document)",
                             result["fit"]["grid_best_rows"], ["doc_share", "strength", "substitution",
-                                                              "lookalike", "demo", "score"])
+                                                              "alike", "lookalike", "demo", "score"])
             result["params"] = per_document.fitted().__dict__
             halves = ["report"] if args.fit else ["fit", "report"]
             rows = report_lookalike(look, doc_ids, [i for i in all_items if i.half in halves])

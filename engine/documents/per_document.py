@@ -8,10 +8,13 @@ other, with the demo question set as the cases where one document answers):
 - each document's answer is its best sentence, ranked by extractive.rank_sentences over the passages of
   all the documents together (so scores compare across documents); a document answers when its best
   sentence clears the extractive word floor and scores at least STRENGTH of the best document's;
-- two answers differ when each states numbers and neither's numbers hold the other's (30 days / 15
-  days), or when they are one sentence but for a few terms (terms swapped per term shared above 0 and at
-  most SUBSTITUTION: "… inspected at our Reno warehouse" / "… at our Austin warehouse"); sentences further
-  apart than that say a thing in other words, or other things, and are not set against each other;
+- two answers are set against each other only when they are alike: the terms either holds and the other
+  lacks (the larger side), per term they share, at most ALIKE; answers less alike say other things (a
+  price list's line beside a product sheet's) and stay out of it;
+- two alike answers differ when each states numbers and neither's numbers hold the other's (30 days / 15
+  days), or when they are one sentence but for a term or two (swapped terms per shared term above 0 and at
+  most SUBSTITUTION: "… inspected at our Reno warehouse" / "… at our Austin warehouse"); otherwise they
+  agree (the same thing in other words);
 - the words of the documents' own names (vendor names in file names and titles) are no difference;
 - a question that names documents by a word of their names ("… at Brightline?") is answered from those.
 """
@@ -32,6 +35,7 @@ from engine.documents.terms import STOP, content_terms, stem
 DOC_SHARE = 1.0  # a document takes part when its best passage's relevance reaches this share of the bar
 STRENGTH = 0.6  # a document answers when its best sentence scores this share of the best document's
 SUBSTITUTION = 0.2  # most terms swapped per term shared at which two sentences are one with terms swapped
+ALIKE = 1.0  # most terms swapped per term shared at which two sentences answer alike (are compared)
 WIDE = 40  # passages searched once two documents take part, so every look-alike is seen
 PASSAGES = 2  # passages per document whose sentences compete
 MAX_DOCUMENTS = 12  # most documents an answer lists
@@ -47,11 +51,12 @@ class Params:
     doc_share: float
     strength: float
     substitution: float
+    alike: float
 
 
 def fitted() -> Params:
     """Gives the module's fitted constants (read at each call: the bench sets them to report a fit)."""
-    return Params(DOC_SHARE, STRENGTH, SUBSTITUTION)
+    return Params(DOC_SHARE, STRENGTH, SUBSTITUTION, ALIKE)
 
 
 @dataclass
@@ -138,13 +143,23 @@ def gather(ask, query: str, hits: list[Hit], scores: list[float], bar: float, sh
 
 
 def rank_best(question: str, candidates: list[Candidate], lang: str) -> None:
-    """Sets each document's best sentence, ranked over all the documents' passages together."""
-    sources = [Source(i, h.chunk_id, h.path, h.page, h.heading, h.text)
-               for i, h in enumerate((h for c in candidates for h in c.hits), start=1)]
-    for scored in extractive.rank_sentences(question, sources, lang):  # best first
-        for c in candidates:
-            if c.best is None and c.path == scored.source.path:
-                c.best = scored
+    """Sets each document's best sentence, ranked over all the documents' passages together (word rarity
+    counted over all of them), each passage ranked within its own document (the tenth document's best
+    passage is no worse an answer for coming tenth)."""
+    sources, within = [], {}
+    for c in candidates:
+        for rank, h in enumerate(c.hits, start=1):
+            sources.append(Source(len(sources) + 1, h.chunk_id, h.path, h.page, h.heading, h.text))
+            within[len(sources)] = rank
+    weight = extractive.weights_for(lang).rank
+    ranked = extractive.rank_sentences(question, sources, lang)
+    for s in ranked:
+        s.score += weight * (1 / within[s.source.number] - 1 / s.source.number)
+    by_path = {c.path: c for c in candidates}
+    for s in sorted(ranked, key=lambda s: -s.score):
+        c = by_path[s.source.path]
+        if c.best is None:
+            c.best = s
 
 
 def decide(question: str, candidates: list[Candidate], lang: str, params: Params | None = None) -> Split | None:
@@ -162,24 +177,28 @@ def decide(question: str, candidates: list[Candidate], lang: str, params: Params
     ignore = set().union(*(c.names for c in candidates))
     groups: list[list[Candidate]] = []
     for c in answering:
-        for group in groups:
-            if not differ(group[0].best.text, c.best.text, ignore, params.substitution):
-                group.append(c)
-                break
-        else:
+        relations = [relation(group[0].best.text, c.best.text, ignore, params) for group in groups]
+        if "same" in relations:
+            groups[relations.index("same")].append(c)
+        elif not groups or "differ" in relations:
             groups.append([c])
+    if len(groups) == 1 and len(groups[0]) < 2:
+        return Split(groups, named) if named else None
     return Split(groups, named)
 
 
-def differ(a: str, b: str, ignore: set[str] | frozenset = frozenset(), substitution: float | None = None) -> bool:
-    """Tells whether two documents' answering sentences say different things: different numbers (neither
-    holding the other's), or the same sentence with a few terms swapped; words in `ignore` (the
-    documents' names) do not count."""
+def relation(a: str, b: str, ignore: set[str] | frozenset = frozenset(), params: Params | None = None) -> str:
+    """Tells how two documents' answering sentences relate: 'differ' (alike, with other numbers or a term or
+    two swapped), 'same' (alike otherwise) or 'other' (not alike: they answer other things). Words in
+    `ignore` (the documents' names) count for nothing."""
+    params = params or fitted()
+    swap = swapped(a, b, ignore)
+    if swap > params.alike:
+        return "other"
     na, nb = numbers(a) - ignore, numbers(b) - ignore
     if na and nb and not (na <= nb or nb <= na):
-        return True
-    swap = swapped(a, b, ignore)
-    return 0 < swap <= (SUBSTITUTION if substitution is None else substitution)
+        return "differ"
+    return "differ" if 0 < swap <= params.substitution else "same"
 
 
 def numbers(text: str) -> set[str]:
@@ -214,10 +233,12 @@ def _word(word: str) -> str:
 
 
 def names_in(question: str, candidates: list[Candidate]) -> list[Candidate]:
-    """Gives the documents a question names: those with a name word in the question that the other
-    documents' passages do not hold (so "warranty" names no document when others speak of warranties)."""
+    """Gives the documents a question names: those with a name word in the question, written as a name is
+    (capitalised past the question's first word, with digits, or Chinese), that the other documents'
+    passages do not hold ("travel" or "support" name nothing; "Brightline" does, unless others speak of it)."""
     low = question.lower()
-    asked = {_word(w) for w in _NAME_WORD.findall(low)}
+    asked = {_word(w.lower()) for i, w in enumerate(_NAME_WORD.findall(question))
+             if (i > 0 and w[0].isupper()) or any(ch.isdigit() for ch in w)}
     named = []
     for c in candidates:
         for word in c.names:
@@ -229,6 +250,19 @@ def names_in(question: str, candidates: list[Candidate]) -> list[Candidate]:
                 named.append(c)
                 break
     return named if len(named) < len(candidates) else []
+
+
+def unnamed(question: str, found: Split) -> str:
+    """Gives a question that names documents without the words of their file names, to find the sentence
+    that answers it (else "Under Halden's returns policy, …" quotes the policy's title line)."""
+    words = {_word(w) for c in found.named for w in _NAME_WORD.findall(c.name.rsplit(".", 1)[0].lower())}
+
+    def keep(match: re.Match) -> str:
+        word = match.group(0)
+        return "" if _word(word.lower().removesuffix("'s")) in words or word.lower() in words else word
+
+    left = " ".join(re.sub(r"[A-Za-z0-9]+(?:'s)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", keep, question).split())
+    return left if extractive.question_words(left) else question
 
 
 def fill(answer, found: Split, lang: str, replaced_model: bool) -> None:

@@ -327,7 +327,8 @@ class Ask:
         sources = [Source(i, h.chunk_id, h.path, h.page, h.heading, h.text)
                    for i, h in enumerate(hits[: extractive.PASSAGES], start=1)]
         encoder = self.ws.encoder() if extractive.weights_for(self.lang).cosine > 0 else None
-        picked = extractive.extract(self.question, sources, self.lang, encoder)
+        question = per_document.unnamed(self.question, split) if split is not None and split.named else self.question
+        picked = extractive.extract(question, sources, self.lang, encoder)
         elapsed = (time.perf_counter() - started) * 1000
         stats = RunStats("extractive", ttft_ms=elapsed, total_ms=elapsed, stop_reason="extract")
         if not picked:
