@@ -36,7 +36,10 @@ DOC_SHARE = 1.0  # a document takes part when its best passage's relevance reach
 STRENGTH = 0.6  # a document answers when its best sentence scores this share of the best document's
 SUBSTITUTION = 0.2  # most terms swapped per term shared at which two sentences are one with terms swapped
 ALIKE = 1.0  # most terms swapped per term shared at which two sentences answer alike (are compared)
-WIDE = 40  # passages searched once two documents take part, so every look-alike is seen
+# Passages searched once two documents take part, so every look-alike is seen (near-copies rank alike in
+# the keyword retriever and may rank low in the other, so fusion can put them below the passages both
+# retrievers find: the keyword hits are added).
+WIDE = 100
 PASSAGES = 2  # passages per document whose sentences compete
 MAX_DOCUMENTS = 12  # most documents an answer lists
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -93,7 +96,7 @@ class Split:
 
     def passages(self) -> list[Hit]:
         """Gives the named documents' passages, best first (what answers a question that names them)."""
-        return sorted((h for c in self.named for h in c.hits), key=lambda h: h.rank)
+        return [h for c in self.named for h in c.hits]
 
     def record(self, citations: dict[str, int] | None = None, replaced_model: bool = False) -> dict:
         """Gives what is stored with the answer (and what fronts and --json show): each group's documents
@@ -125,16 +128,20 @@ def gather(ask, query: str, hits: list[Hit], scores: list[float], bar: float, sh
 
     searcher = ask.ws.searcher()
     result = searcher.search(query, WIDE, ask.mode, ask.filters)
-    wide = relevance(searcher, query, result.hits, result.query_vector, ask.lang)
+    found = list(result.hits)
+    if ask.mode != "keyword":  # near-copies share their words: the keyword retriever finds every one
+        seen = {h.chunk_id for h in found}
+        found += [h for h in searcher.search(query, WIDE, "keyword", ask.filters).hits if h.chunk_id not in seen]
+    wide = relevance(searcher, query, found, result.query_vector, ask.lang)
     by_path: dict[str, Candidate] = {}
-    for hit, score in zip(result.hits, wide):
+    for hit, score in zip(found, wide):
         if score < bar * share:
             continue
         found = by_path.setdefault(hit.path, Candidate(hit.path, [], score))
         found.relevance = max(found.relevance, score)
         if len(found.hits) < PASSAGES:
             found.hits.append(hit)
-    candidates = list(by_path.values())[:MAX_DOCUMENTS]
+    candidates = sorted(by_path.values(), key=lambda c: -c.relevance)[:MAX_DOCUMENTS]
     if len(candidates) < 2:
         return []
     rank_best(ask.question, candidates, ask.lang)
@@ -215,17 +222,20 @@ def swapped(a: str, b: str, ignore: set[str] | frozenset = frozenset()) -> float
 
 
 def _name_words(candidates: list[Candidate]) -> None:
-    """Sets each document's distinguishing name words: words of its file name and title that the other
-    documents' names do not all share ("brightline" in returns-policy-brightline.md, not "returns")."""
+    """Sets each document's distinguishing name words: words of its file name and title that at most half
+    the documents' names hold ("brightline" in returns-policy-brightline.md, not "returns")."""
     words = {}
     for c in candidates:
-        stem_name = c.name.rsplit(".", 1)[0]
         title = c.hits[0].title if c.hits else ""
-        words[c.path] = {_word(w) for w in _NAME_WORD.findall(f"{stem_name} {title or ''}".lower())
+        text = f"{c.name} {title or ''}".lower()
+        words[c.path] = {_word(w) for w in _NAME_WORD.findall(re.sub(r"\.[a-z0-9]{1,5}\b", " ", text))
                          if len(w) > 2 or _CJK.match(w)} - STOP
-    common = set.intersection(*words.values()) if words else set()
+    counts: dict[str, int] = {}
+    for found in words.values():
+        for w in found:
+            counts[w] = counts.get(w, 0) + 1
     for c in candidates:
-        c.names = words[c.path] - common
+        c.names = {w for w in words[c.path] if counts[w] <= max(1, len(candidates) // 2)}
 
 
 def _word(word: str) -> str:
