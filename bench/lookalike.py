@@ -79,11 +79,30 @@ GRID_SUBSTITUTION = [round(0.05 * i, 2) for i in range(7)]
 GRID_ALIKE = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
+REWORDED = {2, 5, 7}  # vendors whose policy says the same in other words (look-alikes rarely match word for word)
+
+
 def variant_text(i: int) -> str:
-    """Gives vendor i's returns policy: the demo's, with its name, figures and terms."""
+    """Gives vendor i's returns policy: the demo's, with its name, figures and terms (some reworded)."""
     vendor = VENDORS[i]
     text = "\n\n".join(T.RETURNS_PAGES)
     f = {k: v[0][i] for k, v in FIGURES.items()}
+    rewording = [
+        ("Unopened items in their original packaging may be returned within 30 days of delivery for a full refund.",
+         f"You can return unopened items in the original packaging for a full refund up to {f['unopened']} days "
+         "after delivery."),
+        ("may\nbe returned within 15 days of delivery.",
+         f"can\ncome back up to {f['electronics']} days after delivery."),
+        ("A 10% restocking fee applies to opened electronics unless the item\nis defective.",
+         f"Opened electronics that are not defective carry a restocking fee of {f['fee']}%."),
+        ("Refunds are issued to the original payment method within 5 business days after the returned item is\n"
+         "received and inspected at our Reno warehouse.",
+         f"We refund the original payment method {f['refund']} business days after our {f['warehouse']} warehouse "
+         "has received and inspected the returned item."),
+    ]
+    for old, new in rewording if i in REWORDED else []:
+        assert old in text, old
+        text = text.replace(old, new)
     swaps = [("Corvid Home & Office", f"{vendor} Home"), ("Version 4.2", f"Version {i + 1}.1"),
              ("within 30 days of delivery for a full", f"within {f['unopened']} days of delivery for a full"),
              ("within 15 days of delivery", f"within {f['electronics']} days of delivery"),
@@ -94,8 +113,9 @@ def variant_text(i: int) -> str:
              ("within 48 hours", f"within {f['damaged']} hours"),
              ("returns@corvid.example, +1 775 555 0142", f"returns@{vendor.lower()}.example, +1 775 555 01{i:02d}")]
     for old, new in swaps:
-        assert old in text, old
         text = text.replace(old, new)
+    for aspect, (values, form) in FIGURES.items():
+        assert form.format(values[i]) in text, (vendor, aspect)
     return text
 
 
@@ -185,23 +205,27 @@ class Features:
     lang: str
     paths_scores: list[tuple[str, float]]
     bar: float
-    candidates: list
+    candidates: list  # from the wide search
+    first: list  # from the ask's own passages (the gate before the wide search)
 
 
 def features(ws, question: str) -> Features:
     job = rag.Ask(ws, question)
     answer, hits, scores = job.retrieve([])
     bar = job.bar()
-    cands = per_document.gather(job, answer.search_query, hits, scores, bar, min(GRID_SHARE)) \
+    loosest = per_document.Params(min(GRID_SHARE), min(GRID_STRENGTH), max(GRID_SUBSTITUTION), max(GRID_ALIKE))
+    cands = per_document.gather(job, answer.search_query, hits, scores, bar, loosest) \
         if max(scores, default=0) >= bar else []
-    return Features(question, job.lang, [(h.path, s) for h, s in zip(hits, scores)], bar, cands)
+    first = per_document.candidates_of(question, list(zip(hits, scores)), bar * min(GRID_SHARE), job.lang)
+    return Features(question, job.lang, [(h.path, s) for h, s in zip(hits, scores)], bar, cands, first)
 
 
 def simulate(f: Features, params: per_document.Params) -> per_document.Split | None:
     """Gives the split Ask would make with these parameters (from the features alone)."""
     if max((s for _, s in f.paths_scores), default=0) < f.bar:
         return None
-    if len({p for p, s in f.paths_scores if s >= f.bar * params.doc_share}) < 2:
+    first = [c for c in f.first if c.relevance >= f.bar * params.doc_share]
+    if len(first) < 2 or per_document.decide(f.question, first, f.lang, params) is None:
         return None
     cands = [c for c in f.candidates if c.relevance >= f.bar * params.doc_share]
     return per_document.decide(f.question, cands, f.lang, params) if len(cands) >= 2 else None

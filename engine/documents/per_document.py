@@ -32,10 +32,10 @@ from engine.documents.search import Hit
 from engine.documents.terms import STOP, content_terms, stem
 
 # Fitted by `python bench/lookalike.py --fit` on the fit half of its questions (see bench/results/lookalike.json).
-DOC_SHARE = 1.0  # a document takes part when its best passage's relevance reaches this share of the bar
-STRENGTH = 0.6  # a document answers when its best sentence scores this share of the best document's
+DOC_SHARE = 0.9  # a document takes part when its best passage's relevance reaches this share of the bar
+STRENGTH = 0.5  # a document answers when its best sentence scores this share of the best document's
 SUBSTITUTION = 0.2  # most terms swapped per term shared at which two sentences are one with terms swapped
-ALIKE = 1.0  # most terms swapped per term shared at which two sentences answer alike (are compared)
+ALIKE = 1.5  # most terms swapped per term shared at which two sentences answer alike (are compared)
 # Passages searched once two documents take part, so every look-alike is seen (near-copies rank alike in
 # the keyword retriever and may rank low in the other, so fusion can put them below the passages both
 # retrievers find: the keyword hits are added).
@@ -113,16 +113,18 @@ class Split:
 def split(ask, query: str, hits: list[Hit], scores: list[float], bar: float,
           params: Params | None = None) -> Split | None:
     """Gives how the documents answer an ask's question, or None when the passages that clear the bar come
-    from one document (then nothing changes)."""
+    from one document, or from documents whose answers are not alike (then nothing changes)."""
     params = params or fitted()
-    candidates = gather(ask, query, hits, scores, bar, params.doc_share)
+    candidates = gather(ask, query, hits, scores, bar, params)
     return decide(ask.question, candidates, ask.lang, params) if candidates else None
 
 
-def gather(ask, query: str, hits: list[Hit], scores: list[float], bar: float, share: float) -> list[Candidate]:
-    """Gives the documents whose passages reach `share` of the bar, each with its best sentence, searched
-    again wider (WIDE passages) once two of them are among the ask's own passages; [] when fewer than two."""
-    if len({h.path for h, s in zip(hits, scores) if s >= bar * share}) < 2:
+def gather(ask, query: str, hits: list[Hit], scores: list[float], bar: float, params: Params) -> list[Candidate]:
+    """Gives the documents whose passages reach `doc_share` of the bar, each with its best sentence; [] when
+    fewer than two. Once two of the ask's own passages' documents answer alike, the question is searched
+    again wider (WIDE passages), so every look-alike is seen; otherwise this costs a sentence ranking."""
+    first = candidates_of(ask.question, list(zip(hits, scores)), bar * params.doc_share, ask.lang)
+    if len(first) < 2 or decide(ask.question, first, ask.lang, params) is None:
         return []
     from engine.documents.rag import relevance
 
@@ -133,18 +135,24 @@ def gather(ask, query: str, hits: list[Hit], scores: list[float], bar: float, sh
         seen = {h.chunk_id for h in found}
         found += [h for h in searcher.search(query, WIDE, "keyword", ask.filters).hits if h.chunk_id not in seen]
     wide = relevance(searcher, query, found, result.query_vector, ask.lang)
+    return candidates_of(ask.question, list(zip(found, wide)), bar * params.doc_share, ask.lang)
+
+
+def candidates_of(question: str, scored: list[tuple[Hit, float]], floor: float, lang: str) -> list[Candidate]:
+    """Gives the documents of the passages whose relevance reaches `floor` (the MAX_DOCUMENTS most relevant,
+    each with its best PASSAGES passages and its best sentence); [] when fewer than two."""
     by_path: dict[str, Candidate] = {}
-    for hit, score in zip(found, wide):
-        if score < bar * share:
+    for hit, score in scored:
+        if score < floor:
             continue
-        found = by_path.setdefault(hit.path, Candidate(hit.path, [], score))
-        found.relevance = max(found.relevance, score)
-        if len(found.hits) < PASSAGES:
-            found.hits.append(hit)
+        doc = by_path.setdefault(hit.path, Candidate(hit.path, [], score))
+        doc.relevance = max(doc.relevance, score)
+        if len(doc.hits) < PASSAGES:
+            doc.hits.append(hit)
     candidates = sorted(by_path.values(), key=lambda c: -c.relevance)[:MAX_DOCUMENTS]
     if len(candidates) < 2:
         return []
-    rank_best(ask.question, candidates, ask.lang)
+    rank_best(question, candidates, lang)
     _name_words(candidates)
     return candidates
 
@@ -263,13 +271,14 @@ def names_in(question: str, candidates: list[Candidate]) -> list[Candidate]:
 
 
 def unnamed(question: str, found: Split) -> str:
-    """Gives a question that names documents without the words of their file names, to find the sentence
-    that answers it (else "Under Halden's returns policy, …" quotes the policy's title line)."""
-    words = {_word(w) for c in found.named for w in _NAME_WORD.findall(c.name.rsplit(".", 1)[0].lower())}
+    """Gives a question that names documents without the words of their file names, as written (so
+    "returns" and "policy" go, "return" stays), to find the sentence that answers it (else "Under Halden's
+    returns policy, …" quotes the policy's title line)."""
+    words = {w for c in found.named for w in _NAME_WORD.findall(c.name.rsplit(".", 1)[0].lower())}
 
     def keep(match: re.Match) -> str:
         word = match.group(0)
-        return "" if _word(word.lower().removesuffix("'s")) in words or word.lower() in words else word
+        return "" if word.lower().removesuffix("'s") in words else word
 
     left = " ".join(re.sub(r"[A-Za-z0-9]+(?:'s)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", keep, question).split())
     return left if extractive.question_words(left) else question
