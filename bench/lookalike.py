@@ -305,7 +305,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="fit the constants on the fit halves first")
     parser.add_argument("--generated", type=int, default=0,
-                        help="also answer N report-half unscoped and named questions in written mode")
+                        help="also answer N report-half unscoped questions in written mode")
     args = parser.parse_args()
     all_items = items()
     demo_questions = [q for q in read_questions(ROOT / "bench" / "questions.jsonl") if q.expected_file]
@@ -345,7 +345,7 @@ def main() -> None:
             per_document.DOC_SHARE = saved
             generated = []
             if args.generated:
-                chosen = [i for i in all_items if i.half == "report" and i.kind in ("unscoped", "named")]
+                chosen = [i for i in all_items if i.half == "report" and i.kind in ("unscoped", "agree", "named")]
                 generated = report_lookalike(look, doc_ids, chosen[: args.generated], extractive=False)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -377,7 +377,7 @@ def main() -> None:
     if generated:
         gtable = [{"kind": k, "n": len(p), "ok": share(p), "per_document": share(p, "per_document"),
                    "replaced_model": share(p, "replaced_model")}
-                  for k in ("unscoped", "named") if (p := [r for r in generated if r["kind"] == k])]
+                  for k in ("unscoped", "agree", "named") if (p := [r for r in generated if r["kind"] == k])]
         print_table("written mode (report half)", gtable, ["kind", "n", "ok", "per_document", "replaced_model"])
         result["generated"] = {"table": gtable, "rows": generated}
     report = [r for r in table if r["half"] == "report"]
