@@ -3,7 +3,7 @@ figures and terms (made from the demo's returns policy), beside the rest of the 
 
 Measured on the report half of its questions (each aspect's two phrasings are dealt one to each half; the
 questions that name a vendor or are scoped follow their phrasing's half):
-- scoped: each question asked within one variant (Filters from engine/documents/scope.py): the answer
+- scoped: each question asked within one variant (`--doc ID`, resolved by engine/documents/scope.py): the answer
   contains that variant's figure (goal >= 0.85);
 - unscoped, naming no variant: when the variants answer differently, every variant is named on a line
   that holds its own figure; when they all agree, one answer that holds it (goal with the next >= 0.9);
@@ -32,7 +32,7 @@ from common import ROOT, print_table, write_json  # noqa: I001
 
 from demo import corpus_text as T
 from engine import locations
-from engine.documents import per_document, rag
+from engine.documents import per_document, rag, scope
 from engine.documents.evaluate import contains, read_questions, split_halves
 from engine.documents.ingest import ingest_paths
 from engine.documents.search import Filters
@@ -271,7 +271,8 @@ def use(params: per_document.Params) -> None:
 def report_lookalike(ws, doc_ids: dict[str, int], chosen: list[Item], extractive: bool = True) -> list[dict]:
     rows = []
     for item in chosen:
-        filters = Filters(doc_ids=(doc_ids[item.variant],)) if item.kind == "scoped" else None
+        filters = (scope.resolve(ws.store, scope.Scope(doc_ids=(doc_ids[item.variant],))).filters()
+                   if item.kind == "scoped" else None)
         answer, ms = ask(ws, item.question, filters, extractive)
         cited = [c.path for c in answer.citations]
         rows.append({"question": item.question, "kind": item.kind, "half": item.half, "variant": item.variant,
