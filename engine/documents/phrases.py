@@ -21,6 +21,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "nearest": "Nearest passages:",
         "page": "page {page}",
         "extractive_note": "extracted sentences",
+        "per_document_header": "Your documents answer this differently ({n} documents):",
+        "per_document_note": "one answer per document: they differ",
+        "replaced_model": "quoted, not written: a small model would blend them",
     },
     "zh": {
         "extract_header": "以下是文档中的原文：",
@@ -32,6 +35,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "nearest": "最相近的段落：",
         "page": "第 {page} 页",
         "extractive_note": "原文摘录",
+        "per_document_header": "这些文档的回答不同（{n} 份文档）：",
+        "per_document_note": "按文档分别作答：各文档说法不同",
+        "replaced_model": "引用原文而非模型撰写：小模型会把它们混在一起",
     },
     "zh-Hant": {
         "extract_header": "以下是文件中的原文：",
@@ -43,6 +49,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "nearest": "最相近的段落：",
         "page": "第 {page} 頁",
         "extractive_note": "原文摘錄",
+        "per_document_header": "這些文件的回答不同（{n} 份文件）：",
+        "per_document_note": "按文件分別作答：各文件說法不同",
+        "replaced_model": "引用原文而非模型撰寫：小模型會把它們混在一起",
     },
 }
 

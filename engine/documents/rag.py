@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from engine.documents import extractive, refusal
+from engine.documents import extractive, per_document, refusal
 from engine.documents.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
 from engine.documents.phrases import answer_language, phrase
 from engine.documents.search import Filters, Hit
@@ -64,6 +64,7 @@ class Answer:
     raw_text: str = ""
     lang: str = "en"  # the question's language, which the answer's own words use
     extractive: bool = False  # quoted sentences of the documents rather than the model's words
+    per_document: dict | None = None  # how several documents answer (per_document.Split.record), if they do
 
     @property
     def unsupported(self) -> list[str]:
@@ -77,7 +78,8 @@ class Answer:
                 "unsupported": self.unsupported, "refused": self.refused,
                 "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page, "text": h.text}
                             for h in self.nearest],
-                "sentences": [asdict(s) for s in self.sentences], "lang": self.lang, "extractive": self.extractive}
+                "sentences": [asdict(s) for s in self.sentences], "lang": self.lang, "extractive": self.extractive,
+                "per_document": self.per_document}
 
 
 def standalone_question(question: str, previous: list[str]) -> str:
@@ -248,10 +250,22 @@ class Ask:
             yield self._refuse(answer, hits)
             return
         # Once the best passage clears the bar, passages a little below it still help the answer.
-        if self.extracts():
-            yield self._extract(answer, [h for h, s in zip(hits, scores) if s >= bar * 0.8])
+        relevant = [h for h, s in zip(hits, scores) if s >= bar * 0.8]
+        # Documents that answer differently get an answer each, quoted, in either mode: a small model
+        # would blend them. A question that names documents is answered from their passages.
+        started = time.perf_counter()
+        split = per_document.split(self, answer.search_query, hits, scores, bar)
+        if split is not None and split.differ:
+            yield self._per_document(answer, split, started)
             return
-        relevant = [h for h, s in zip(hits, scores) if s >= bar * 0.8][: self.k]
+        if split is not None:
+            answer.per_document = split.record()
+            if split.named:
+                relevant = split.passages()
+        if self.extracts():
+            yield self._extract(answer, relevant, split)
+            return
+        relevant = relevant[: self.k]
         model = pool.get(self.model_id, slot="rag")
         answer.sources = select_sources(model, relevant, SOURCE_BUDGET_TOKENS)
         tokens = self._fit(model, answer.sources, history, params.max_tokens)
@@ -295,21 +309,37 @@ class Ask:
         self._store(answer)
         return answer.text
 
-    def _extract(self, answer: Answer, hits: list[Hit]) -> str:
-        """Answers with the passages' own sentences (extractive.py), cited; gives the answer text."""
+    def _per_document(self, answer: Answer, split: per_document.Split, started: float) -> str:
+        """Answers with each document's own answer, quoted and cited (instead of the model's words when the
+        mode is written: the record says so); gives the answer text."""
+        per_document.fill(answer, split, self.lang, replaced_model=not self.extracts())
+        elapsed = (time.perf_counter() - started) * 1000
+        answer.stats = RunStats("per-document", ttft_ms=elapsed, total_ms=elapsed, stop_reason="per_document")
+        self._open_turn(answer)
+        self._store(answer)
+        return answer.text
+
+    def _extract(self, answer: Answer, hits: list[Hit], split: per_document.Split | None = None) -> str:
+        """Answers with the passages' own sentences (extractive.py), cited, each agreeing document cited too;
+        gives the answer text."""
         started = time.perf_counter()
         answer.extractive = True
         sources = [Source(i, h.chunk_id, h.path, h.page, h.heading, h.text)
                    for i, h in enumerate(hits[: extractive.PASSAGES], start=1)]
         encoder = self.ws.encoder() if extractive.weights_for(self.lang).cosine > 0 else None
-        picked = extractive.extract(self.question, sources, self.lang, encoder)
+        question = per_document.unnamed(self.question, split) if split is not None and split.named else self.question
+        picked = extractive.extract(question, sources, self.lang, encoder)
         elapsed = (time.perf_counter() - started) * 1000
         stats = RunStats("extractive", ttft_ms=elapsed, total_ms=elapsed, stop_reason="extract")
         if not picked:
             return self._refuse(answer, hits, stats)
+        if split is not None:
+            picked = per_document.once(picked, split)
         answer.sources = sources
         answer.citations = extractive.citations(picked)
         answer.text = answer.raw_text = extractive.render(picked, self.lang)
+        if split is not None:
+            per_document.cite_agreeing(answer, split)
         answer.stats = stats
         self._open_turn(answer)
         self._store(answer)

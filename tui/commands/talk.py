@@ -202,7 +202,7 @@ def _answer_json(answer) -> dict:
             "nearest": [{"file": h.path, "page": h.page, "chunk_id": h.chunk_id, "text": h.text}
                         for h in answer.nearest],
             "chat_id": answer.chat_id, "message_id": answer.message_id,
-            "lang": answer.lang, "extractive": answer.extractive}
+            "lang": answer.lang, "extractive": answer.extractive, "per_document": answer.per_document}
     data |= answer.stats.to_dict() if answer.stats else {}
     return data
 
@@ -279,7 +279,12 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
         click.echo(f"  [{c.number}] {c.path}{page}" + ("" if answer.extractive else f": “{c.span_text[:100]}”"))
     for sentence in answer.unsupported:
         click.echo(click.style(f"  {phrase('unsupported_item', lang)}{sentence}", fg="yellow"))
-    if answer.extractive and not answer.refused:
+    split = answer.per_document or {}
+    if split.get("differ"):
+        note = phrase("per_document_note", lang) + (f"; {phrase('replaced_model', lang)}"
+                                                    if split.get("replaced_model") else "")
+        click.echo(f"{note} · {answer.stats.ttft_ms:.0f} ms", err=True)
+    elif answer.extractive and not answer.refused:
         click.echo(f"{phrase('extractive_note', lang)} · {answer.stats.ttft_ms:.0f} ms", err=True)
     elif answer.stats and not answer.refused:
         click.echo(_stats_line(answer.stats), err=True)

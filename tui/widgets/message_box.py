@@ -272,12 +272,35 @@ class MessageBox(Vertical):
         shown = sum(len(part.source) for part in parts)
         return self.text[shown:]
 
+    async def show_literally(self) -> None:
+        """Shows the text as it is, not as Markdown: a per-document answer quotes documents, whose `*`, `_`
+        and brackets are theirs."""
+        bodies = list(self.query(".body"))
+        for body in bodies:
+            body.display = False
+        shown = self.query(".literal")
+        if shown:
+            shown.first().update(Text(self.text))
+        elif bodies:
+            await self.mount(Static(Text(self.text), classes="literal"), after=bodies[-1])
+
     async def show_record(self, record: dict) -> None:
+        split = record.get("per_document") or {}
+        if split.get("differ"):
+            await self.show_literally()
         extras = self.query_one(".extras", Vertical)
         await extras.remove_children()
         citations = record.get("citations") or []
         nearest = record.get("nearest") or []
         widgets = []
+        if split.get("differ"):
+            from engine.documents.phrases import phrase
+
+            lang = record.get("lang") or "en"
+            note = phrase("per_document_note", lang)
+            if split.get("replaced_model"):
+                note += f"; {phrase('replaced_model', lang)}"
+            widgets.append(Static(Text(note), classes="hint"))
         if citations:
             widgets.append(CitationList(citations, classes="citations"))
         warning = unsupported_line(record.get("unsupported") or [], self.text, record.get("lang"))
