@@ -194,3 +194,22 @@ def test_a_page_being_read_shows_progress_before_it_is_done(tmp_path, monkeypatc
     reading = [item for item in items[:first_done] if isinstance(item, ocr.PageReading)]
     assert reading and reading[0].message.startswith("OCR two.pdf: reading page 1/2")
     assert all(r.seconds > 0 for r in reading)
+
+
+def test_a_scan_read_in_a_parse_worker_still_shows_progress(encoder, tmp_path, monkeypatch):
+    """A scanned PDF in a folder goes to the parse pool, whose pages this process does not see: the ingest
+    still says it is reading that file every HEARTBEAT_S (shortened here) until the worker is done."""
+    from engine.documents.ingest import pipeline
+
+    monkeypatch.setattr(ocr, "HEARTBEAT_S", 0.05)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    scanned_pdf(folder / "a-scan.pdf", [page(PERMIT), page(["The second page of the scan."])])
+    for i in range(pipeline.POOL_MIN_FILES):
+        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\nNote {i} is about topic {i}.")
+    with Workspace(tmp_path / "ws") as ws:
+        events = list(ingest_paths(ws, [folder]))
+    names = [(e.kind, Path(e.path).name, e.message) for e in events]
+    done = next(i for i, (kind, name, _) in enumerate(names) if kind == "ingested" and name == "a-scan.pdf")
+    still = [m for kind, name, m in names[:done] if kind == "reading" and m.startswith("reading a-scan.pdf (")]
+    assert still, names[:done]

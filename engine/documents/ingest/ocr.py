@@ -129,6 +129,18 @@ class PageReading:
         return f"OCR {Path(self.path).name}: reading page {self.done}/{self.total} ({self.seconds:.0f} s so far)"
 
 
+@dataclass
+class Still:
+    """Progress while a file is read in a parse worker, whose pages this process does not see."""
+
+    path: str
+    seconds: float
+
+    @property
+    def message(self) -> str:
+        return f"reading {Path(self.path).name} ({self.seconds:.0f} s so far)"
+
+
 HEARTBEAT_S = 2.0  # progress at least this often while a page is read (the goal: a sign every 5 s)
 
 
@@ -167,10 +179,11 @@ def _page_done(event: PageDone) -> None:
 
 
 def run_watched(call: Callable[[], object], cancel: Callable[[], bool] | None = None,
-                poll: float = 0.25) -> Iterator[object]:
+                poll: float = 0.25, waiting: str | None = None) -> Iterator[object]:
     """Runs call() in a thread, yielding a PageDone for each page it OCRs, a PageReading at least every
-    HEARTBEAT_S while a page is being read, and then call()'s result (or raising its error): a generator
-    (the ingest loop) can report progress while a scan is read."""
+    HEARTBEAT_S while a page is being read (or, with `waiting`, a file name, a Still for it when call()
+    waits on another process), and then call()'s result (or raising its error): a generator (the ingest
+    loop) can report progress while a scan is read."""
     import queue
 
     events: queue.Queue = queue.Queue()
@@ -188,15 +201,15 @@ def run_watched(call: Callable[[], object], cancel: Callable[[], bool] | None = 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="ocr", daemon=True)
     thread.start()
     reading: PageReading | None = None
-    started = said = time.monotonic()
+    began = started = said = time.monotonic()
     while True:
         try:
             event = events.get(timeout=poll)
         except queue.Empty:
             now = time.monotonic()
-            if reading is not None and now - said >= HEARTBEAT_S:
+            if now - said >= HEARTBEAT_S and (reading is not None or waiting is not None):
                 said = now
-                yield replace(reading, seconds=now - started)
+                yield replace(reading, seconds=now - started) if reading else Still(waiting, now - began)
             continue
         if event is None:
             break

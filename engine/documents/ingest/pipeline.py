@@ -386,11 +386,13 @@ def run(ws, files: list[Path], states: dict, limits: Limits, encoder, searcher, 
             if task[2] is None and _size(task[0]) > events.BIG_FILE_BYTES:  # say so before a long parse
                 yield line.event("reading", task[1], 0,
                                  f"reading {task[1]} ({_size(task[0]) / (1 << 20):.0f} MB)")
-            if task[0].suffix.lower() in ocr.SCAN_SUFFIXES and parser.parses_here(task):
-                # OCR may read it here: progress per page, cancel between pages
+            here = parser.parses_here(task)
+            if task[0].suffix.lower() in ocr.SCAN_SUFFIXES and (here or not parser.ready()):
+                # OCR may read it here (progress per page, cancel between pages) or in a worker (a sign
+                # of life every few seconds: a scanned PDF's pages take seconds each)
                 try:
-                    for item in ocr.run_watched(parser.take, line.cancel):
-                        if isinstance(item, (ocr.PageDone, ocr.PageReading)):
+                    for item in ocr.run_watched(parser.take, line.cancel, waiting=None if here else task[1]):
+                        if isinstance(item, (ocr.PageDone, ocr.PageReading, ocr.Still)):
                             yield line.event("reading", task[1], 0, item.message)
                         else:
                             prepared = item
