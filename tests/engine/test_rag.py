@@ -89,11 +89,14 @@ def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, mo
     from engine.runtime import pool
     from engine.workspace import Workspace
 
-    # A private pool whose answer slot has a 1,536-token context: the fitting is the same at any size, and
-    # filling 4,096 tokens cost this test minutes of prompt decoding on 2 cores.
+    # A private pool whose answer slot has a 768-token context and sources of at most 400 tokens: the
+    # fitting is the same at any size, and filling 4,096 tokens cost this test minutes of prompt decoding.
+    from engine.documents import rag
+
+    monkeypatch.setattr(rag, "SOURCE_BUDGET_TOKENS", 400)
     private = pool.Pool()
     monkeypatch.setattr(pool, "_pool", private)
-    model = private.get(chat_model.model_id, slot="rag", n_ctx=1536)
+    model = private.get(chat_model.model_id, slot="rag", n_ctx=768)
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "manual.md").write_text("# Manual\n" + "\n".join(
@@ -117,7 +120,7 @@ def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, mo
     def prompt(turns):
         return len(chat_model.prompt_tokens(chat_model.render(build_messages(answer.sources, turns, ask.question))))
 
-    assert prompt(history) > model.n_ctx == 1536  # all of it would not fit: turns must be dropped
+    assert prompt(history) > model.n_ctx == 768  # all of it would not fit: turns must be dropped
     assert prompt([]) < answer.stats.prompt_tokens < prompt(history)  # some turns dropped, some kept
     assert answer.stats.prompt_tokens + answer.stats.completion_tokens <= model.n_ctx
     kept = next(n for n in range(0, len(history) + 1, 2) if prompt(history[n:]) == answer.stats.prompt_tokens)
