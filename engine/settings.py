@@ -22,6 +22,7 @@ from engine.models import catalog
 from engine.runtime.generation import GenerationParams
 
 SEARCH_MODES = ("vector", "keyword", "hybrid")
+ANSWER_MODES = ("auto", "quoted", "written")  # engine/documents/modes.py
 
 
 def rule(default, lo=None, hi=None, choices=None, factory=None):
@@ -51,9 +52,11 @@ class Settings:
     """Textual theme name."""
     keys: dict[str, str] = rule(None, factory=dict)
     """Key overrides by action id, e.g. {"chat.new" = "ctrl+t"} (see `?` in the app for the ids)."""
-    extractive: bool = False
-    """Answer document questions with the documents' own sentences, quoted and cited, even in a
-    language the chat model reads (questions in other languages always get them)."""
+    answer_mode: str = rule("auto", choices=ANSWER_MODES)
+    """How document questions are answered: auto (the catalog's default for the chat model and the
+    question's language: quoted where quotes measured better, or where the model does not read the
+    language), quoted (the documents' own sentences, cited) or written (the chat model's words, their
+    citations checked). The older `extractive = true` means quoted."""
 
     # -- ingest limits: a file over one is refused with a line naming the limit ------------------
     max_file_mb: int = rule(64, lo=1, hi=1_000_000)
@@ -174,6 +177,7 @@ def load(path: Path | None = None) -> Settings:
         raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete it") from None
     except OSError as exc:
         raise SettingsError(f"{path}: cannot be read ({exc.strerror}); fix its permissions") from None
+    _legacy(raw, str(path), os.environ.get("QUARRY_EXTRACTIVE"))
     values = {key: check_value(key, value, str(path)) for key, value in raw.items()}
     types = _types()
     for f in fields(Settings):
@@ -182,6 +186,19 @@ def load(path: Path | None = None) -> Settings:
             values[f.name] = check_value(f.name, _from_env(types[f.name], env),
                                          f"environment variable {env_name(f.name)}")
     return Settings(**values)
+
+
+def _legacy(raw: dict, where: str, env: str | None) -> None:
+    """Reads the older `extractive` key (file or QUARRY_EXTRACTIVE) as answer_mode: true is quoted."""
+    for value, origin in ((raw.pop("extractive", None), where), (env, "environment variable QUARRY_EXTRACTIVE")):
+        if value is None:
+            continue
+        flag = _from_env(bool, value) if isinstance(value, str) else value
+        if not isinstance(flag, bool):
+            raise SettingsError(f"{origin}: extractive = {value!r} is not valid; it must be true or false "
+                                "(or use answer_mode = \"quoted\")")
+        if flag:
+            raw["answer_mode"] = "quoted"
 
 
 def save(settings: Settings) -> None:

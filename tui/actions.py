@@ -43,6 +43,7 @@ ACTIONS: list[Action] = [
     Action("chat.copy", "ctrl+t", "copy_answer", "Copy", "chat"),
     Action("chat.export", "ctrl+g", "export", "Export", "chat"),
     Action("chat.scope", "ctrl+f", "pick_scope", "Scope", "chat", show=False),  # the prompt's title names it
+    Action("chat.answers", "ctrl+b", "switch_answers", "Quoted/Written", "chat", show=False),  # and this one
     Action("chat.rename", "ctrl+r", "rename_chat", "Rename", "chat", show=False),
     Action("chat.delete", "delete", "delete_chat", "Delete chat", "chat", show=False),
     Action("chat.focus_list", "ctrl+l", "focus_list", "Chats list", "chat", show=False),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.documents.ingest.chunking import sentences as split_sentences
+from engine.documents.support_rules import conflict
 from engine.documents.terms import content_terms, coverage
 
 UNSUPPORTED_MARK = "⚠"
@@ -120,10 +121,13 @@ def _add_span(spans: list, text: str, start: int, end: int) -> None:
 
 
 class SupportScorer:
-    """Scores how well a source supports a sentence: encoder cosine to its best sentence, and word overlap."""
+    """Scores how well a source supports a sentence: encoder cosine to its best sentence, and word overlap,
+    with what they cannot see ruled out (support_rules: negation, the model's own voice) unless `strict`
+    is False (the checker as it was, for bench/support_check.py's before)."""
 
-    def __init__(self, encoder, sources: list[Source]) -> None:
+    def __init__(self, encoder, sources: list[Source], strict: bool = True) -> None:
         self.encoder = encoder
+        self.strict = strict
         self.sources = {s.number: s for s in sources}
         self.spans: dict[int, list[tuple[int, int, str]]] = {}
         texts = []
@@ -155,14 +159,17 @@ class SupportScorer:
             vectors = self.encoder.encode(clean)
         self._encoded.update(zip(clean, vectors))
 
-    def score(self, sentence: str) -> dict[int, tuple[float, tuple[int, int, str]]]:
+    def score(self, sentence: str, strict: bool | None = None) -> dict[int, tuple[float, tuple[int, int, str]]]:
         """Gives, per source number, (support, best span) for a sentence.
 
         A span's support is the mean of its cosine to the sentence and the share of the sentence's
         content words found in it (or, discounted, anywhere in the source). A sentence stating a number
         that its best span lacks is unsupported, however similar the words: small models turn "$49"
-        into "$79" or "15 days" into "14 days" and keep the rest.
+        into "$79" or "15 days" into "14 days" and keep the rest. So is one that a span's negation or
+        the passage's voice rules out (support_rules.conflict): then the next best span is taken. A
+        question scored for the best quote (`strict` False) is not a claim: no rule applies to it.
         """
+        strict = self.strict if strict is None else strict
         clean = strip_citations(sentence)
         vec = self._encoded.get(clean)
         if vec is None:
@@ -173,7 +180,9 @@ class SupportScorer:
             cosines = self.vectors[lo:hi] @ vec
             whole = 0.8 * coverage(clean, self.sources[number].text)
             spans = self.spans[number]
-            scored = [0.0 if _LIST_NUMBER.fullmatch(span[2].strip()) else
+            text = self.sources[number].text
+            scored = [0.0 if _LIST_NUMBER.fullmatch(span[2].strip())
+                      or (strict and conflict(clean, span[2], text)) else
                       0.5 * max(float(c), 0.0) + 0.5 * max(coverage(clean, span[2]), whole)
                       for c, span in zip(cosines, spans)]
             best = int(np.argmax(scored))
@@ -195,7 +204,7 @@ def best_quote(question: str, sources: list[Source], encoder, scorer: SupportSco
         scorer = SupportScorer(encoder, sources[:1])
     if question_vector is not None:
         scorer.prepare([question], np.asarray(question_vector).reshape(1, -1))
-    support, (start, end, text) = scorer.score(question)[sources[0].number]
+    support, (start, end, text) = scorer.score(question, strict=False)[sources[0].number]
     src = sources[0]
     return Citation(1, src.chunk_id, src.path, src.page, (start, end), text, round(max(support, 0.0), 3))
 

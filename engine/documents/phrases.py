@@ -20,7 +20,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "unsupported_item": "unsupported: ",
         "nearest": "Nearest passages:",
         "page": "page {page}",
-        "extractive_note": "extracted sentences",
+        "extractive_note": "quoted (the documents' own sentences)",
         "per_document_header": "Your documents answer this differently ({n} documents):",
         "per_document_note": "one answer per document: they differ",
         "replaced_model": "quoted, not written: a small model would blend them",

@@ -10,12 +10,11 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from engine.documents import extractive, per_document, refusal
+from engine.documents import extractive, modes, per_document, refusal
 from engine.documents.citations import Citation, SentenceCheck, Source, SupportScorer, best_quote, check
 from engine.documents.phrases import answer_language, phrase
 from engine.documents.search import Filters, Hit
 from engine.documents.terms import content_terms, coverage
-from engine.errors import QuarryError
 from engine.models import catalog
 from engine.runtime import llama, pool
 from engine.runtime.generation import CancelCheck, GenerationParams, RunStats
@@ -65,6 +64,7 @@ class Answer:
     lang: str = "en"  # the question's language, which the answer's own words use
     extractive: bool = False  # quoted sentences of the documents rather than the model's words
     per_document: dict | None = None  # how several documents answer (per_document.Split.record), if they do
+    quoted_instead: bool = False  # the model wrote, none of it was supported: its best passage is quoted
 
     @property
     def unsupported(self) -> list[str]:
@@ -79,7 +79,7 @@ class Answer:
                 "nearest": [{"chunk_id": h.chunk_id, "path": h.path, "page": h.page, "text": h.text}
                             for h in self.nearest],
                 "sentences": [asdict(s) for s in self.sentences], "lang": self.lang, "extractive": self.extractive,
-                "per_document": self.per_document}
+                "per_document": self.per_document, "mode": modes.mode_of(self)}
 
 
 def standalone_question(question: str, previous: list[str]) -> str:
@@ -180,7 +180,7 @@ class Ask:
         self.k = k
         self.mode = mode
         self.lang = answer_language(self.question)
-        self.extractive = extractive  # None: extractive when the chat model does not read the language
+        self.extractive = extractive  # None: the catalog's default for the model and language (modes.py)
         self.answer: Answer | None = None
 
     def bar(self) -> float:
@@ -192,10 +192,7 @@ class Ask:
         """Tells whether this question gets quoted sentences rather than the chat model's words."""
         if self.extractive is not None:
             return self.extractive
-        try:
-            return not catalog.get(self.model_id).reads(self.lang)
-        except QuarryError:
-            return False  # an unknown model fails where it loads, with its own message
+        return modes.quotes_by_default(self.model_id, self.lang)
 
     def _history(self) -> tuple[list[dict], list[str]]:
         """Gives the chat's earlier turns as the model saw them (sources and raw answers), and what each
@@ -378,6 +375,7 @@ class Ask:
         if quote is None:
             return
         answer.citations = [quote]
+        answer.quoted_instead = True
         answer.text = f"{phrase('quote_header', self.lang)} “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:

@@ -41,10 +41,18 @@ class ModelEntry:
     timeout_s: float | None = None
     n_ctx: int | None = None
     languages: tuple[str, ...] = ("en",)  # what a chat model reads well enough to answer in ("en", "zh")
+    # Languages it reads where quoting the documents beat its written answers on document questions
+    # (bench/answer_modes.py); a user-added model has none, so it writes in every language it reads.
+    quotes: tuple[str, ...] = ()
 
     def reads(self, lang: str) -> bool:
         """Tells whether the model reads a language ('zh-Hant' counts as 'zh')."""
         return lang.split("-")[0] in self.languages
+
+    def quotes_by_default(self, lang: str) -> bool:
+        """Tells whether document questions in a language get quoted sentences rather than the model's
+        words by default: always for a language it does not read, and where the catalog says quotes won."""
+        return not self.reads(lang) or lang.split("-")[0] in self.quotes
 
     @property
     def user_added(self) -> bool:
@@ -94,6 +102,7 @@ def _entry(raw: dict) -> ModelEntry:
     raw = dict(raw)
     raw["members"] = tuple(raw.get("members", ()))
     raw["languages"] = parse_languages(raw.get("languages", ("en",)))
+    raw["quotes"] = parse_languages(raw["quotes"]) if raw.get("quotes") else ()
     return ModelEntry(**raw)
 
 
@@ -256,6 +265,7 @@ def _save_user_entry(entry: ModelEntry) -> None:
     users = [r for r in _read_toml(locations.user_models_file()) if r.get("id") != entry.id]
     record = {k: v for k, v in entry.__dict__.items() if v is not None and k != "members"}
     record["languages"] = list(entry.languages)
+    record["quotes"] = list(entry.quotes)
     users.append(record)
     target = locations.user_models_file()
     target.parent.mkdir(parents=True, exist_ok=True)

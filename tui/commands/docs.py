@@ -303,8 +303,8 @@ def eval_refusals(lang: str, apply: bool, workspace: Path | None, as_json: bool)
 @click.argument("questions", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=128, show_default=True)
-@click.option("--extractive/--generated", default=None,
-              help="Force quoted or generated answers (default: as `quarry ask` answers each question).")
+@click.option("--extractive/--generate", " /--generated", "extractive", default=None,
+              help="Force quoted or written answers (default: as `quarry ask` answers each question).")
 @click.option("--from-ratings", is_flag=True,
               help="Ask the questions of your rated answers again and report what changed.")
 @workspace_option

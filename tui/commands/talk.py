@@ -66,6 +66,15 @@ def _prompt_text(prompt: tuple[str, ...]) -> str:
     return text
 
 
+# Both commands: quoted or written document answers (engine/documents/modes.py). `--generated` is the
+# older name of `--generate`.
+answer_mode_option = click.option(
+    "--extractive/--generate", " /--generated", "extractive", default=None,
+    help="Quote the documents' own sentences, or have the chat model write the answer (default: the "
+         "answer_mode setting; auto quotes where the catalog measured quotes better for the model and the "
+         "question's language, and where the model does not read it).")
+
+
 def _say_not_stored(ws) -> None:
     if ws.store.read_only:
         click.echo(f"note: {ws.root} is read-only: this turn was answered but not stored (make the workspace"
@@ -85,11 +94,12 @@ def _require_chat(ws, chat_id: int | None) -> None:
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=None, help="Most tokens to generate.")
 @click.option("--temperature", type=Number(0.0, 2.0), default=None, help="0 for greedy.")
 @click.option("--chat", "chat_id", type=int, help="Continue this chat id (see `quarry chats`).")
+@answer_mode_option
 @scope_options
 @workspace_option
 @json_option
 @click.pass_context
-def chat(ctx: click.Context, prompt, model_id, max_tokens, temperature, chat_id, path_globs, doc_ids,
+def chat(ctx: click.Context, prompt, model_id, max_tokens, temperature, chat_id, extractive, path_globs, doc_ids,
          workspace: Path | None, as_json: bool) -> None:
     """Chat with a local model; the answer streams to stdout, stats go to stderr. Scoped to documents
     (`--path`, `--doc`, `@name` in the prompt, or a chat that keeps a scope), it answers from them as
@@ -102,6 +112,7 @@ def chat(ctx: click.Context, prompt, model_id, max_tokens, temperature, chat_id,
       cat notes.txt | quarry chat "Summarise this"
       quarry chat "@returns-policy how long is the return window?"
       quarry chat --path '*policies*' "Who approves travel?"
+      quarry chat --extractive --path '*returns*' "How long is the return window?"
     """
     from engine.documents.chat import Turn
     from engine.documents.scope import mentions
@@ -116,8 +127,12 @@ def chat(ctx: click.Context, prompt, model_id, max_tokens, temperature, chat_id,
             scoped = bool(ws.store.chat(chat_id).scope)
     if scoped:  # a turn scoped to documents is a document question
         ctx.invoke(ask, question=(text,), chat_id=chat_id, model_id=model_id, max_tokens=max_tokens,
-                   path_globs=path_globs, doc_ids=doc_ids, workspace=workspace, as_json=as_json)
+                   extractive=extractive, path_globs=path_globs, doc_ids=doc_ids, workspace=workspace,
+                   as_json=as_json)
         return
+    if extractive:
+        raise click.UsageError("--extractive quotes your documents: give a scope (--path, --doc or @name in "
+                               "the prompt), or use `quarry ask`")
     with open_workspace(workspace) as ws:
         _require_chat(ws, chat_id)
         turn = Turn(ws, text, model_id=model_id or conf.model, chat_id=chat_id)
@@ -193,6 +208,8 @@ def _erase(streamed: str) -> None:
 
 
 def _answer_json(answer) -> dict:
+    from engine.documents.modes import made_by, mode_of
+
     data = {"question": answer.question, "search_query": answer.search_query, "answer": answer.text,
             "refused": answer.refused, "relevance": round(answer.relevance, 3),
             "citations": [{"n": c.number, "file": c.path, "page": c.page, "chunk_id": c.chunk_id,
@@ -204,6 +221,8 @@ def _answer_json(answer) -> dict:
             "chat_id": answer.chat_id, "message_id": answer.message_id,
             "lang": answer.lang, "extractive": answer.extractive, "per_document": answer.per_document}
     data |= answer.stats.to_dict() if answer.stats else {}
+    data["mode"] = mode_of(answer)  # quoted | written | quoted instead | refused
+    data["made_by"] = made_by(data["mode"], data.get("model"))
     return data
 
 
@@ -213,9 +232,7 @@ def _answer_json(answer) -> dict:
 @click.option("--model", "-m", "model_id", help="Catalog model id.")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Most sources to give the model.")
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=None, help="Most tokens to generate.")
-@click.option("--extractive/--generated", default=None,
-              help="Quote the documents' own sentences, or have the model write the answer (default: quote "
-                   "when the model does not read the question's language, or as the settings say).")
+@answer_mode_option
 @scope_options
 @workspace_option
 @json_option
@@ -229,11 +246,12 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
       quarry ask --json "已拆封的电子产品可以退货吗？"
       quarry ask --chat 3 "and for furniture?"
       quarry ask --extractive "How long must passwords be?"
+      quarry ask --generate "How long must passwords be?"
       quarry ask --path '*returns*' --doc 7 "How long is the return window?"
       quarry ask "@travel-policy what is the hotel cap in New York?"
     """
     from engine.documents import scope as scoping
-    from engine.documents.phrases import phrase
+    from engine.documents.modes import forced
     from engine.documents.rag import Ask
 
     text = _prompt_text(question)
@@ -249,8 +267,8 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
         text, scope = scoping.for_chat(ws.store, text, chat_id, given)
         if scope is not None and not as_json:
             click.echo(scope.line(), err=True)
-        if extractive is None and conf.extractive:
-            extractive = True
+        if extractive is None:
+            extractive = forced(conf.answer_mode)
         job = Ask(ws, text, chat_id=chat_id, model_id=model_id or conf.model, k=k or conf.top_k_sources,
                   mode=conf.search_mode, extractive=extractive, filters=scope.filters() if scope else None)
         for piece in job.stream(params):
@@ -266,6 +284,15 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
         return
     if live:
         _erase(streamed)  # the checked answer below replaces the raw stream
+    _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    """Prints a document answer, its citations and unsupported sentences; which mode made it, and its
+    figures, go to stderr."""
+    from engine.documents.modes import QUOTED, WRITTEN, mode_of
+    from engine.documents.phrases import phrase
+
     click.echo(answer.text)
     lang = answer.lang
     if answer.refused and answer.nearest:
@@ -280,11 +307,14 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
     for sentence in answer.unsupported:
         click.echo(click.style(f"  {phrase('unsupported_item', lang)}{sentence}", fg="yellow"))
     split = answer.per_document or {}
+    mode = mode_of(answer)
     if split.get("differ"):
         note = phrase("per_document_note", lang) + (f"; {phrase('replaced_model', lang)}"
                                                     if split.get("replaced_model") else "")
         click.echo(f"{note} · {answer.stats.ttft_ms:.0f} ms", err=True)
-    elif answer.extractive and not answer.refused:
+    elif mode == QUOTED:
         click.echo(f"{phrase('extractive_note', lang)} · {answer.stats.ttft_ms:.0f} ms", err=True)
-    elif answer.stats and not answer.refused:
-        click.echo(_stats_line(answer.stats), err=True)
+    elif mode == WRITTEN and answer.stats:
+        click.echo(f"written by {_stats_line(answer.stats)}", err=True)
+    elif mode == "quoted instead" and answer.stats:
+        click.echo(f"quoted: the model's words were not supported · {_stats_line(answer.stats)}", err=True)

@@ -49,6 +49,9 @@ class ChatPane(Vertical):
         self._answer_box: str | None = None  # the box the answer being written goes into
         self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
         self.pending_scope = None  # a new chat's scope (an engine Scope), kept with the chat at its first answer
+        # The answer mode picked with its key, for this session: (the answer_mode setting then, the mode
+        # picked); it holds until the setting changes (engine/documents/modes.py)
+        self._picked_answers: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -89,7 +92,10 @@ class ChatPane(Vertical):
         return Scope.from_record(chat.scope if chat else None)
 
     def _show_scope(self, scope) -> None:
-        """Shows the scope in the prompt's title: 'scope: 2 docs — a.pdf, b.pdf · ctrl+f change'."""
+        """Shows the scope and the answer mode in the prompt's title:
+        'scope: 2 docs — a.pdf, b.pdf · ctrl+f change │ answers: quoted · ctrl+b switch'."""
+        from engine.documents.modes import label
+
         key = self._key("chat.scope")
         if not scope:
             line = f"all documents · {key} scope"
@@ -100,7 +106,26 @@ class ChatPane(Vertical):
                 line = f"{resolve(self.workspace.store, scope, stored=True).line()} · {key} change"
             except ScopeError:
                 line = f"scope: matches no document now · {key} change"
+        line += f" │ {label(self.answer_mode())} · {self._key('chat.answers')} switch"
         self.query_one("#prompt", PromptInput).border_title = Text(line)
+
+    # -- answer mode: quoted or written by the model ------------------------------------------------
+    def answer_mode(self) -> str:
+        """Gives the answer mode document questions get now (auto, quoted or written): the one picked with
+        the key this session, until the setting changes; else the setting."""
+        setting = self.app.settings.answer_mode
+        if self._picked_answers is not None and self._picked_answers[0] == setting:
+            return self._picked_answers[1]
+        return setting
+
+    def action_switch_answers(self) -> None:
+        """Steps the answer mode: auto (the catalog's default per language), quoted, written."""
+        from engine.documents.modes import NEXT, describe
+
+        mode = NEXT[self.answer_mode()]
+        self._picked_answers = (self.app.settings.answer_mode, mode)
+        self._show_scope(self._open_scope())
+        self.notify(describe(mode, self.app.settings.model), timeout=3, markup=False)
 
     def action_pick_scope(self) -> None:
         """Opens the document picker for the open chat; what is applied is kept with the chat (off the UI
@@ -322,11 +347,13 @@ class ChatPane(Vertical):
         self.refresh_bindings()
         self._cancel.clear()
         self.generate(text, box_id, self.chat_id, self.mode, self.app.settings,
-                      self.pending_scope if self.chat_id is None else None)
+                      self.pending_scope if self.chat_id is None else None, self.answer_mode())
 
     @thread_worker("generate", "answer")
-    def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings, new_scope=None) -> None:
+    def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings, new_scope=None,
+                 answers: str = "auto") -> None:
         from engine.documents import scope as scoping
+        from engine.documents.modes import forced
 
         # @names scope this question; else the chat's scope (a new chat's is `new_scope`). A scoped turn is
         # a document question, in either mode.
@@ -338,7 +365,7 @@ class ChatPane(Vertical):
 
             job = Ask(self.workspace, question, chat_id=chat_id, model_id=settings.model,
                       k=settings.top_k_sources, mode=settings.search_mode,
-                      extractive=True if settings.extractive else None,
+                      extractive=forced(answers),
                       filters=scope.filters() if scope is not None else None)
             params = settings.generation(temperature=0.0)
         else:

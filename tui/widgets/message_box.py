@@ -27,6 +27,22 @@ def stats_text(stats: dict | None) -> str:
     return stats_line(stats)
 
 
+def footer_text(stats: dict | None, record: dict | None) -> str:
+    """Gives the line under an answer: which mode made a document answer ('quoted', 'written by MODEL'),
+    then its figures; a plain reply or a refusal has the figures alone."""
+    from engine.documents.modes import QUOTED, WRITTEN, record_mode
+
+    line = stats_text(stats)
+    mode = record_mode(record)
+    if mode == QUOTED:
+        return f"quoted · {(stats or {}).get('ttft_ms') or 0:.0f} ms"
+    if mode == WRITTEN:
+        return f"written by {line}" if line else "written"
+    if mode == "quoted instead":
+        return "quoted: the model's words were not supported" + (f" · {line}" if line else "")
+    return line
+
+
 def snippet(text: str, limit: int = SNIPPET_CHARS, heading: str | None = None) -> str:
     """Gives a one-line excerpt of at most `limit` characters, cut at a word boundary (with …), without
     a leading heading that the label already names."""
@@ -157,11 +173,11 @@ class MessageBox(Vertical):
         if self.waiting:
             yield Waiting(self.waiting)
         yield Markdown(self.text, classes="body")
-        yield Static(Text(stats_text(self.stats)), classes="stats")
+        yield Static(Text(footer_text(self.stats, self.record)), classes="stats")
         yield Vertical(classes="extras")
 
     async def on_mount(self) -> None:
-        self.query_one(".stats", Static).display = bool(stats_text(self.stats))
+        self.query_one(".stats", Static).display = bool(footer_text(self.stats, self.record))
         if self.record:
             await self.show_record(self.record)
 
@@ -254,9 +270,10 @@ class MessageBox(Vertical):
             for extra in parts[1:]:
                 await extra.remove()
             await parts[0].update(text)
+        footer = footer_text(stats, record or self.record)
         line = self.query_one(".stats", Static)
-        line.update(Text(stats_text(stats)))
-        line.display = bool(stats_text(stats))
+        line.update(Text(footer))
+        line.display = bool(footer)
         if record:
             self.record = record
             await self.show_record(record)

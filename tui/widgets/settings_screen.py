@@ -43,9 +43,10 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 yield Select([(m, m) for m in ("hybrid", "vector", "keyword")], value=c.search_mode,
                              allow_blank=False, id="set-mode")
                 yield Label("Document answers")
-                yield Select([("the model's words (quotes when it does not read the language)", False),
-                              ("always the documents' own sentences, quoted", True)],
-                             value=bool(getattr(c, "extractive", False)), allow_blank=False, id="set-extractive")
+                yield Select([("as the catalog measured best for the model and language", "auto"),
+                              ("always the documents' own sentences, quoted", "quoted"),
+                              ("always the model's words, citations checked", "written")],
+                             value=c.answer_mode, allow_blank=False, id="set-answer-mode")
                 yield Label("Theme")
                 yield Select([(t, t) for t in THEMES], value=c.theme if c.theme in THEMES else THEMES[0],
                              allow_blank=False, id="set-theme")
@@ -68,7 +69,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 top_k_sources=int(self.query_one("#set-top-k", Input).value),
                 search_mode=str(self.query_one("#set-mode", Select).value),
                 theme=str(self.query_one("#set-theme", Select).value),
-                extractive=bool(self.query_one("#set-extractive", Select).value))
+                answer_mode=str(self.query_one("#set-answer-mode", Select).value))
         except SettingsError as exc:
             # The ranges live in engine/settings.py, the one settings object; its message names the key.
             self.query_one("#settings-error", Label).update(Text(str(exc).removeprefix("settings: ")))
