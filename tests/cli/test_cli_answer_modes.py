@@ -1,0 +1,48 @@
+"""`quarry ask` and `quarry chat` with --extractive / --generate (and the older --generated): the answer
+says which mode made it, on stderr and in --json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import run_cli
+
+QUESTION = "How long do I have to return an unopened item?"
+
+
+@pytest.fixture
+def root(demo_workspace) -> str:
+    root = str(demo_workspace.root)
+    demo_workspace.close()
+    return root
+
+
+def test_extractive_quotes_and_says_so(root):
+    result = run_cli("ask", "--extractive", "-w", root, QUESTION)
+    assert result.exit_code == 0, result.output
+    assert "“" in result.stdout and "30 days" in result.stdout
+    assert result.stderr.startswith("quoted (the documents' own sentences) · ")
+    data = json.loads(run_cli("ask", "--json", "--extractive", "-w", root, QUESTION).stdout)
+    assert data["mode"] == "quoted" and data["made_by"] == "quoted" and data["completion_tokens"] == 0
+
+
+def test_generate_has_the_model_write_and_says_which_model(root, chat_model):
+    data = json.loads(run_cli("ask", "--json", "--generate", "--max-tokens", "24", "-w", root, QUESTION).stdout)
+    assert not data["extractive"] and data["mode"] in ("written", "quoted instead")
+    assert data["completion_tokens"] > 0 and data["model"] == "smollm2-135m"
+    if data["mode"] == "written":
+        assert data["made_by"] == "written by smollm2-135m"
+    human = run_cli("ask", "--generated", "--max-tokens", "24", "-w", root, QUESTION)  # the older name
+    assert human.exit_code == 0, human.output
+    assert human.stderr.splitlines()[-1].startswith(("written by smollm2-135m · TTFT", "quoted: the model's words"))
+
+
+def test_chat_takes_the_flags_for_document_turns(root):
+    scoped = run_cli("chat", "--json", "--extractive", "--path", "*returns*", "-w", root, QUESTION)
+    assert scoped.exit_code == 0, scoped.output
+    assert json.loads(scoped.stdout)["mode"] == "quoted"
+    plain = run_cli("chat", "--extractive", "-w", root, "Say hello.")
+    assert plain.exit_code == 2 and "--extractive quotes your documents: give a scope" in plain.output
+    assert len(plain.output.strip().splitlines()) <= 3  # click's usage line, then the one-line error

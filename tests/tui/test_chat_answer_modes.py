@@ -1,0 +1,50 @@
+"""The answer-mode key in Chat (ctrl+b): it steps auto → quoted → written → auto, the prompt's title shows
+the mode, and each answer's footer says which mode made it ("quoted", "written by MODEL"). The mode is
+kept for the session (until the answer_mode setting changes), not with the chat."""
+
+from __future__ import annotations
+
+from tests.tui.helpers import app_on, ask, notified, ready
+from tui.widgets.message_box import MessageBox
+
+QUESTION = "How long do I have to return an unopened item?"
+
+
+def title(app) -> str:
+    return str(app.query_one("#prompt").border_title)
+
+
+def footer(app) -> str:
+    box = [b for b in app.query(MessageBox) if b.role == "assistant"][-1]
+    return str(box.query_one(".stats").render())
+
+
+async def test_the_answer_mode_key_switches_quotes_and_written_answers(demo_workspace, chat_model, monkeypatch):
+    monkeypatch.setenv("QUARRY_MAX_TOKENS", "24")  # a written answer needs only to be written, not long
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        chat = app.query_one("#chat-pane")
+        assert title(app) == "all documents · ctrl+f scope │ answers: auto · ctrl+b switch"
+        await pilot.press("ctrl+b")
+        await notified(pilot, "Answers: quoted, the documents' own sentences, cited")
+        assert title(app).endswith("│ answers: quoted · ctrl+b switch") and chat.answer_mode() == "quoted"
+        await ask(pilot, QUESTION)
+        assert footer(app).startswith("quoted · ") and footer(app).endswith(" ms")
+        assert "30 days" in [b for b in app.query(MessageBox) if b.role == "assistant"][-1].text
+        await pilot.press("ctrl+b")
+        await notified(pilot, "Answers: written by smollm2-135m, citations checked")
+        assert title(app).endswith("│ answers: written · ctrl+b switch")
+        await ask(pilot, QUESTION)
+        written = footer(app)
+        assert written.startswith(("written by smollm2-135m · TTFT", "quoted: the model's words were not supported"))
+        stored = app.workspace.store.messages(chat.chat_id)
+        assert [m.citations["mode"] for m in stored if m.role == "assistant"][0] == "quoted"
+        assert [m.citations["mode"] for m in stored if m.role == "assistant"][1] in ("written", "quoted instead")
+        await pilot.press("ctrl+b")
+        assert title(app).endswith("│ answers: auto · ctrl+b switch")
+        # a new chat keeps the session's mode; a changed setting wins over the key's choice
+        await pilot.press("ctrl+b", "ctrl+n")
+        assert chat.answer_mode() == "quoted"
+        app.settings.answer_mode = "written"
+        assert chat.answer_mode() == "written"
