@@ -16,7 +16,7 @@ from engine.documents.terms import content_terms, coverage
 UNSUPPORTED_MARK = "⚠"
 # Fitted with support_rules by bench/support_check.py on one half of on-topic true and unsupported sentences
 # (the most true support at <= 10% false support), reported on the other half and a held-out set.
-SUPPORT_BAR = 0.67
+SUPPORT_BAR = 0.72
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKDOWN_LEAD = re.compile(r"\s*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)\s+")
@@ -184,9 +184,10 @@ class SupportScorer:
             whole = 0.8 * coverage(clean, self.sources[number].text)
             spans = self.spans[number]
             text = self.sources[number].text
+            subject = _subject(self.sources[number]) if strict else ""
             scored = [0.0 if _LIST_NUMBER.fullmatch(span[2].strip())
                       or (strict and conflict(clean, span[2], text)) else
-                      0.5 * max(float(c), 0.0) + 0.5 * max(coverage(clean, span[2]), whole)
+                      0.5 * max(float(c), 0.0) + 0.5 * max(coverage(clean, f"{subject} {span[2]}"), whole)
                       for c, span in zip(cosines, spans)]
             best = int(np.argmax(scored))
             support = scored[best]
@@ -197,10 +198,14 @@ class SupportScorer:
         return out
 
 
-def _named(source: Source) -> str:
-    """Gives what names a passage's subject: its heading, its file's name in words, and its text."""
+def _subject(source: Source) -> str:
+    """Gives what names a passage's subject beyond its text: its heading and its file's name in words."""
     stem = source.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", " ").replace("_", " ")
-    return f"{source.heading or ''}\n{stem}\n{source.text}"
+    return f"{source.heading or ''}\n{stem}"
+
+
+def _named(source: Source) -> str:
+    return f"{_subject(source)}\n{source.text}"
 
 
 def best_quote(question: str, sources: list[Source], encoder, scorer: SupportScorer | None = None,

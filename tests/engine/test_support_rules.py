@@ -1,11 +1,12 @@
-"""The support check's rules (engine/documents/support_rules.py): a sentence in the model's voice, or negated
-where the passage is not, no longer passes as supported; true paraphrases, negated ones included, still
-pass. Real encoder, real passages of the demo's data retention and shipping policies."""
+"""The support check's rules (engine/documents/support_rules.py): a sentence in the model's voice, negated
+where the passage is not, or saying always/every where it does not, no longer passes as supported; true
+paraphrases, negated ones included, still pass, and so does a sentence naming a product by its number.
+Real encoder, real passages of the demo's data retention and shipping policies."""
 
 from __future__ import annotations
 
 from engine.documents.citations import SUPPORT_BAR, Source, SupportScorer, check
-from engine.documents.support_rules import conflict, first_person, negated
+from engine.documents.support_rules import conflict, first_person, names_numbers, negated
 
 RETENTION = ("Customer order records are kept for 7 years for tax purposes. Support tickets are kept for 3 years. "
              "When a customer asks for their personal data to be deleted, we delete it within 30 days, except "
@@ -23,14 +24,15 @@ def _support(scorer: SupportScorer, sentence: str, strict: bool = True) -> float
     return max(s for s, _ in scorer.score(sentence, strict=strict).values())
 
 
-def test_the_models_voice_and_a_flipped_negation_used_to_pass_and_now_fail(encoder):
+def test_the_models_voice_a_flipped_negation_and_always_used_to_pass_and_now_fail(encoder):
     scorer = SupportScorer(encoder, _sources())
-    for sentence in ("No, I do not collect or keep your order records [1].",
+    for sentence in ("I keep customer order records for 7 years [1].",
                      "Customer order records are not kept for tax purposes [1].",
-                     "Orders placed before 1 pm do not ship the same day [2]."):
-        assert _support(scorer, sentence, strict=False) >= SUPPORT_BAR, sentence  # the checker as it was
+                     "Orders placed before 1 pm do not ship the same day [2].",
+                     "Support tickets are always kept for 3 years [1]."):
+        assert _support(scorer, sentence, strict=False) >= SUPPORT_BAR, sentence  # without the rules
         assert _support(scorer, sentence) < SUPPORT_BAR, sentence
-    text, citations, checks = check("No, I do not collect or keep your order records [1].", _sources(), encoder)
+    text, citations, checks = check("I keep customer order records for 7 years [1].", _sources(), encoder)
     assert not checks[0].supported and citations == [] and "⚠" in text
 
 
@@ -54,4 +56,15 @@ def test_the_rules_themselves():
     assert conflict("I accept gifts.", "Gifts above $50 are not allowed.", "Gifts above $50 are not allowed.") \
         == "negation"
     assert conflict("I keep records for 7 years.", "Records are kept for 7 years.", "Records are kept.") == "voice"
+    assert conflict("Every order ships free.", "Orders over $75 ship free.", "") == "universal"
+    assert names_numbers("The StandPro 60 motors are covered for 2 years.", "standpro 60 electric desk") == {"60"}
     assert conflict("退货不需要运费。", "Returns are not free.", "") is None  # Chinese: numbers and overlap decide
+
+
+def test_a_number_of_the_products_name_need_not_be_in_the_span(encoder):
+    warranty = Source(1, 1, "/d/products/standpro-60.md", None, "Warranty",
+                      "The frame is covered for 7 years and the motors and control box for 2 years.")
+    scorer = SupportScorer(encoder, [warranty])
+    assert _support(scorer, "The StandPro 60 motors are covered for 2 years.") >= SUPPORT_BAR
+    assert _support(scorer, "The StandPro 60 motors are covered for 3 years.") == 0.0  # a changed figure still fails
+    assert _support(scorer, "The StandPro 60 motors are covered for 2 years.", strict=False) == 0.0  # as it was
