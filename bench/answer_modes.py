@@ -73,11 +73,16 @@ def ask_once(ws, question, model_id: str, mode: str, max_tokens: int) -> dict:
 
 def supported_shares(ws, answer) -> tuple[int, int, int]:
     """Gives (sentences supported with the rules, without them, sentences checked) of an answer: the
-    model's own sentences for a written answer (before any quote replaced them), the quoted ones else."""
+    model's own sentences for a written answer (before any quote replaced them); for a quoted one, its
+    sentences found word for word in the passage it cites."""
     if answer.refused or not answer.sources:
         return 0, 0, 0
+    if answer.extractive:
+        texts = {s.chunk_id: s.text for s in answer.sources}
+        verbatim = sum(c.span_text in texts.get(c.chunk_id, "") for c in answer.citations)
+        return verbatim, verbatim, len(answer.citations)
     encoder = ws.encoder()
-    text = " ".join(c.span_text for c in answer.citations) if answer.extractive else answer.raw_text
+    text = answer.raw_text
     out = []
     for strict in (True, False):
         _, _, sentences = check(text, answer.sources, encoder, scorer=SupportScorer(encoder, answer.sources, strict))
@@ -122,7 +127,7 @@ def fit_weights(ws, fit_half) -> dict:
     items = retrieved(ws, fit_half)
     relevance = fit_relevance(items)
     fitted = fit_extractive(items, "en", relevance, ws.encoder())
-    weights = replace(extractive.Weights(), **fitted["weights"], floor=fitted["floor"], second=fitted["second"])
+    weights = replace(extractive.weights_for("en"), **fitted["weights"], floor=fitted["floor"], second=fitted["second"])
     extractive.WEIGHTS["en"] = weights
     print_table("English extractive weights fitted on the fit half", [fitted["weights"] | {
         k: v for k, v in fitted.items() if k != "weights"}], list(fitted["weights"]) + [

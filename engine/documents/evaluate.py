@@ -297,12 +297,16 @@ def fit_extractive(items: list[dict], lang: str, relevance_fit: dict, encoder=No
     names = ["terms", "bigrams", "cosine", "rank", "number", "context", "asks"]
     answerable = [(it, rows) for it, passed, rows in feats if it["q"].expected_file and it["q"].answer and rows]
     matrices = [(np.array([[r[n] for n in names] for r in rows]),
-                 [contains(r["text"], it["q"].answer) for r in rows]) for it, rows in answerable]
+                 [contains(r["text"], it["q"].answer) for r in rows],
+                 [matches(r["source"].path, it["q"].expected_file) for r in rows]) for it, rows in answerable]
     best = None
     for values in itertools.product(*(GRID[n] for n in names[1:])):
         w = np.array((1.0, *values))
         w[names.index("asks")] *= -1
-        hits = sum(gold[int(np.argmax(m @ w))] for m, gold in matrices)
+        tops = [int(np.argmax(m @ w)) for m, _, _ in matrices]
+        # the most top sentences holding the answer; among those, the most from the expected file
+        hits = (sum(gold[t] for t, (_, gold, _) in zip(tops, matrices)),
+                sum(files[t] for t, (_, _, files) in zip(tops, matrices)))
         if best is None or hits > best[0]:
             best = (hits, dict(zip(names[1:], values)))
     fitted = Weights(**best[1])
@@ -338,4 +342,5 @@ def fit_extractive(items: list[dict], lang: str, relevance_fit: dict, encoder=No
             choice = (key, {"floor": floor, "second": second, "contains": round(correct / max(n_ans, 1), 3),
                             "false_refusals": round(false_rate, 3), "right_refusals": round(right_rate, 3),
                             "median_chars": chars})
-    return {"weights": best[1], "top_sentence_hits": best[0], "answerable": len(matrices), **choice[1]}
+    return {"weights": best[1], "top_sentence_hits": best[0][0], "top_sentence_files": best[0][1],
+            "answerable": len(matrices), **choice[1]}

@@ -43,12 +43,15 @@ class Weights:
     second: float = 0.85  # another sentence joins when it scores at least this share of the best
     floor: float = 0.3  # the best sentence's word share below this: the documents do not answer
     max_chars: int = 150  # most characters of quoted sentences
+    one_file: bool = False  # sentences after the best come from its file only (a second file's is off-topic)
 
 
 # Fitted by `python bench/rag.py --fit` on the fit half of bench/questions*.jsonl (see its output).
 WEIGHTS = {
     "zh": Weights(bigrams=0.0, cosine=0.0, rank=0.1, number=0.2, context=0.3, asks=0.0, second=0.7, floor=0.0),
-    "en": Weights(),
+    # `python bench/answer_modes.py --fit` (the fit half of bench/questions.jsonl's English questions)
+    "en": Weights(bigrams=0.0, cosine=0.0, rank=0.0, number=0.0, context=0.15, asks=0.0, second=0.7, floor=0.0,
+                  one_file=True),
 }
 MAX_SENTENCES = 3
 
@@ -70,6 +73,11 @@ _QUANTITY = re.compile(r"多少|几|多久|多长|多大|多高|多重|多远|�
 _NUMBERISH = re.compile(r"\d|[一二两三四五六七八九十百千万半][个天年月日周次倍折元名人小时分钟点公斤厘米平方组%项条层]"
                         r"|[一二两三四五六七八九十]{2,}")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# "how long", "how much": the word after "how" asks for a kind of answer (the number feature looks for it);
+# as a topic word it finds "as long as" and "much of"
+_HOW = re.compile(r"\bhow\s+(?:long|much|many|often|far|fast|quickly|soon|big|large|old|early|late)\b",
+                  re.IGNORECASE)
+PREFIX = 6  # English stems this long match on their first PREFIX letters ("approves" finds "approval")
 _LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 # ASCII punctuation that ingest's NFKC made of full-width marks, restored beside Chinese characters.
 _FULL_WIDTH = {",": "，", "?": "？", "!": "！", ";": "；", ":": "：", "(": "（", ")": "）"}
@@ -100,17 +108,21 @@ def question_words(question: str) -> list[str]:
                 if word not in _ZH_QUESTION_WORDS and not (len(word) == 1 and word in "的了吗呢是在和与或有"):
                     words.append(word)
         else:
-            words += [stem(w.strip(".-")) for w in _LATIN_WORD.findall(piece)
+            words += [stem(w.strip(".-")) for w in _LATIN_WORD.findall(_HOW.sub("how", piece))
                       if w not in STOP and (len(w) > 1 or w.isdigit())]
     return list(dict.fromkeys(w for w in words if w.strip()))
 
 
 def _holds(word: str, text: str, stems: set[str]) -> bool:
-    return word in text if has_cjk(word) else word in stems
+    if has_cjk(word):
+        return word in text
+    return word in stems or (len(word) >= PREFIX and word[:PREFIX] + "…" in stems)
 
 
 def _stems(text: str) -> set[str]:
-    return {stem(w.strip(".-")) for w in _LATIN_WORD.findall(text)}
+    """Gives a text's English stems, and each long stem's first PREFIX letters (marked with …)."""
+    stems = {stem(w.strip(".-")) for w in _LATIN_WORD.findall(text)}
+    return stems | {w[:PREFIX] + "…" for w in stems if len(w) >= PREFIX}
 
 
 def rank_sentences(question: str, sources: list[Source], lang: str, encoder=None,
@@ -147,9 +159,10 @@ def rank_sentences(question: str, sources: list[Source], lang: str, encoder=None
         context_stems = _stems(r["context"])
         context = sum(idf[word] for word in words if _holds(word, r["context"], context_stems)) / total
         bigrams = len(wanted & content_terms(r["text"])) / len(wanted) if wanted else 0.0
-        own = [c for c in _CJK.findall(r["text"])] + list(r["stems"])
+        own = [c for c in _CJK.findall(r["text"])] + [w for w in r["stems"] if not w.endswith("…")]
         fresh = sum(1 for c in own if c not in asked_chars)
-        asks = float(r["text"].rstrip().endswith(("?", "？")) or fresh < 4)
+        # a table row's field ends in ";": "text: Is the RAM upgradeable?;" is a question too
+        asks = float(r["text"].rstrip(" ;,").endswith(("?", "？")) or fresh < 4)
         number = float(quantity and bool(_NUMBERISH.search(r["text"])))
         feats = {"terms": share, "bigrams": bigrams, "cosine": max(float(cosine), 0.0), "rank": 1.0 / r["rank"],
                  "number": number, "context": context, "asks": asks}
@@ -175,6 +188,8 @@ def pick(ranked: list[Scored], weights: Weights) -> list[Scored]:
         if len(chosen) >= MAX_SENTENCES or s.score < weights.second * best.score:
             break
         if used + len(s.text) > weights.max_chars or any(_overlaps(s, c) for c in chosen):
+            continue
+        if weights.one_file and s.source.path != best.source.path:
             continue
         chosen.append(s)
         used += len(s.text)
