@@ -135,6 +135,29 @@ def fit_weights(ws, fit_half) -> dict:
     return fitted
 
 
+def report(rows: list[dict], models: list[str], fit_half, report_half, args, fitted) -> None:
+    """Prints the figures of the models answered so far and writes them (after each model, so a long run
+    that is stopped keeps what it measured)."""
+    table, choices = [], {}
+    for model_id in models:
+        figures = {(mode, half): summary([r for r in rows if r["model"] == model_id and r["mode"] == mode
+                                          and r["half"] == half])
+                   for mode in MODES for half in ("fit", "report")}
+        chosen = choose({mode: figures[(mode, "fit")] for mode in MODES})
+        choices[model_id] = {"en": chosen, "catalog_default_now": default_mode(model_id, "en")}
+        for (mode, half), figs in figures.items():
+            table.append({"model": model_id, "mode": mode, "half": half,
+                          "chosen": "yes" if mode == chosen else ""} | figs)
+    print_table(f"Answer modes on English questions ({len(fit_half)} fit, {len(report_half)} report; "
+                f"greedy, {args.max_tokens} tokens)", table, ["model", "mode", "half", "chosen", *KEYS])
+    print_table("Default mode per model, chosen on the fit half", [
+        {"model": m} | c for m, c in choices.items()], ["model", "en", "catalog_default_now"])
+    write_json("answer_modes" + (f"_{args.tag}" if args.tag else ""),
+               {"questions": "bench/questions.jsonl (English)", "max_tokens": args.max_tokens,
+                "fitted_weights": fitted, "weights_en": extractive.weights_for("en").__dict__,
+                "table": table, "choices": choices, "rows": rows})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="smollm2-135m,gemma3-270m")
@@ -160,24 +183,7 @@ def main() -> None:
                     for mode in (MODES if i % 2 == 0 else MODES[::-1]):
                         rows.append(ask_once(ws, q, model_id, mode, args.max_tokens) | {"half": half})
                     print(f"  {model_id}: {i + 1}/{len(fit_half) + len(report_half)}", file=sys.stderr, flush=True)
-            table, choices = [], {}
-            for model_id in models:
-                figures = {(mode, half): summary([r for r in rows if r["model"] == model_id and r["mode"] == mode
-                                                  and r["half"] == half])
-                           for mode in MODES for half in ("fit", "report")}
-                chosen = choose({mode: figures[(mode, "fit")] for mode in MODES})
-                choices[model_id] = {"en": chosen, "catalog_default_now": default_mode(model_id, "en")}
-                for (mode, half), figs in figures.items():
-                    table.append({"model": model_id, "mode": mode, "half": half,
-                                  "chosen": "yes" if mode == chosen else ""} | figs)
-            print_table(f"Answer modes on English questions ({len(fit_half)} fit, {len(report_half)} report; "
-                        f"greedy, {args.max_tokens} tokens)", table, ["model", "mode", "half", "chosen", *KEYS])
-            print_table("Default mode per model, chosen on the fit half", [
-                {"model": m} | c for m, c in choices.items()], ["model", "en", "catalog_default_now"])
-            write_json("answer_modes" + (f"_{args.tag}" if args.tag else ""),
-                       {"questions": "bench/questions.jsonl (English)", "max_tokens": args.max_tokens,
-                        "fitted_weights": fitted, "weights_en": extractive.weights_for("en").__dict__,
-                        "table": table, "choices": choices, "rows": rows})
+                report(rows, models[: models.index(model_id) + 1], fit_half, report_half, args, fitted)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

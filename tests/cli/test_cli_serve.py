@@ -56,7 +56,8 @@ def test_clients_search_ask_and_ingest_through_the_tui(ws, tmp_path):
         assert oct((ws / "quarry.sock").stat().st_mode & 0o777) == "0o600"
         runs = parallel(8, *QUERY, "-w", ws)  # the TUI holds the database: each ran in the holder
         assert [hits(r) for r in runs] == [alone] * 8
-        asked = quarry("ask", "-", "--max-tokens", "16", "-w", ws, "--json", stdin="What is the return window?\n",
+        asked = quarry("ask", "-", "--generate", "--max-tokens", "16", "-w", ws, "--json",
+                       stdin="What is the return window?\n",
                        timeout=300)  # piped stdin; the model loads in the holder
         assert asked.returncode == 0, asked.stderr
         assert json.loads(asked.stdout)["question"] == "What is the return window?"

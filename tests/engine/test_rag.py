@@ -14,7 +14,7 @@ GREEDY = GenerationParams(max_tokens=64, temperature=0)
 
 
 def test_answer_cites_the_returns_policy_with_its_page(demo_workspace, chat_model):
-    answer = Ask(demo_workspace, "What is the return window for opened electronics?").run(GREEDY)
+    answer = Ask(demo_workspace, "What is the return window for opened electronics?", extractive=False).run(GREEDY)
     assert not answer.refused and answer.citations
     first = answer.citations[0]
     assert first.path.endswith("policies/returns-policy.pdf") and first.page == 1
@@ -110,7 +110,7 @@ def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, mo
                 ws.store.add_message(chat_id, "user", f"Question {turn} about the dock. {filler}")
                 ws.store.add_message(chat_id, "assistant", f"Answer {turn}. {filler}", None,
                                      {"raw_text": f"Answer {turn}. {filler}", "refused": True})
-            ask = Ask(ws, "How long must the forklift battery be charged?", chat_id=chat_id, k=50)
+            ask = Ask(ws, "How long must the forklift battery be charged?", chat_id=chat_id, k=50, extractive=False)
             history, _ = ask._history()
             answer = ask.run(GREEDY)
     finally:
@@ -129,8 +129,8 @@ def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, mo
 
 
 def test_follow_up_uses_history_and_is_stored(demo_workspace, chat_model):
-    first = Ask(demo_workspace, "What is the hotel cap per night in New York?").run(GREEDY)
-    follow = Ask(demo_workspace, "And what about the per diem?", chat_id=first.chat_id).run(GREEDY)
+    first = Ask(demo_workspace, "What is the hotel cap per night in New York?", extractive=False).run(GREEDY)
+    follow = Ask(demo_workspace, "And what about the per diem?", chat_id=first.chat_id, extractive=False).run(GREEDY)
     assert "hotel cap" in follow.search_query
     messages = demo_workspace.store.messages(first.chat_id)
     assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]
@@ -142,10 +142,10 @@ def test_follow_up_uses_history_and_is_stored(demo_workspace, chat_model):
 
 
 def test_short_unrelated_follow_up_does_not_borrow_the_previous_topic(demo_workspace, chat_model):
-    first = Ask(demo_workspace, "What is the hotel cap per night in New York?").run(GREEDY)
-    stray = Ask(demo_workspace, "S-Tab", chat_id=first.chat_id).run(GREEDY)
+    first = Ask(demo_workspace, "What is the hotel cap per night in New York?", extractive=False).run(GREEDY)
+    stray = Ask(demo_workspace, "S-Tab", chat_id=first.chat_id, extractive=False).run(GREEDY)
     assert "hotel cap" in stray.search_query and stray.refused
-    follow = Ask(demo_workspace, "and for London?", chat_id=first.chat_id).run(GREEDY)
+    follow = Ask(demo_workspace, "and for London?", chat_id=first.chat_id, extractive=False).run(GREEDY)
     assert not follow.refused and "S-Tab" not in follow.search_query
 
 
@@ -170,5 +170,5 @@ def test_warm_start_caches_the_system_prompt(demo_workspace, chat_model):
     answers = pool.get(chat_model.model_id, slot="rag")  # document answers have their own KV cache
     answers._forget_from(0)
     decoded = warm(answers)
-    answer = Ask(demo_workspace, "How long must passwords be?").run(GREEDY)
+    answer = Ask(demo_workspace, "How long must passwords be?", extractive=False).run(GREEDY)
     assert decoded > 20 and answer.stats.cached_tokens >= decoded - 8

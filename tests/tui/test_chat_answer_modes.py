@@ -30,7 +30,7 @@ async def test_the_answer_mode_key_switches_quotes_and_written_answers(demo_work
         await notified(pilot, "Answers: quoted, the documents' own sentences, cited")
         assert title(app).endswith("│ answers: quoted · ctrl+b switch") and chat.answer_mode() == "quoted"
         await ask(pilot, QUESTION)
-        assert footer(app).startswith("quoted · ") and footer(app).endswith(" ms")
+        assert footer(app) == "quoted"
         assert "30 days" in [b for b in app.query(MessageBox) if b.role == "assistant"][-1].text
         await pilot.press("ctrl+b")
         await notified(pilot, "Answers: written by smollm2-135m, citations checked")

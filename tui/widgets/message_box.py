@@ -35,7 +35,7 @@ def footer_text(stats: dict | None, record: dict | None) -> str:
     line = stats_text(stats)
     mode = record_mode(record)
     if mode == QUOTED:
-        return f"quoted · {(stats or {}).get('ttft_ms') or 0:.0f} ms"
+        return "quoted"  # no timing: a few ms, and the same picture every run
     if mode == WRITTEN:
         return f"written by {line}" if line else "written"
     if mode == "quoted instead":
