@@ -44,5 +44,6 @@ def test_chat_takes_the_flags_for_document_turns(root):
     assert scoped.exit_code == 0, scoped.output
     assert json.loads(scoped.stdout)["mode"] == "quoted"
     plain = run_cli("chat", "--extractive", "-w", root, "Say hello.")
-    assert plain.exit_code == 2 and "--extractive quotes your documents: give a scope" in plain.output
-    assert len(plain.output.strip().splitlines()) <= 3  # click's usage line, then the one-line error
+    assert plain.exit_code == 2
+    errors = [line for line in plain.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "--extractive quotes your documents: give a scope" in errors[0]

@@ -22,7 +22,8 @@ def _app(root) -> QuarryApp:
 
 
 def title(app) -> str:
-    return str(app.query_one("#prompt").border_title)
+    """The scope part of the prompt's title (the answer mode follows it, after │)."""
+    return str(app.query_one("#prompt").border_title).split(" │ ")[0]
 
 
 def cited_files(app) -> set[str]:
