@@ -29,12 +29,12 @@ def test_extractive_quotes_and_says_so(root):
 
 
 def test_generate_has_the_model_write_and_says_which_model(root, chat_model):
-    data = json.loads(run_cli("ask", "--json", "--generate", "--max-tokens", "24", "-w", root, QUESTION).stdout)
+    data = json.loads(run_cli("ask", "--json", "--generate", "--max-tokens", "8", "-w", root, QUESTION).stdout)
     assert not data["extractive"] and data["mode"] in ("written", "quoted instead")
     assert data["completion_tokens"] > 0 and data["model"] == "smollm2-135m"
     if data["mode"] == "written":
         assert data["made_by"] == "written by smollm2-135m"
-    human = run_cli("ask", "--generated", "--max-tokens", "24", "-w", root, QUESTION)  # the older name
+    human = run_cli("ask", "--generated", "--max-tokens", "8", "-w", root, QUESTION)  # the older name
     assert human.exit_code == 0, human.output
     assert human.stderr.splitlines()[-1].startswith(("written by smollm2-135m · TTFT", "quoted: the model's words"))
 

@@ -20,7 +20,7 @@ def footer(app) -> str:
 
 
 async def test_the_answer_mode_key_switches_quotes_and_written_answers(demo_workspace, chat_model, monkeypatch):
-    monkeypatch.setenv("QUARRY_MAX_TOKENS", "24")  # a written answer needs only to be written, not long
+    monkeypatch.setenv("QUARRY_MAX_TOKENS", "8")  # a written answer needs only to be written, not long
     app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
