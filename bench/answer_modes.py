@@ -119,7 +119,7 @@ def choose(fit_rows: dict[str, dict]) -> str:
     def key(mode):
         s = fit_rows[mode]
         return (s["contains_answer"] or 0.0, s["citation_precision"] or 0.0)
-    return max(MODES, key=key)
+    return max(fit_rows, key=key)
 
 
 def fit_weights(ws, fit_half) -> dict:
@@ -140,10 +140,11 @@ def report(rows: list[dict], models: list[str], fit_half, report_half, args, fit
     that is stopped keeps what it measured)."""
     table, choices = [], {}
     for model_id in models:
+        asked = [m for m in MODES if any(r["mode"] == m for r in rows)]
         figures = {(mode, half): summary([r for r in rows if r["model"] == model_id and r["mode"] == mode
                                           and r["half"] == half])
-                   for mode in MODES for half in ("fit", "report")}
-        chosen = choose({mode: figures[(mode, "fit")] for mode in MODES})
+                   for mode in asked for half in ("fit", "report")}
+        chosen = choose({mode: figures[(mode, "fit")] for mode in asked})
         choices[model_id] = {"en": chosen, "catalog_default_now": default_mode(model_id, "en")}
         for (mode, half), figs in figures.items():
             table.append({"model": model_id, "mode": mode, "half": half,
@@ -165,6 +166,9 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the English extractive weights on the fit half")
     parser.add_argument("--limit", type=int, default=0, help="questions per half (0 = all), for a quick look")
     parser.add_argument("--tag", default="", help="suffix of the results file")
+    parser.add_argument("--modes", default="quoted,written",
+                        help="modes to ask in (quoted answers do not depend on the model: `--modes quoted` re-measures "
+                             "them alone after a change to the extractive path)")
     args = parser.parse_args()
     questions = [q for q in read_questions(ROOT / "bench" / "questions.jsonl") if q.lang == "en"]
     fit_half, report_half = split_halves(questions)
@@ -177,10 +181,11 @@ def main() -> None:
             fitted = fit_weights(ws, fit_half) if args.fit else None
             rows = []
             models = [m.strip() for m in args.models.split(",") if m.strip()]
+            modes = [m for m in MODES if m in args.modes.split(",")]
             for model_id in models:
                 for i, q in enumerate(fit_half + report_half):
                     half = "fit" if i < len(fit_half) else "report"
-                    for mode in (MODES if i % 2 == 0 else MODES[::-1]):
+                    for mode in (modes if i % 2 == 0 else modes[::-1]):
                         rows.append(ask_once(ws, q, model_id, mode, args.max_tokens) | {"half": half})
                     print(f"  {model_id}: {i + 1}/{len(fit_half) + len(report_half)}", file=sys.stderr, flush=True)
                 report(rows, models[: models.index(model_id) + 1], fit_half, report_half, args, fitted)

@@ -50,7 +50,7 @@ class Weights:
 WEIGHTS = {
     "zh": Weights(bigrams=0.0, cosine=0.0, rank=0.1, number=0.2, context=0.3, asks=0.0, second=0.7, floor=0.0),
     # `python bench/answer_modes.py --fit` (the fit half of bench/questions.jsonl's English questions)
-    "en": Weights(bigrams=0.0, cosine=0.0, rank=0.0, number=0.0, context=0.15, asks=0.0, second=0.7, floor=0.0,
+    "en": Weights(bigrams=0.0, cosine=0.0, rank=0.3, number=0.0, context=0.15, asks=0.0, second=0.7, floor=0.0,
                   one_file=True),
 }
 MAX_SENTENCES = 3
@@ -77,6 +77,9 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # as a topic word it finds "as long as" and "much of"
 _HOW = re.compile(r"\bhow\s+(?:long|much|many|often|far|fast|quickly|soon|big|large|old|early|late)\b",
                   re.IGNORECASE)
+# A table row as ingest writes it ("name: Seattle showroom; city: Seattle; hours: 10:00-19:00"): quoted
+# whole, not field by field (the field that matches the question is rarely the one that answers it)
+_ROW = re.compile(r"^\s*[^\s:;][^:;\n]{0,39}: [^;\n]*; [^\s:;][^:;\n]{0,39}: ")
 PREFIX = 6  # English stems this long match on their first PREFIX letters ("approves" finds "approval")
 _LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 # ASCII punctuation that ingest's NFKC made of full-width marks, restored beside Chinese characters.
@@ -135,7 +138,7 @@ def rank_sentences(question: str, sources: list[Source], lang: str, encoder=None
     for rank, source in enumerate(sources, start=1):
         heading = (source.heading or "").lower()
         previous = heading
-        for start, end, text in sentence_spans(source.text):
+        for start, end, text in quote_spans(source.text):
             low = text.lower()
             rows.append({"source": source, "span": (start, end), "text": text, "low": low, "stems": _stems(low),
                          "context": f"{heading} {previous}", "rank": rank})
@@ -175,6 +178,21 @@ def rank_sentences(question: str, sources: list[Source], lang: str, encoder=None
         out.append(Scored(r["source"], r["span"], r["text"], score, share))
     if not features:
         out.sort(key=lambda s: -s.score)
+    return out
+
+
+def quote_spans(text: str) -> list[tuple[int, int, str]]:
+    """Gives (start, end, sentence) for each sentence of a passage that may be quoted: its sentences, and
+    each table row whole."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, sentence in sentence_spans(text):
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        if out and out[-1][0] >= line_start and _ROW.match(text[line_start:line_end if line_end >= 0 else None]):
+            first = out[-1][0]
+            out[-1] = (first, end, text[first:end])
+        else:
+            out.append((start, end, sentence))
     return out
 
 
