@@ -22,7 +22,7 @@ def test_the_catalog_says_where_each_default_model_quotes():
     for entry in (smol, gemma):
         assert entry.quotes_by_default("zh") and entry.quotes_by_default("zh-Hant")  # it does not read Chinese
     # measured by bench/answer_modes.py: quotes beat SmolLM2's and Gemma's written English answers
-    assert smol.quotes == ("en",) and smol.quotes_by_default("en")
+    assert smol.quotes == gemma.quotes == ("en",) and smol.quotes_by_default("en") and gemma.quotes_by_default("en")
     assert modes.default_mode("smollm2-135m", "en") == modes.QUOTED
     assert modes.default_mode("no-such-model", "en") == modes.WRITTEN  # fails where it loads, not here
 
