@@ -35,10 +35,11 @@ def default_mode(model_id: str, lang: str) -> str:
 
 def mode_of(answer) -> str:
     """Gives the mode that made an answer: 'quoted', 'written', 'quoted instead' (the model wrote, none
-    of its sentences was supported, so its best passage is quoted) or 'refused'."""
+    of its sentences was supported, so its best passage is quoted) or 'refused'. Documents that answer
+    differently are each quoted (per_document.py), in either mode."""
     if answer.refused:
         return "refused"
-    if answer.extractive:
+    if answer.extractive or (getattr(answer, "per_document", None) or {}).get("differ"):
         return QUOTED
     return "quoted instead" if getattr(answer, "quoted_instead", False) else WRITTEN
 
