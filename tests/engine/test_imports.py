@@ -28,7 +28,7 @@ from engine.documents.rag import Ask
 from engine.runtime.generation import GenerationParams
 ws = Workspace({str(root)!r})
 ws.searcher().search("return window for opened electronics", 5)
-Ask(ws, "What is the return window for opened electronics?").run(GenerationParams(max_tokens=8))
+Ask(ws, "What is the return window for opened electronics?", extractive=False).run(GenerationParams(max_tokens=8))
 """)
     assert "onnxruntime" in loaded and "llama_cpp" in loaded
     assert not loaded & set(HEAVY)
