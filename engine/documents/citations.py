@@ -123,9 +123,10 @@ def _add_span(spans: list, text: str, start: int, end: int) -> None:
 
 
 class SupportScorer:
-    """Scores how well a source supports a sentence: encoder cosine to its best sentence, and word overlap,
-    with what they cannot see ruled out (support_rules: negation, the model's own voice) unless `strict`
-    is False (the checker as it was, for bench/support_check.py's before)."""
+    """Scores how well a source supports a sentence: encoder cosine to its best sentence, and word overlap
+    (a span's heading and file name count as what it is about), with what they cannot see ruled out
+    (support_rules: negation, the model's own voice, always/every); `strict` False scores as the checker
+    did before those (bench/support_check.py's "before")."""
 
     def __init__(self, encoder, sources: list[Source], strict: bool = True) -> None:
         self.encoder = encoder
