@@ -176,6 +176,11 @@ class QuarryApp(App):
 
     @on(WorkspaceReady)
     def workspace_ready(self) -> None:
+        import gc
+
+        # What is loaded by now (the engines' modules, the workspace) lives as long as the app: out of the
+        # collector's sight, a full collection no longer walks it in the middle of someone's typing.
+        gc.freeze()
         self.sub_title = f"{self.workspace.root.name} · {self.settings.model}"
         for pane, _, _ in PANES:  # a pane not built yet (or still mounting) is filled once it is
             for widget in self.query(f"#{pane}-pane"):
