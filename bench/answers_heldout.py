@@ -6,13 +6,12 @@ refusals. Nothing is fitted on them; they are the out-of-sample check of bench/a
     python bench/answers_heldout.py      # writes bench/results/answer_modes_heldout.json
 """
 
+import json
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import json
-import tempfile
 
 from engine import locations
 from engine.documents.evaluate import contains, read_questions
@@ -43,6 +42,8 @@ def main():
                          "refused": sum(r["refused"] for r in rows), "quoted": sum(r["extractive"] for r in rows),
                          "misses": [r["q"] for r in rows if not r["contains"]]}
             print(mode, {k: v for k, v in out[mode].items()})
-    Path(__file__).parent / "results" / "answer_modes_heldout.json".write_text(json.dumps(out, indent=2) + "\n")
+    (Path(__file__).parent / "results" / "answer_modes_heldout.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
 if __name__ == "__main__":
     main()
