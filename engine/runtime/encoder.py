@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,14 +189,19 @@ class Encoder:
             pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return pooled.astype(np.float32)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Gives one float32 row per text; batches are sorted by length so padding stays small."""
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               stop: Callable[[], bool] | None = None) -> np.ndarray | None:
+        """Gives one float32 row per text; batches are sorted by length so padding stays small. With
+        `stop`, it is asked between model calls, and a true answer gives None: a caller can hand over
+        many texts at once (the more texts, the less padding) and still stop within a call's time."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         start = 0
         while start < len(order):
+            if stop is not None and stop():
+                return None
             idx = order[start : start + batch_size]
             encodings = self.tokenizer.encode_batch([texts[i] for i in idx])
             # Attention memory grows with rows × width²: a batch of long texts is cut to a token budget

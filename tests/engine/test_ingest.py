@@ -183,7 +183,7 @@ def test_kill_mid_group_stores_no_half_file_and_resume_redoes_exactly_the_rest(e
 
     folder = tmp_path / "many"
     folder.mkdir()
-    total = pipeline.POOL_MIN_FILES  # files are parsed by the process pool
+    total = pipeline.POOL_MIN_FILES
     for i in range(total):
         (folder / f"note-{i:02d}.md").write_text(
             f"# Note {i}\n" + " ".join(f"Item {i}-{j} covers topic {j * i % 17}." for j in range(30)))
@@ -284,8 +284,8 @@ def test_a_parse_worker_killed_mid_run_costs_no_file(encoder, tmp_path, monkeypa
     # it (or the worker's start) is under way
     script = "<script>" + "var x = 1;\n" * 150_000 + "</script>"
     (folder / "a-long.html").write_text(f"<html><body>{script}<p>The quarterly numbers moved again.</p></body></html>")
-    for i in range(pipeline.POOL_MIN_FILES):
-        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\nNote {i} is about topic {i * 7 % 13}.")
+    for i in range(pipeline.POOL_MIN_FILES):  # html goes to the pool (small plain text is parsed here)
+        (folder / f"note-{i:02d}.html").write_text(f"<h1>Note {i}</h1><p>Note {i} is about topic {i * 7 % 13}.</p>")
     killed = []
 
     def killer():
@@ -307,3 +307,32 @@ def test_a_parse_worker_killed_mid_run_costs_no_file(encoder, tmp_path, monkeypa
         assert len(starts) >= 2  # the pool was started again after the kill
         assert summary.failed == 0 and summary.ingested == pipeline.POOL_MIN_FILES + 1, summary.errors
         assert_consistent(ws)
+
+
+def test_a_cancel_inside_an_encoder_batch_stops_it_and_stores_none_of_its_files(encoder, tmp_path, monkeypatch):
+    """Batches hold seconds of encoder work (the more chunks sorted together, the less padding): the
+    encoder is asked between its model calls, so a cancel does not wait for the batch to end."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\nNote {i} is about topic {i * 7 % 13}.")
+    calls = []
+    # the first file is encoded alone (one model call); the cancel comes after the next batch's first call
+    cancel = lambda: len(calls) >= 2  # noqa: E731
+    with Workspace(tmp_path / "ws") as ws:
+        real_run = ws.encoder()._run
+        monkeypatch.setattr(ws.encoder(), "_run", lambda *a, **k: calls.append(1) or real_run(*a, **k))
+        summary = IngestSummary()
+        list(ingest_paths(ws, [folder], cancel=cancel, summary=summary))
+        assert len(calls) == 2  # the batch (40 chunks, two calls of at most 32) stopped after its first
+        assert summary.ingested == 1 and len(ws.store.documents()) == 1
+        summary, _ = run_ingest(ws, folder)
+        assert summary.ingested == 39 and summary.skipped == 1
+        assert len(ws.store.documents()) == 40
+        assert_consistent(ws)
+
+
+def test_encode_with_stop_gives_none_and_without_it_the_same_vectors(encoder):
+    texts = [f"sentence number {i} about refunds" for i in range(70)]
+    assert encoder.encode(texts, stop=lambda: True) is None
+    np.testing.assert_allclose(encoder.encode(texts, stop=lambda: False), encoder.encode(texts), atol=1e-6)

@@ -205,8 +205,8 @@ def test_a_scan_read_in_a_parse_worker_still_shows_progress(encoder, tmp_path, m
     folder = tmp_path / "docs"
     folder.mkdir()
     scanned_pdf(folder / "a-scan.pdf", [page(PERMIT), page(["The second page of the scan."])])
-    for i in range(pipeline.POOL_MIN_FILES):
-        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\nNote {i} is about topic {i}.")
+    for i in range(pipeline.POOL_MIN_FILES):  # html goes to the pool (small plain text is parsed here)
+        (folder / f"note-{i:02d}.html").write_text(f"<h1>Note {i}</h1><p>Note {i} is about topic {i}.</p>")
     with Workspace(tmp_path / "ws") as ws:
         events = list(ingest_paths(ws, [folder]))
     names = [(e.kind, Path(e.path).name, e.message) for e in events]
