@@ -9,6 +9,7 @@ import random
 import pytest
 
 from engine.documents import refusal
+from engine.documents.extractive import question_words
 from engine.documents.ingest import ingest_paths
 from engine.documents.phrases import phrase
 from engine.documents.rag import Ask
@@ -77,6 +78,19 @@ def test_words_are_weighted_by_their_rarity_in_the_library(handbook):
     assert keywords.doc_freq("顾客") >= 1 and keywords.doc_freq("蒸馏") == 0 and keywords.doc_freq("hello") == 0
     weights = refusal.question_terms("“孔雀女”这一称呼的所指是什么？", keywords.doc_freq, keywords.count())
     assert "称呼" not in weights and "所指" not in weights and weights  # framing words name no topic
+
+
+def test_words_jieba_guessed_from_question_words_are_cut_again(handbook):
+    """jieba's HMM joins characters it does not know into words (中是 in 生成中是怎么, 用大 in 用大模型):
+    counted as words the library lacks, they pulled answerable questions under the bar."""
+    keywords = handbook.searcher().keywords
+    n = keywords.count()
+    for question, junk, kept in [("扩散模型在图像生成中是怎么工作的？", "中是", "扩散"),
+                                 ("哪家银行最早用大模型识别欺诈？", "用大", "欺诈"),
+                                 ("GDPR对大模型训练数据有哪些要求？", "对大", "要求")]:
+        assert junk in question_words(question)  # what jieba gives
+        weights = refusal.question_terms(question, keywords.doc_freq, n)
+        assert junk not in weights and kept in weights, weights
 
 
 def test_answer_types():
