@@ -323,6 +323,8 @@ class QuarryApp(App):
                 self.theme = result.theme
             if self.workspace is not None:
                 self.sub_title = f"{self.workspace.root.name} · {result.model}"
+            for pane in self.query("ChatPane"):  # not built yet: it reads the settings when it is
+                pane.settings_changed()
             if saved_file:
                 self.notify("Settings saved")
 

@@ -4,7 +4,8 @@ kept for the session (until the answer_mode setting changes), not with the chat.
 
 from __future__ import annotations
 
-from tests.tui.helpers import app_on, ask, notified, ready
+from tests.tui.helpers import app_on, ask, notified, ready, wait_for
+from tui.widgets.settings_screen import SettingsScreen
 from tui.widgets.message_box import MessageBox
 
 QUESTION = "How long do I have to return an unopened item?"
@@ -48,3 +49,18 @@ async def test_the_answer_mode_key_switches_quotes_and_written_answers(demo_work
         assert chat.answer_mode() == "quoted"
         app.settings.answer_mode = "written"
         assert chat.answer_mode() == "written"
+
+
+async def test_saving_the_answer_mode_setting_shows_it_in_the_prompt_title(demo_workspace, isolated_user_dirs):
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+b")  # the key's pick: quoted
+        assert title(app).endswith("│ answers: quoted · ctrl+b switch")
+        await pilot.press("f8")
+        assert isinstance(app.screen, SettingsScreen)
+        app.screen.query_one("#set-answer-mode").value = "written"
+        await pilot.click("#save")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        await pilot.pause()
+        assert title(app).endswith("│ answers: written · ctrl+b switch"), title(app)

@@ -118,6 +118,10 @@ class ChatPane(Vertical):
             return self._picked_answers[1]
         return setting
 
+    def settings_changed(self) -> None:
+        """Shows the answer mode the saved settings give (a changed answer_mode wins over the key's pick)."""
+        self._show_scope(self._open_scope())
+
     def action_switch_answers(self) -> None:
         """Steps the answer mode: auto (the catalog's default per language), quoted, written."""
         from engine.documents.modes import NEXT, describe
