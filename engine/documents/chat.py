@@ -112,15 +112,24 @@ def export_markdown(store, chat_id: int) -> str:
         from engine.errors import QuarryError
 
         raise QuarryError(f"no chat with id {chat_id}; see `quarry chats`")
-    lines = [f"# {chat.title}", "", f"Model: {chat.model or '-'} · mode: {chat.mode}", ""]
+    from engine.documents.modes import made_by, record_mode
+
+    answers = f" · answers: {chat.answer_mode}" if chat.answer_mode else ""
+    lines = [f"# {chat.title}", "", f"Model: {chat.model or '-'} · mode: {chat.mode}{answers}", ""]
     for m in store.messages(chat_id):
         lines += [f"## {'You' if m.role == 'user' else 'Quarry'}", "", m.content, ""]
         for c in (m.citations or {}).get("citations", []):
             page = f", page {c['page']}" if c.get("page") else ""
             lines.append(f"- [{c['number']}] {c['path']}{page}: “{' '.join(c['span_text'].split())}”")
+        # which mode made a document answer: quoted, or written by its model
+        by = made_by(record_mode(m.citations), (m.stats or {}).get("model") or chat.model)
+        figures = []
         if m.stats and m.stats.get("completion_tokens"):
-            lines += ["", f"_{m.stats['model']} · TTFT {m.stats['ttft_ms']:.0f} ms · "
-                          f"{m.stats['tokens_per_s']:.0f} tok/s_"]
+            figures = [f"TTFT {m.stats['ttft_ms']:.0f} ms", f"{m.stats['tokens_per_s']:.0f} tok/s"]
+            if not by.startswith("written by"):  # else the mode's words name the model
+                figures.insert(0, m.stats["model"])
+        if by or figures:
+            lines += ["", f"_{' · '.join([by] * bool(by) + figures)}_"]
         lines.append("")
     return "\n".join(lines)
 

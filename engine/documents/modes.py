@@ -2,6 +2,7 @@
 or written by the chat model (rag.py, its citations checked). By default the catalog decides per chat
 model and question language (`quotes` in models/catalog.toml, measured by bench/answer_modes.py); the
 user can ask for either (`quarry ask --extractive/--generate`, a key in Chat, the `answer_mode` setting).
+A mode picked for a chat (the key, or a flag with `--chat`) is kept with it; other chats follow the setting.
 """
 
 from __future__ import annotations
@@ -16,6 +17,29 @@ NEXT = {AUTO: QUOTED, QUOTED: WRITTEN, WRITTEN: AUTO}  # the order the Chat key 
 def forced(mode: str) -> bool | None:
     """Gives what `Ask(extractive=...)` takes for a mode: True quotes, False writes, None the default."""
     return {QUOTED: True, WRITTEN: False}.get(mode)
+
+
+def for_chat(store, chat_id: int | None, given: str | None, setting: str) -> str:
+    """Gives the mode a chat's document question gets: the one given now (a flag, a key), else the one
+    the chat keeps, else the setting."""
+    if given is not None:
+        return given
+    return kept(store.chat(chat_id) if chat_id is not None else None) or setting
+
+
+def kept(chat) -> str | None:
+    """Gives the mode a chat keeps; None when it has none (or a value no Quarry wrote: the setting serves)."""
+    mode = getattr(chat, "answer_mode", None)
+    return mode if mode in MODES else None
+
+
+def keep(store, chat_id: int | None, mode: str) -> None:
+    """Stores the mode picked for a chat (nothing in a read-only workspace, or for an unsaved chat)."""
+    if chat_id is None or store.read_only:
+        return
+    if mode not in MODES:
+        raise QuarryError(f"answer mode {mode!r}: give one of {', '.join(MODES)}")
+    store.set_chat_answer_mode(chat_id, mode)
 
 
 def quotes_by_default(model_id: str, lang: str) -> bool:

@@ -17,6 +17,7 @@ class Chat:
     mode: str
     updated_at: datetime | None = None
     scope: dict | None = None  # the documents its questions are answered from (engine/documents/scope.py)
+    answer_mode: str | None = None  # auto | quoted | written, picked for this chat; None: the setting's
 
 
 @dataclass
@@ -36,11 +37,17 @@ def m007_chat_scope(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE chats ADD COLUMN scope JSON")
 
 
-_CHAT_COLUMNS = "id, title, model, mode, updated_at, scope"
+def m009_chat_answer_mode(db: duckdb.DuckDBPyConnection) -> None:
+    """A chat keeps the answer mode picked for it (quoted or written document answers,
+    engine/documents/modes.py); NULL follows the answer_mode setting."""
+    db.execute("ALTER TABLE chats ADD COLUMN answer_mode VARCHAR")
+
+
+_CHAT_COLUMNS = "id, title, model, mode, updated_at, scope, answer_mode"
 
 
 def _chat(row) -> Chat:
-    return Chat(*row[:5], json.loads(row[5]) if row[5] else None)
+    return Chat(*row[:5], json.loads(row[5]) if row[5] else None, row[6])
 
 
 class ChatsSQL:
@@ -67,6 +74,11 @@ class ChatsSQL:
         with self.writing():
             self.db.execute("UPDATE chats SET scope = ? WHERE id = ?",
                             [json.dumps(scope) if scope else None, chat_id])
+
+    def set_chat_answer_mode(self, chat_id: int, mode: str | None) -> None:
+        """Keeps the answer mode picked for a chat (None: the answer_mode setting's)."""
+        with self.writing():
+            self.db.execute("UPDATE chats SET answer_mode = ? WHERE id = ?", [mode, chat_id])
 
     def rename_chat(self, chat_id: int, title: str) -> None:
         with self.writing():

@@ -114,5 +114,5 @@ MIGRATIONS: list[tuple[int, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (6, comparisons.m006_comparisons),
     (7, chats.m007_chat_scope),
     (8, feedback.m008_feedback),
-    # 9: reserved (issue 27, classify review)
+    (9, chats.m009_chat_answer_mode),
 ]

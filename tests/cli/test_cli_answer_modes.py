@@ -47,3 +47,24 @@ def test_chat_takes_the_flags_for_document_turns(root):
     assert plain.exit_code == 2
     errors = [line for line in plain.stderr.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "--extractive quotes your documents: give a scope" in errors[0]
+
+
+def test_a_flag_is_kept_with_the_chat_for_its_next_questions_and_its_export(root, chat_model):
+    # smollm2-135m quotes English by default (the catalog), so a written answer here comes from the chat
+    first = json.loads(run_cli("ask", "--json", "--generate", "--max-tokens", "8", "-w", root, QUESTION).stdout)
+    chat_id = first["chat_id"]
+    follow = json.loads(run_cli("ask", "--json", "--max-tokens", "8", "--chat", str(chat_id), "-w", root,
+                                "And for furniture?").stdout)
+    assert not follow["extractive"] and follow["completion_tokens"] > 0
+    listed = json.loads(run_cli("chats", "--json", "-w", root).stdout)
+    assert [c["answer_mode"] for c in listed if c["id"] == chat_id] == ["written"]
+    exported = run_cli("export", str(chat_id), "-w", root).stdout
+    assert "· answers: written" in exported.splitlines()[2]
+    assert "_written by smollm2-135m · TTFT" in exported or "_quoted (the words smollm2-135m wrote" in exported
+    # a flag given again changes what the chat keeps
+    quoted = json.loads(run_cli("ask", "--json", "--extractive", "--chat", str(chat_id), "-w", root,
+                                QUESTION).stdout)
+    assert quoted["mode"] == "quoted"
+    listed = json.loads(run_cli("chats", "--json", "-w", root).stdout)
+    assert [c["answer_mode"] for c in listed if c["id"] == chat_id] == ["quoted"]
+    assert "_quoted_" in run_cli("export", str(chat_id), "-w", root).stdout

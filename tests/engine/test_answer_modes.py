@@ -76,3 +76,24 @@ def test_the_answer_mode_setting_and_the_older_extractive_key(isolated_user_dirs
     with pytest.raises(SettingsError, match="QUARRY_EXTRACTIVE: extractive = 'maybe' is not valid"):
         settings.load()
     assert [modes.forced(m) for m in modes.MODES] == [None, True, False]
+
+
+def test_a_chat_keeps_its_mode_and_a_value_no_quarry_wrote_falls_back_to_the_setting(tmp_path):
+    from engine.errors import QuarryError
+    from engine.workspace import Workspace
+
+    with Workspace(tmp_path / "ws") as ws:
+        chat_id = ws.store.create_chat("modes", None, "docs")
+        assert modes.for_chat(ws.store, chat_id, None, modes.AUTO) == modes.AUTO  # none kept: the setting
+        modes.keep(ws.store, chat_id, modes.WRITTEN)
+        assert ws.store.chat(chat_id).answer_mode == modes.WRITTEN
+        assert modes.for_chat(ws.store, chat_id, None, modes.AUTO) == modes.WRITTEN
+        assert modes.for_chat(ws.store, chat_id, modes.QUOTED, modes.AUTO) == modes.QUOTED  # a flag wins
+        with pytest.raises(QuarryError, match="answer mode 'loud': give one of auto, quoted, written"):
+            modes.keep(ws.store, chat_id, "loud")
+        assert ws.store.chat(chat_id).answer_mode == modes.WRITTEN  # nothing stored half
+        with ws.store.writing():  # a value edited by hand, or by a newer Quarry
+            ws.store.db.execute("UPDATE chats SET answer_mode = 'bogus' WHERE id = ?", [chat_id])
+        assert modes.kept(ws.store.chat(chat_id)) is None
+        assert modes.for_chat(ws.store, chat_id, None, modes.QUOTED) == modes.QUOTED
+        modes.keep(ws.store, None, modes.QUOTED)  # an unsaved chat: nothing to keep it with

@@ -1,10 +1,12 @@
 """The answer-mode key in Chat (ctrl+b): it steps auto → quoted → written → auto, the prompt's title shows
-the mode, and each answer's footer says which mode made it ("quoted", "written by MODEL"). The mode is
-kept for the session (until the answer_mode setting changes), not with the chat."""
+the mode, and each answer's footer says which mode made it ("quoted", "written by MODEL"). The mode picked
+is kept with the chat (a new chat's at its first answer) and survives a restart; a chat without a pick
+follows the answer_mode setting."""
 
 from __future__ import annotations
 
 from tests.tui.helpers import app_on, ask, notified, ready, wait_for
+from tui.app import QuarryApp
 from tui.widgets.settings_screen import SettingsScreen
 from tui.widgets.message_box import MessageBox
 
@@ -44,19 +46,46 @@ async def test_the_answer_mode_key_switches_quotes_and_written_answers(demo_work
         assert [m.citations["mode"] for m in stored if m.role == "assistant"][1] in ("written", "quoted instead")
         await pilot.press("ctrl+b")
         assert title(app).endswith("│ answers: auto · ctrl+b switch")
-        # a new chat keeps the session's mode; a changed setting wins over the key's choice
-        await pilot.press("ctrl+b", "ctrl+n")
-        assert chat.answer_mode() == "quoted"
+        # the open chat keeps its pick; a new chat starts from the setting and follows it
+        await pilot.press("ctrl+b")
+        chat_id = chat.chat_id
+        await wait_for(pilot, lambda: app.workspace.store.chat(chat_id).answer_mode == "quoted")
+        await pilot.press("ctrl+n")
+        assert chat.answer_mode() == "auto"
         app.settings.answer_mode = "written"
         assert chat.answer_mode() == "written"
+        await chat.load_chat(chat_id)
+        assert chat.answer_mode() == "quoted"
+
+
+async def test_a_chats_answer_mode_is_kept_with_it_after_a_restart(demo_workspace):
+    root = demo_workspace.root
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        chat = app.query_one("#chat-pane")
+        await pilot.press("ctrl+b")  # a new chat: quoted, kept with it at its first answer
+        await ask(pilot, QUESTION)
+        assert footer(app) == "quoted"
+        chat_id = chat.chat_id
+        assert app.workspace.store.chat(chat_id).answer_mode == "quoted"
+        await pilot.press("ctrl+n")
+        assert title(app).endswith("│ answers: auto · ctrl+b switch")
+    async with QuarryApp(root, warm_models=False).run_test(size=(120, 40)) as pilot:
+        app = pilot.app
+        await ready(pilot)
+        chat = app.query_one("#chat-pane")
+        await wait_for(pilot, lambda: chat.chat_id == chat_id)  # the last chat opens as it was left
+        assert title(app).endswith("│ answers: quoted · ctrl+b switch")
+        await ask(pilot, QUESTION)
+        assert footer(app) == "quoted"
 
 
 async def test_saving_the_answer_mode_setting_shows_it_in_the_prompt_title(demo_workspace, isolated_user_dirs):
     app = app_on(demo_workspace, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+b")  # the key's pick: quoted
-        assert title(app).endswith("│ answers: quoted · ctrl+b switch")
+        assert title(app).endswith("│ answers: auto · ctrl+b switch")  # no pick: the setting's
         await pilot.press("f8")
         assert isinstance(app.screen, SettingsScreen)
         app.screen.query_one("#set-answer-mode").value = "written"
@@ -64,3 +93,5 @@ async def test_saving_the_answer_mode_setting_shows_it_in_the_prompt_title(demo_
         await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
         await pilot.pause()
         assert title(app).endswith("│ answers: written · ctrl+b switch"), title(app)
+        await pilot.press("ctrl+b")  # the key steps on from the setting's mode
+        assert title(app).endswith("│ answers: auto · ctrl+b switch")

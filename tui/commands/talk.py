@@ -70,9 +70,9 @@ def _prompt_text(prompt: tuple[str, ...]) -> str:
 # older name of `--generate`.
 answer_mode_option = click.option(
     "--extractive/--generate", " /--generated", "extractive", default=None,
-    help="Quote the documents' own sentences, or have the chat model write the answer (default: the "
-         "answer_mode setting; auto quotes where the catalog measured quotes better for the model and the "
-         "question's language, and where the model does not read it).")
+    help="Quote the documents' own sentences, or have the chat model write the answer; kept with the "
+         "chat (default: the chat's, else the answer_mode setting; auto quotes where the catalog measured "
+         "quotes better for the model and the question's language, and where the model does not read it).")
 
 
 def _say_not_stored(ws) -> None:
@@ -250,8 +250,8 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
       quarry ask --path '*returns*' --doc 7 "How long is the return window?"
       quarry ask "@travel-policy what is the hotel cap in New York?"
     """
+    from engine.documents import modes
     from engine.documents import scope as scoping
-    from engine.documents.modes import forced
     from engine.documents.rag import Ask
 
     text = _prompt_text(question)
@@ -267,17 +267,21 @@ def ask(question, chat_id, model_id, k, max_tokens, extractive, workspace: Path 
         text, scope = scoping.for_chat(ws.store, text, chat_id, given)
         if scope is not None and not as_json:
             click.echo(scope.line(), err=True)
-        if extractive is None:
-            extractive = forced(conf.answer_mode)
+        # the flag, else the mode the chat keeps, else the setting
+        picked = None if extractive is None else modes.QUOTED if extractive else modes.WRITTEN
+        answers = modes.for_chat(ws.store, chat_id, picked, conf.answer_mode)
         job = Ask(ws, text, chat_id=chat_id, model_id=model_id or conf.model, k=k or conf.top_k_sources,
-                  mode=conf.search_mode, extractive=extractive, filters=scope.filters() if scope else None)
+                  mode=conf.search_mode, extractive=modes.forced(answers),
+                  filters=scope.filters() if scope else None)
         for piece in job.stream(params):
             if live:
                 streamed += piece
                 click.echo(click.style(piece, dim=True), nl=False, err=True)
         answer = job.answer
-        if given:  # flags set the chat's scope, kept for its next questions
+        if given:  # flags set the chat's scope and answer mode, kept for its next questions
             scoping.keep(ws.store, answer.chat_id, given)
+        if picked is not None:
+            modes.keep(ws.store, answer.chat_id, picked)
         _say_not_stored(ws)
     if as_json:
         emit_json(_answer_json(answer) | {"scope": scope_json(scope)})

@@ -49,9 +49,10 @@ class ChatPane(Vertical):
         self._answer_box: str | None = None  # the box the answer being written goes into
         self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
         self.pending_scope = None  # a new chat's scope (an engine Scope), kept with the chat at its first answer
-        # The answer mode picked with its key, for this session: (the answer_mode setting then, the mode
-        # picked); it holds until the setting changes (engine/documents/modes.py)
-        self._picked_answers: tuple[str, str] | None = None
+        # The answer mode picked with its key (engine/documents/modes.py): a new chat's, kept with the chat
+        # at its first answer; the open chat's, kept with it. None: the answer_mode setting's.
+        self.pending_answers: str | None = None
+        self._chat_answers: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -111,25 +112,30 @@ class ChatPane(Vertical):
 
     # -- answer mode: quoted or written by the model ------------------------------------------------
     def answer_mode(self) -> str:
-        """Gives the answer mode document questions get now (auto, quoted or written): the one picked with
-        the key this session, until the setting changes; else the setting."""
-        setting = self.app.settings.answer_mode
-        if self._picked_answers is not None and self._picked_answers[0] == setting:
-            return self._picked_answers[1]
-        return setting
+        """Gives the answer mode document questions get now (auto, quoted or written): the one picked for
+        the open (or new) chat, else the answer_mode setting."""
+        picked = self._chat_answers if self.chat_id is not None else self.pending_answers
+        return picked or self.app.settings.answer_mode
 
     def settings_changed(self) -> None:
-        """Shows the answer mode the saved settings give (a changed answer_mode wins over the key's pick)."""
+        """Shows the answer mode after the settings are saved (a chat without its own pick follows them)."""
         self._show_scope(self._open_scope())
 
     def action_switch_answers(self) -> None:
-        """Steps the answer mode: auto (the catalog's default per language), quoted, written."""
-        from engine.documents.modes import NEXT, describe
+        """Steps the open chat's answer mode: auto (the catalog's default per language), quoted, written;
+        kept with the chat (a new chat's at its first answer)."""
+        from engine.documents import modes
 
-        mode = NEXT[self.answer_mode()]
-        self._picked_answers = (self.app.settings.answer_mode, mode)
+        mode = modes.NEXT[self.answer_mode()]
+        chat_id = self.chat_id
+        if chat_id is None:
+            self.pending_answers = mode
+        else:
+            self._chat_answers = mode
+            write_off_ui(self, lambda: modes.keep(self.workspace.store, chat_id, mode), None,
+                         "keep the chat's answer mode")
         self._show_scope(self._open_scope())
-        self.notify(describe(mode, self.app.settings.model), timeout=3, markup=False)
+        self.notify(modes.describe(mode, self.app.settings.model), timeout=3, markup=False)
 
     def action_pick_scope(self) -> None:
         """Opens the document picker for the open chat; what is applied is kept with the chat (off the UI
@@ -224,6 +230,10 @@ class ChatPane(Vertical):
             return False
         self.chat_id = chat_id
         self.pending_scope = None
+        self.pending_answers = None
+        from engine.documents.modes import kept
+
+        self._chat_answers = kept(self.workspace.store.chat(chat_id) if chat_id is not None else None)
         self._show_scope(self._open_scope())
         if mode:
             self.mode = mode
@@ -351,13 +361,14 @@ class ChatPane(Vertical):
         self.refresh_bindings()
         self._cancel.clear()
         self.generate(text, box_id, self.chat_id, self.mode, self.app.settings,
-                      self.pending_scope if self.chat_id is None else None, self.answer_mode())
+                      self.pending_scope if self.chat_id is None else None, self.answer_mode(),
+                      self.pending_answers if self.chat_id is None else None)
 
     @thread_worker("generate", "answer")
     def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings, new_scope=None,
-                 answers: str = "auto") -> None:
+                 answers: str = "auto", new_answers: str | None = None) -> None:
+        from engine.documents import modes
         from engine.documents import scope as scoping
-        from engine.documents.modes import forced
 
         # @names scope this question; else the chat's scope (a new chat's is `new_scope`). A scoped turn is
         # a document question, in either mode.
@@ -369,7 +380,7 @@ class ChatPane(Vertical):
 
             job = Ask(self.workspace, question, chat_id=chat_id, model_id=settings.model,
                       k=settings.top_k_sources, mode=settings.search_mode,
-                      extractive=forced(answers),
+                      extractive=modes.forced(answers),
                       filters=scope.filters() if scope is not None else None)
             params = settings.generation(temperature=0.0)
         else:
@@ -386,8 +397,11 @@ class ChatPane(Vertical):
         if buffer:
             self.post_message(AnswerStreamed(box_id, "".join(buffer)))
         result = job.answer if mode == "docs" else job.reply
-        if new_scope and chat_id is None and result.chat_id is not None:
-            scoping.keep(self.workspace.store, result.chat_id, new_scope)  # the new chat keeps its scope
+        if chat_id is None and result.chat_id is not None:  # the new chat keeps its scope and answer mode
+            if new_scope:
+                scoping.keep(self.workspace.store, result.chat_id, new_scope)
+            if new_answers:
+                modes.keep(self.workspace.store, result.chat_id, new_answers)
         self.post_message(AnswerFinished(box_id, result))
 
     def _box(self, box_id: str) -> MessageBox | None:
@@ -420,8 +434,9 @@ class ChatPane(Vertical):
                         "left out of this answer", severity="warning", timeout=6)
         new_chat = self.chat_id != result.chat_id
         self.chat_id = result.chat_id
-        if new_chat and result.chat_id is not None:
-            self.pending_scope = None  # kept with the chat now
+        if new_chat and result.chat_id is not None:  # kept with the chat now
+            self.pending_scope = None
+            self._chat_answers, self.pending_answers = self.pending_answers, None
         if new_chat:
             self.refresh_chats(select=result.chat_id)
         if box is not None:
