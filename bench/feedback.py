@@ -4,8 +4,10 @@ fast enough?
 1. Curves. On the shared Chinese reviews (sentiment, and the 9 product categories) and English banking
    intents: a stratified quarter held out for testing; 10 labelled examples per label to start; then 100
    more labels chosen by the queue (the live learner of engine/classify/learner.py, refitted after every
-   answer, next row = smallest margin between its top two labels) against 100 chosen at random from the
-   same pool (and, with more than two labels, against lowest confidence). At 0/25/50/100 added labels the
+   answer, next row = the queue's order, engine/classify/review.py: smallest margin between its top two
+   labels, weighted by typicality with more than two labels) against 100 chosen at random from the same
+   pool (and, with more than two labels, against margin alone and lowest confidence). The order was
+   chosen on seeds 0-4 (bench/feedback_order.py): report with --first-seed 5. At 0/25/50/100 added labels the
    set's real head (what `quarry classify` would then use) is fitted on the examples and scored on the
    test quarter. Both arms run in each seed (paired); the median over 5 seeds and the spread of the
    queue − random gap are reported.
@@ -15,7 +17,8 @@ fast enough?
 3. Full refits. The saved heads (lexical, embedding, stack, tabular) fitted from zero at 1k and 10k
    examples: the time the queue's live learner avoids.
 
-Usage: python bench/feedback.py [--seeds 5] [--steps 30] [--skip-curves] [--skip-steps] [--skip-refits]
+Usage: python bench/feedback.py [--seeds 5] [--first-seed 5] [--steps 30] [--skip-curves] [--skip-steps]
+                               [--skip-refits]
 """
 
 from __future__ import annotations
@@ -82,18 +85,19 @@ def _accuracy(method, embed, labels, texts, y, test_texts, test_y) -> float:
 
 
 def _arm(order: str, method, embed, labels, start, pool, rng) -> list[int]:
-    """Gives the pool indices an arm labels, in order: the queue's picks (margin or lowest confidence,
-    refitting after each) or a random draw."""
+    """Gives the pool indices an arm labels, in order: the queue's picks (its own order, margin alone or
+    lowest confidence, refitting after each) or a random draw."""
     import numpy as np
 
     from engine.classify.base import Examples, one_thread
     from engine.classify.learner import Learner
-    from engine.classify.review import margins
+    from engine.classify.review import least_sure_key, margins, typicality
 
     n = max(CHECKPOINTS)
     if order == "random":
         return rng.sample(range(len(pool)), min(n, len(pool)))
     pool_texts = [t for t, _ in pool]
+    typical = typicality(pool_texts) if order == "queue" else None
     chosen: list[int] = []
     with one_thread():
         learner = Learner(method, Examples(labels, [y for _, y in start], texts=[t for t, _ in start]),
@@ -104,7 +108,10 @@ def _arm(order: str, method, embed, labels, start, pool, rng) -> list[int]:
             ours = learner.labels
             # the learner's labels are the set's, in order; a column per label
             assert ours[: len(labels)] == labels
-            score = margins(probs) if order == "margin" else probs.max(1)
+            if order == "queue":
+                score = least_sure_key(margins(probs), typical[left], len(labels))
+            else:
+                score = margins(probs) if order == "margin" else probs.max(1)
             pick = left[int(np.argmin(score))]
             chosen.append(pick)
             left.remove(pick)
@@ -112,7 +119,7 @@ def _arm(order: str, method, embed, labels, start, pool, rng) -> list[int]:
     return chosen
 
 
-def curves(seeds: int, only: list[str] | None) -> dict:
+def curves(seeds: range, only: list[str] | None) -> dict:
     from engine.classify.base import Examples
     from engine.classify.evaluate import split
     from engine.classify.review import POOL_ROWS
@@ -130,10 +137,10 @@ def curves(seeds: int, only: list[str] | None) -> dict:
             started = time.perf_counter()
             embed(texts)  # every vector once; the memo serves the folds
             print(f"{name}: encoded {len(texts)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        arms = ["margin", "random"] + (["confidence"] if len(labels) > 2 else [])
+        arms = ["queue", "random"] + (["margin", "confidence"] if len(labels) > 2 else [])
         acc: dict[str, dict[int, list[float]]] = {a: {c: [] for c in (0, *CHECKPOINTS)} for a in arms}
         pool_sizes = []
-        for seed in range(seeds):
+        for seed in seeds:
             rng = random.Random(seed)
             train, test = split(Examples(labels, y, texts=texts), 0.25, seed)
             by_label: dict[str, list[int]] = {}
@@ -162,12 +169,10 @@ def curves(seeds: int, only: list[str] | None) -> dict:
                       + f" ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
         result = {"method": method, "labels": len(labels), "rows": len(rows), "test_fraction": 0.25,
                   "start_examples": START_PER_LABEL * len(labels), "pool": statistics.median(pool_sizes),
-                  "seeds": seeds, "accuracy": {a: {str(c): _spread(v) for c, v in acc[a].items()} for a in arms}}
-        result["gap_margin_minus_random"] = {
-            str(c): _spread([m - r for m, r in zip(acc["margin"][c], acc["random"][c])]) for c in CHECKPOINTS}
-        if "confidence" in arms:
-            result["gap_margin_minus_confidence"] = {
-                str(c): _spread([m - r for m, r in zip(acc["margin"][c], acc["confidence"][c])]) for c in CHECKPOINTS}
+                  "seeds": list(seeds), "accuracy": {a: {str(c): _spread(v) for c, v in acc[a].items()} for a in arms}}
+        for other in arms[1:]:
+            result[f"gap_queue_minus_{other}"] = {
+                str(c): _spread([m - r for m, r in zip(acc["queue"][c], acc[other][c])]) for c in CHECKPOINTS}
         out[name] = result
     return out
 
@@ -262,31 +267,36 @@ def refits(sizes: list[int]) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=5,
+                        help="the curves' first seed (the queue's order was chosen on seeds 0-4)")
     parser.add_argument("--steps", type=int, default=30, help="answers timed per queue")
     parser.add_argument("--sets", nargs="*", help="only these curve sets")
     parser.add_argument("--skip-curves", action="store_true")
     parser.add_argument("--skip-steps", action="store_true")
     parser.add_argument("--skip-refits", action="store_true")
     args = parser.parse_args()
-    result: dict = {"start_per_label": START_PER_LABEL, "checkpoints": list(CHECKPOINTS), "order": "margin"}
+    result: dict = {"start_per_label": START_PER_LABEL, "checkpoints": list(CHECKPOINTS),
+                    "order": "margin with two labels, margin weighted by typicality with more"}
     if not args.skip_curves:
-        result["curves"] = curves(args.seeds, args.sets)
+        result["curves"] = curves(range(args.first_seed, args.first_seed + args.seeds), args.sets)
         table = []
         for name, r in result["curves"].items():
             for c in CHECKPOINTS:
                 row = {"set": name, "method": r["method"], "added": c,
-                       "start": r["accuracy"]["margin"]["0"]["median"],
-                       "queue": r["accuracy"]["margin"][str(c)]["median"],
+                       "start": r["accuracy"]["queue"]["0"]["median"],
+                       "queue": r["accuracy"]["queue"][str(c)]["median"],
                        "random": r["accuracy"]["random"][str(c)]["median"],
-                       "gap": r["gap_margin_minus_random"][str(c)]["median"],
-                       "gap_min": r["gap_margin_minus_random"][str(c)]["min"],
-                       "gap_max": r["gap_margin_minus_random"][str(c)]["max"]}
+                       "gap": r["gap_queue_minus_random"][str(c)]["median"],
+                       "gap_min": r["gap_queue_minus_random"][str(c)]["min"],
+                       "gap_max": r["gap_queue_minus_random"][str(c)]["max"]}
                 if "confidence" in r["accuracy"]:
+                    row["margin_only"] = r["accuracy"]["margin"][str(c)]["median"]
                     row["lowest_conf"] = r["accuracy"]["confidence"][str(c)]["median"]
                 table.append(row)
-        print_table(f"Test accuracy, median of {args.seeds} seeds: queue (margin) vs random picks",
-                    table, ["set", "method", "added", "start", "queue", "random", "lowest_conf", "gap", "gap_min",
-                            "gap_max"])
+        print_table(f"Test accuracy, median of seeds {args.first_seed}-{args.first_seed + args.seeds - 1}: the "
+                    "queue's order vs random picks", table,
+                    ["set", "method", "added", "start", "queue", "random", "margin_only", "lowest_conf", "gap",
+                     "gap_min", "gap_max"])
     if not args.skip_steps:
         result["steps"] = steps([1000, 10_000], ["lexical", "embedding", "stack"], args.steps)
         print_table("Queue step (answer -> stored -> refit -> re-ranked), 2,000-row pool", result["steps"],

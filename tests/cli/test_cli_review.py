@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from engine.workspace import Workspace
-from tests.engine.test_review import review_template  # noqa: F401 -- the module's workspace, shared
+from tests.engine.test_review import least_sure_first, review_template  # noqa: F401 -- the module's workspace, shared
 from tests.helpers import run_cli as run
 
 
@@ -25,7 +25,8 @@ def test_piped_answers_label_skip_undo_and_quit(ws_root):
                  input="1\n差评\ns\nu\npositive\nu\nu\nu\n3\nq\n")
     assert result.exit_code == 0, result.output
     err = result.stderr
-    assert "least sure first (smallest margin between the top two labels); refitting lexical" in err
+    assert ("least sure first (smallest margin between the top two labels, weighted to rows typical of the queue);"
+            " refitting lexical") in err
     assert err.count("-> ") == 3  # 1, 差评, 3
     assert "no label 'positive'" in err and "+positive" in err
     # the undos take back the skip, then both answers; the fourth goes past the start
@@ -48,7 +49,7 @@ def test_piped_answers_json_and_the_end_of_stdin(ws_root):
     result = run("classify", "review", "reviews", "--batch", "c_rows", "--json", "-w", ws_root, input="2\n1\n")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["answered"] == 2 and doc["left"] == 58 and doc["order"] == "margin"
+    assert doc["answered"] == 2 and doc["left"] == 58 and doc["order"] == "density"
     assert all(a["feedback_id"] and a["target"].startswith("c_rows:") for a in doc["answers"])
 
 
@@ -61,7 +62,7 @@ def test_least_sure_export(ws_root, tmp_path):
     with out.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 7 and list(rows[0])[:3] == ["text", "label", "model_label"]
-    assert [float(r["margin"]) for r in rows] == sorted(float(r["margin"]) for r in rows)
+    assert least_sure_first(rows, 3)
     bad = run("classify", "review", "reviews", "--batch", "c_rows", "--export", tmp_path / "x.txt", "-w", ws_root)
     assert bad.exit_code != 0 and "export to a .csv or .parquet file" in bad.output
 

@@ -84,14 +84,13 @@ def test_context_budget_is_never_exceeded(chat_model):
 def test_long_document_prompt_fits_the_context(tmp_path, encoder, chat_model, monkeypatch):
     """A long chat about a long manual: the oldest turns are dropped until sources, the newest turns
     and the answer fit the context, and only as many as needed."""
+    # A private pool whose answer slot has a 768-token context and sources of at most 400 tokens: the
+    # fitting is the same at any size, and filling 4,096 tokens cost this test minutes of prompt decoding.
+    from engine.documents import rag
     from engine.documents.ingest import ingest_paths
     from engine.documents.rag import build_messages
     from engine.runtime import pool
     from engine.workspace import Workspace
-
-    # A private pool whose answer slot has a 768-token context and sources of at most 400 tokens: the
-    # fitting is the same at any size, and filling 4,096 tokens cost this test minutes of prompt decoding.
-    from engine.documents import rag
 
     monkeypatch.setattr(rag, "SOURCE_BUDGET_TOKENS", 400)
     private = pool.Pool()

@@ -58,13 +58,20 @@ def review_ws(review_template, tmp_path):
     ws.close()
 
 
+def least_sure_first(rows, n_labels: int) -> bool:
+    """Tells whether rows (queue rows, or exported ones with rounded figures) are in the queue's order."""
+    keys = [review.least_sure_key(float(r["margin"]), float(r["typicality"]), n_labels) if isinstance(r, dict)
+            else review.least_sure_key(r.margin, r.typical, n_labels) for r in rows]
+    return all(a <= b + 1e-3 for a, b in zip(keys, keys[1:]))
+
+
 def test_answers_store_examples_and_feedback_and_rerank(review_ws):
     ws = review_ws
     queue = review.for_batch(ws, "reviews", "c_rows")
     assert queue.method == "lexical" and "batch's method" in queue.why
     assert len(queue.pending) == 60
-    margins = [r.margin for r in queue.pending]
-    assert margins == sorted(margins)  # least sure first
+    assert len(queue.labels) == 3 and queue.order == "density"  # 好评 中评 差评
+    assert least_sure_first(queue.pending, 3)
     before = {r.target: r.top for r in queue.pending}
     answered = []
     for typed in ("1", "差评", "2"):
@@ -83,7 +90,26 @@ def test_answers_store_examples_and_feedback_and_rerank(review_ws):
     # re-ranked: the rest were scored again by the refitted model
     assert len(queue.pending) == 57
     assert any(r.top != before[r.target] for r in queue.pending)
-    assert [r.margin for r in queue.pending] == sorted(r.margin for r in queue.pending)
+    assert least_sure_first(queue.pending, 3)
+
+
+def test_with_more_than_two_labels_typical_rows_come_first_among_the_unsure(review_ws):
+    queue = review.for_batch(review_ws, "reviews", "c_rows")
+    assert queue.order == "density" and "weighted to rows typical of the queue" in queue.line()
+    assert len({round(r.typical, 6) for r in queue.pending}) > 1
+    by_margin = sorted(queue.pending, key=lambda r: (r.margin, r.index))
+    assert queue.pending != by_margin  # the weighting changed the order
+
+
+def test_typicality_and_the_sort_key():
+    texts = ["质量很好，很满意", "质量很好，满意", "质量不错，很满意", "物流很快，质量好", "zzzz qqqq xxxx"]
+    typical = review.typicality(texts)
+    assert typical.argmin() == 4 and abs(typical.mean() - 1) < 1e-9
+    assert list(review.typicality(["a", "b"])) == [1.0, 1.0]  # too few to compare
+    assert list(review.typicality(["甲", "乙", "丙"])) == [1.0, 1.0, 1.0]  # no character in common
+    # two labels: the margin alone; more: a typical row before an odd one of a slightly smaller margin
+    assert review.least_sure_key(0.1, 0.2, 2) < review.least_sure_key(0.2, 1.5, 2)
+    assert review.least_sure_key(0.2, 1.5, 3) < review.least_sure_key(0.1, 0.2, 3)
 
 
 def test_undo_takes_back_example_feedback_and_the_batch_label(review_ws):
@@ -160,7 +186,7 @@ def test_unlabelled_rows_of_a_file_and_least_sure_export(review_ws, tmp_path):
     assert review.export_least_sure(again, out, 5) == 5
     with out.open(encoding="utf-8") as fh:
         exported = list(csv.DictReader(fh))
-    assert [float(r["margin"]) for r in exported] == sorted(float(r["margin"]) for r in exported)
+    assert least_sure_first(exported, 3)
     assert all(r["label"] == "" and r["model_label"] for r in exported)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from tests.tui.helpers import app_on, ask, notified, ready, wait_for
 from tui.app import QuarryApp
-from tui.widgets.settings_screen import SettingsScreen
 from tui.widgets.message_box import MessageBox
+from tui.widgets.settings_screen import SettingsScreen
 
 QUESTION = "How long do I have to return an unopened item?"
 

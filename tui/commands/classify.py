@@ -278,7 +278,7 @@ def classify_review(label_set: str, batch_table: str | None, table: str | None, 
         if export is not None:
             n = review.export_least_sure(queue, export, limit)
             if as_json:
-                emit_json({"export": str(export), "rows": n, "method": queue.method, "order": review.ORDER})
+                emit_json({"export": str(export), "rows": n, "method": queue.method, "order": queue.order})
             else:
                 click.echo(f"wrote the {n} least-sure rows to {export}; fill its label column, then"
                            f" `quarry labels import {label_set} --file {export} --text-column text"
@@ -287,7 +287,7 @@ def classify_review(label_set: str, batch_table: str | None, table: str | None, 
         steps = _review_loop(queue, quiet=as_json)
         examples = ws.store.label_set(label_set).examples
     if as_json:
-        emit_json({"label_set": label_set, "source": queue.source, "method": queue.method, "order": review.ORDER,
+        emit_json({"label_set": label_set, "source": queue.source, "method": queue.method, "order": queue.order,
                    "answered": queue.answered, "skipped": queue.skipped, "left": len(queue.pending),
                    "answers": [{"target": s.row.target, "text": s.row.text, "label": s.label,
                                 "feedback_id": s.feedback_id, "seconds": round(s.seconds, 3)} for s in steps]})
