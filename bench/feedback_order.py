@@ -32,7 +32,7 @@ def picks(order: str, method: str, embed, labels, start, pool, rng) -> list[int]
 
     from engine.classify.base import Examples, one_thread
     from engine.classify.learner import Learner
-    from engine.classify.review import margins, typicality
+    from engine.classify.review import density_key, margins, typicality
 
     n = max(CHECKPOINTS)
     if order == "random":
@@ -45,7 +45,7 @@ def picks(order: str, method: str, embed, labels, start, pool, rng) -> list[int]
         left = list(range(len(pool)))
         while left and len(chosen) < n:
             margin = margins(learner.scores(left))
-            score = margin if order == "margin" else -(1 - margin) * typical[left]
+            score = margin if order == "margin" else density_key(margin, typical[left])
             pick = left[int(np.argmin(score))]
             chosen.append(pick)
             left.remove(pick)

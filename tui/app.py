@@ -213,6 +213,9 @@ class QuarryApp(App):
             else:
                 self.notify(f"quarry {name} from another terminal: " + ("done" if message.code == 0 else
                                                                          f"ended with exit code {message.code}"))
+        if name in ("ask", "chat") and message.code is not None:  # a flag given there is kept with its chat
+            for chat in self.query(ChatPane):
+                chat.refresh_title()
         if changes_library and message.code is not None:
             for documents in self.query("#documents-pane"):  # a pane not built yet reads the library when it is
                 if "documents" not in self._pane_mounts:
@@ -324,7 +327,7 @@ class QuarryApp(App):
             if self.workspace is not None:
                 self.sub_title = f"{self.workspace.root.name} · {result.model}"
             for pane in self.query("ChatPane"):  # not built yet: it reads the settings when it is
-                pane.settings_changed()
+                pane.refresh_title()
             if saved_file:
                 self.notify("Settings saved")
 

@@ -11,7 +11,9 @@ weighted by how typical a row is of the queue (information density, Settles & Cr
 labels the smallest margins go to odd rows (a review of a product no other row names), whose answer
 teaches little about the rest. Chosen by bench/feedback_order.py on seeds 0-4 (100 labels over random:
 9 categories +0.015 weighted, -0.002 by margin alone; 2 sentiments +0.041 by margin, +0.020 weighted;
-12 English intents +0.013 both) and reported on seeds 5-9 (categories +0.029, sentiments +0.010).
+12 English intents +0.013 both, which tells nothing: +100 labels are 85% of that set's 118-row pool in
+either order) and reported on seeds 5-9 (categories +0.029, sentiments +0.010). Three labels were not
+measured apart; they take the many-label order.
 bench/feedback.py measures the queue's order against random picks."""
 
 from __future__ import annotations
@@ -254,7 +256,12 @@ def order_for(n_labels: int) -> str:
 def least_sure_key(margin, typical, n_labels: int):
     """Gives the queue's sort key for rows (floats or arrays), least sure first: the margin for two labels;
     for more, the margin's complement weighted by typicality, negated."""
-    return margin if order_for(n_labels) == "margin" else -(1 - margin) * typical
+    return margin if order_for(n_labels) == "margin" else density_key(margin, typical)
+
+
+def density_key(margin, typical):
+    """Gives the margin weighted by typicality as a sort key, smallest first (information density)."""
+    return -(1 - margin) * typical
 
 
 def typicality(texts: list[str]):

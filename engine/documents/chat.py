@@ -112,9 +112,9 @@ def export_markdown(store, chat_id: int) -> str:
         from engine.errors import QuarryError
 
         raise QuarryError(f"no chat with id {chat_id}; see `quarry chats`")
-    from engine.documents.modes import made_by, record_mode
+    from engine.documents.modes import kept, made_by, record_mode
 
-    answers = f" · answers: {chat.answer_mode}" if chat.answer_mode else ""
+    answers = f" · answers: {kept(chat)}" if kept(chat) else ""
     lines = [f"# {chat.title}", "", f"Model: {chat.model or '-'} · mode: {chat.mode}{answers}", ""]
     for m in store.messages(chat_id):
         lines += [f"## {'You' if m.role == 'user' else 'Quarry'}", "", m.content, ""]
@@ -126,7 +126,7 @@ def export_markdown(store, chat_id: int) -> str:
         figures = []
         if m.stats and m.stats.get("completion_tokens"):
             figures = [f"TTFT {m.stats['ttft_ms']:.0f} ms", f"{m.stats['tokens_per_s']:.0f} tok/s"]
-            if not by.startswith("written by"):  # else the mode's words name the model
+            if m.stats["model"] not in by:  # else the mode's words name the model already
                 figures.insert(0, m.stats["model"])
         if by or figures:
             lines += ["", f"_{' · '.join([by] * bool(by) + figures)}_"]

@@ -35,10 +35,10 @@ def kept(chat) -> str | None:
 
 def keep(store, chat_id: int | None, mode: str) -> None:
     """Stores the mode picked for a chat (nothing in a read-only workspace, or for an unsaved chat)."""
-    if chat_id is None or store.read_only:
-        return
     if mode not in MODES:
         raise QuarryError(f"answer mode {mode!r}: give one of {', '.join(MODES)}")
+    if chat_id is None or store.read_only:
+        return
     store.set_chat_answer_mode(chat_id, mode)
 
 

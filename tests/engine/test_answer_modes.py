@@ -96,4 +96,5 @@ def test_a_chat_keeps_its_mode_and_a_value_no_quarry_wrote_falls_back_to_the_set
             ws.store.db.execute("UPDATE chats SET answer_mode = 'bogus' WHERE id = ?", [chat_id])
         assert modes.kept(ws.store.chat(chat_id)) is None
         assert modes.for_chat(ws.store, chat_id, None, modes.QUOTED) == modes.QUOTED
-        modes.keep(ws.store, None, modes.QUOTED)  # an unsaved chat: nothing to keep it with
+        with pytest.raises(QuarryError, match="answer mode 'loud'"):  # refused before anything else
+            modes.keep(ws.store, None, "loud")

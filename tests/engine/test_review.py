@@ -93,10 +93,13 @@ def test_answers_store_examples_and_feedback_and_rerank(review_ws):
     assert least_sure_first(queue.pending, 3)
 
 
-def test_with_more_than_two_labels_typical_rows_come_first_among_the_unsure(review_ws):
+def test_with_more_than_two_labels_the_margin_is_weighted_by_typicality(review_ws):
     queue = review.for_batch(review_ws, "reviews", "c_rows")
     assert queue.order == "density" and "weighted to rows typical of the queue" in queue.line()
     assert len({round(r.typical, 6) for r in queue.pending}) > 1
+    # the rule written out here: the largest (1 - margin) x typicality first
+    expected = sorted(queue.pending, key=lambda r: (-(1 - r.margin) * r.typical, r.index))
+    assert [r.index for r in queue.pending] == [r.index for r in expected]
     by_margin = sorted(queue.pending, key=lambda r: (r.margin, r.index))
     assert queue.pending != by_margin  # the weighting changed the order
 

@@ -5,7 +5,7 @@ follows the answer_mode setting."""
 
 from __future__ import annotations
 
-from tests.tui.helpers import app_on, ask, notified, ready, wait_for
+from tests.tui.helpers import app_on, ask, notified, ready, type_text, wait_for
 from tui.app import QuarryApp
 from tui.widgets.message_box import MessageBox
 from tui.widgets.settings_screen import SettingsScreen
@@ -79,6 +79,31 @@ async def test_a_chats_answer_mode_is_kept_with_it_after_a_restart(demo_workspac
         assert title(app).endswith("│ answers: quoted · ctrl+b switch")
         await ask(pilot, QUESTION)
         assert footer(app) == "quoted"
+        await pilot.press("ctrl+b")  # steps on from the kept mode (auto would step to quoted)
+        assert title(app).endswith("│ answers: written · ctrl+b switch")
+        await wait_for(pilot, lambda: app.workspace.store.chat(chat_id).answer_mode == "written")
+        # a mode kept from elsewhere (another terminal's `quarry ask --chat N --extractive`) shows here
+        app.workspace.store.set_chat_answer_mode(chat_id, "quoted")
+        chat.refresh_title()
+        assert title(app).endswith("│ answers: quoted · ctrl+b switch") and chat.answer_mode() == "quoted"
+
+
+async def test_a_pick_made_while_a_new_chats_first_answer_is_written_is_the_one_kept(demo_workspace, chat_model,
+                                                                                  monkeypatch):
+    monkeypatch.setenv("QUARRY_MAX_TOKENS", "24")
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        chat = app.query_one("#chat-pane")
+        await pilot.press("ctrl+b", "ctrl+b")  # a new chat: written
+        done = chat.completed
+        app.query_one("#prompt").focus()
+        await type_text(pilot, QUESTION)
+        await pilot.press("enter", "ctrl+b")  # written -> auto while the model writes
+        await wait_for(pilot, lambda: chat.completed > done, timeout=120)
+        chat_id = chat.chat_id
+        await wait_for(pilot, lambda: app.workspace.store.chat(chat_id).answer_mode == "auto")
+        assert title(app).endswith("│ answers: auto · ctrl+b switch")
 
 
 async def test_saving_the_answer_mode_setting_shows_it_in_the_prompt_title(demo_workspace, isolated_user_dirs):

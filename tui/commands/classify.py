@@ -336,8 +336,11 @@ def _review_loop(queue, quiet: bool) -> list:
                 step = queue.undo()
                 click.echo(f"undid {'the answer ' + step.label if step.kind == 'answer' else 'a skip'}", err=True)
             else:
+                order = queue.order
                 step = queue.answer(typed)
                 click.echo(f"  -> {step.label} ({step.seconds:.2f} s: stored, refitted, re-ranked)", err=True)
+                if queue.order != order:  # a label added here: the queue orders as a set of that many labels
+                    click.echo(queue.line(), err=True)
         except QuarryError as exc:
             click.echo(f"error: {exc}", err=True)
     if queue.current is None:

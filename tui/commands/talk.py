@@ -70,9 +70,10 @@ def _prompt_text(prompt: tuple[str, ...]) -> str:
 # older name of `--generate`.
 answer_mode_option = click.option(
     "--extractive/--generate", " /--generated", "extractive", default=None,
-    help="Quote the documents' own sentences, or have the chat model write the answer; kept with the "
-         "chat (default: the chat's, else the answer_mode setting; auto quotes where the catalog measured "
-         "quotes better for the model and the question's language, and where the model does not read it).")
+    help="Quote the documents' own sentences, or have the chat model write the answer; a document turn's "
+         "flag is kept with its chat (default: the chat's, else the answer_mode setting; auto quotes where the "
+         "catalog measured quotes better for the model and the question's language, and where the model does "
+         "not read it).")
 
 
 def _say_not_stored(ws) -> None:

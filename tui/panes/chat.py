@@ -49,10 +49,11 @@ class ChatPane(Vertical):
         self._answer_box: str | None = None  # the box the answer being written goes into
         self.completed = 0  # answers finished or failed, for fronts and tests that wait on them
         self.pending_scope = None  # a new chat's scope (an engine Scope), kept with the chat at its first answer
-        # The answer mode picked with its key (engine/documents/modes.py): a new chat's, kept with the chat
-        # at its first answer; the open chat's, kept with it. None: the answer_mode setting's.
+        # Answer modes picked with the key (engine/documents/modes.py): a new chat's, kept with the chat
+        # once its first answer is stored; a stored chat's, only until its write lands (the store holds the
+        # rest, so a mode kept from another terminal shows here too).
         self.pending_answers: str | None = None
-        self._chat_answers: str | None = None
+        self._unwritten_answers: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -114,11 +115,19 @@ class ChatPane(Vertical):
     def answer_mode(self) -> str:
         """Gives the answer mode document questions get now (auto, quoted or written): the one picked for
         the open (or new) chat, else the answer_mode setting."""
-        picked = self._chat_answers if self.chat_id is not None else self.pending_answers
+        from engine.documents.modes import kept
+
+        if self.chat_id is None:
+            picked = self.pending_answers
+        else:
+            picked = self._unwritten_answers.get(self.chat_id)
+            if picked is None and self.workspace is not None:
+                picked = kept(self.workspace.store.chat(self.chat_id))
         return picked or self.app.settings.answer_mode
 
-    def settings_changed(self) -> None:
-        """Shows the answer mode after the settings are saved (a chat without its own pick follows them)."""
+    def refresh_title(self) -> None:
+        """Shows the scope and answer mode again: after the settings are saved (a chat without its own
+        pick follows them), or after another terminal's question in a chat (its flag is kept)."""
         self._show_scope(self._open_scope())
 
     def action_switch_answers(self) -> None:
@@ -127,15 +136,32 @@ class ChatPane(Vertical):
         from engine.documents import modes
 
         mode = modes.NEXT[self.answer_mode()]
-        chat_id = self.chat_id
-        if chat_id is None:
+        if self.chat_id is None:
             self.pending_answers = mode
         else:
-            self._chat_answers = mode
-            write_off_ui(self, lambda: modes.keep(self.workspace.store, chat_id, mode), None,
-                         "keep the chat's answer mode")
+            self._keep_answers(self.chat_id, mode)
         self._show_scope(self._open_scope())
         self.notify(modes.describe(mode, self.app.settings.model), timeout=3, markup=False)
+
+    def _keep_answers(self, chat_id: int, mode: str) -> None:
+        """Stores a chat's answer mode off the UI thread. Each write stores the latest pick, so writes of
+        quick presses that land out of order still leave the last one; a read-only workspace keeps the pick
+        for this session."""
+        from engine.documents import modes
+
+        self._unwritten_answers[chat_id] = mode
+        store = self.workspace.store
+
+        def write() -> str:
+            latest = self._unwritten_answers.get(chat_id, mode)
+            modes.keep(store, chat_id, latest)
+            return latest
+
+        def landed(written: str) -> None:
+            if not store.read_only and self._unwritten_answers.get(chat_id) == written:
+                del self._unwritten_answers[chat_id]
+
+        write_off_ui(self, write, landed, "keep the chat's answer mode")
 
     def action_pick_scope(self) -> None:
         """Opens the document picker for the open chat; what is applied is kept with the chat (off the UI
@@ -231,9 +257,6 @@ class ChatPane(Vertical):
         self.chat_id = chat_id
         self.pending_scope = None
         self.pending_answers = None
-        from engine.documents.modes import kept
-
-        self._chat_answers = kept(self.workspace.store.chat(chat_id) if chat_id is not None else None)
         self._show_scope(self._open_scope())
         if mode:
             self.mode = mode
@@ -361,12 +384,11 @@ class ChatPane(Vertical):
         self.refresh_bindings()
         self._cancel.clear()
         self.generate(text, box_id, self.chat_id, self.mode, self.app.settings,
-                      self.pending_scope if self.chat_id is None else None, self.answer_mode(),
-                      self.pending_answers if self.chat_id is None else None)
+                      self.pending_scope if self.chat_id is None else None, self.answer_mode())
 
     @thread_worker("generate", "answer")
     def generate(self, text: str, box_id: str, chat_id: int | None, mode: str, settings, new_scope=None,
-                 answers: str = "auto", new_answers: str | None = None) -> None:
+                 answers: str = "auto") -> None:
         from engine.documents import modes
         from engine.documents import scope as scoping
 
@@ -397,11 +419,8 @@ class ChatPane(Vertical):
         if buffer:
             self.post_message(AnswerStreamed(box_id, "".join(buffer)))
         result = job.answer if mode == "docs" else job.reply
-        if chat_id is None and result.chat_id is not None:  # the new chat keeps its scope and answer mode
-            if new_scope:
-                scoping.keep(self.workspace.store, result.chat_id, new_scope)
-            if new_answers:
-                modes.keep(self.workspace.store, result.chat_id, new_answers)
+        if new_scope and chat_id is None and result.chat_id is not None:
+            scoping.keep(self.workspace.store, result.chat_id, new_scope)  # the new chat keeps its scope
         self.post_message(AnswerFinished(box_id, result))
 
     def _box(self, box_id: str) -> MessageBox | None:
@@ -436,7 +455,9 @@ class ChatPane(Vertical):
         self.chat_id = result.chat_id
         if new_chat and result.chat_id is not None:  # kept with the chat now
             self.pending_scope = None
-            self._chat_answers, self.pending_answers = self.pending_answers, None
+            if self.pending_answers:  # the pick as it is now: the key may have been pressed while it answered
+                self._keep_answers(result.chat_id, self.pending_answers)
+            self.pending_answers = None
         if new_chat:
             self.refresh_chats(select=result.chat_id)
         if box is not None:

@@ -72,7 +72,6 @@ class ReviewScreen(Screen):
         self.busy = False
         if not self.is_attached:  # closed while the queue was opening
             return
-        self.query_one("#rv-why", Static).update(Text(self.queue.line()))
         self.show()
 
     @on(WorkFailed)
@@ -89,6 +88,7 @@ class ReviewScreen(Screen):
         queue = self.queue
         row = queue.current
         left = len(queue.pending)
+        self.query_one("#rv-why", Static).update(Text(queue.line()))  # a label added changes the order
         self.query_one("#rv-title", Static).update(Text(
             f"Review · {self.label_set} · table {self.batch} · {left} left · {queue.answered} answered"
             f" · {queue.skipped} skipped"))
