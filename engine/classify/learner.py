@@ -87,7 +87,10 @@ class Learner:
         self.pool = list(pool)
         self.embed = embed
         self.parts: list[_Part] = []
+        # zero-shot's inputs: the vectors of the pool and of the examples, and the labels' anchors (for a
+        # method that reads vectors, made here; for lexical, on demand while fewer than two labels have examples)
         self._pool_vectors = None
+        self._example_vectors = None
         if method in ("lexical", "stack"):
             from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -103,11 +106,11 @@ class Learner:
         if method in ("embedding", "stack", "zero-shot"):
             vectors = embed(self.texts + self.pool) if self.texts or self.pool else np.zeros((0, 1))
             self._pool_vectors = vectors[len(self.texts):]
+            # embedding and stack rank by zero-shot too until two labels have examples (a new or one-label set)
+            self._example_vectors = vectors[: len(self.texts)]
+            self._anchors = embed([f"{label}: {self.descriptions.get(label) or label}" for label in self.labels])
             if method != "zero-shot":
-                self.parts.append(_Part("embedding", 10.0, vectors[: len(self.texts)], self._pool_vectors))
-            else:
-                self._example_vectors = vectors[: len(self.texts)]
-                self._anchors = embed([f"{label}: {self.descriptions.get(label) or label}" for label in self.labels])
+                self.parts.append(_Part("embedding", 10.0, self._example_vectors, self._pool_vectors))
         self.fit()
 
     @property
@@ -128,7 +131,7 @@ class Learner:
         self.y.append(label)
         for part in self.parts:
             part.add(part.pool_x[pool_index:pool_index + 1])
-        if self.method == "zero-shot":
+        if self._example_vectors is not None:
             self._example_vectors = np.vstack([self._example_vectors, self._pool_vectors[pool_index:pool_index + 1]])
         self.fit()
 
@@ -138,7 +141,7 @@ class Learner:
         self.y.pop()
         for part in self.parts:
             part.drop_last()
-        if self.method == "zero-shot":
+        if self._example_vectors is not None:
             self._example_vectors = self._example_vectors[:-1]
         self.fit()
 

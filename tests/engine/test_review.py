@@ -105,11 +105,17 @@ def test_with_more_than_two_labels_the_margin_is_weighted_by_typicality(review_w
 
 
 def test_typicality_and_the_sort_key():
-    texts = ["质量很好，很满意", "质量很好，满意", "质量不错，很满意", "物流很快，质量好", "zzzz qqqq xxxx"]
+    texts = ["质量很好，很满意", "质量很好，满意", "质量不错，很满意", "物流很快，质量好", "电池续航短"]
     typical = review.typicality(texts)
     assert typical.argmin() == 4 and abs(typical.mean() - 1) < 1e-9
     assert list(review.typicality(["a", "b"])) == [1.0, 1.0]  # too few to compare
     assert list(review.typicality(["甲", "乙", "丙"])) == [1.0, 1.0, 1.0]  # no character in common
+    # each script is compared with its own: a Chinese minority is not odd for being Chinese
+    mixed = ["Fast delivery, great quality", "Great quality, fast shipping", "Quality is great, happy",
+             "Delivery was fast and the quality great", "Great desk, fast delivery", "质量很好，很满意",
+             "质量很好，满意", "质量不错，很满意"]
+    typical = review.typicality(mixed)
+    assert abs(typical[:5].mean() - 1) < 1e-9 and abs(typical[5:].mean() - 1) < 1e-9
     # two labels: the margin alone; more: a typical row before an odd one of a slightly smaller margin
     assert review.least_sure_key(0.1, 0.2, 2) < review.least_sure_key(0.2, 1.5, 2)
     assert review.least_sure_key(0.2, 1.5, 3) < review.least_sure_key(0.1, 0.2, 3)
@@ -241,3 +247,16 @@ def test_a_batch_table_dropped_under_the_queue_is_one_line(review_ws):
     with pytest.raises(ClassifyError, match="table c_rows is no longer a batch's output"):
         queue.answer("1")
     assert ws.store.feedback("label") == [] and ws.store.label_set("reviews").examples == 12
+
+
+@pytest.mark.parametrize("method", ["embedding", "stack", "lexical"])
+def test_a_set_without_examples_is_ranked_zero_shot_until_two_labels_have_some(review_ws, tmp_path, method):
+    sets.create(review_ws, "blank", [("好评", ""), ("中评", ""), ("差评", "")])
+    rows = tmp_path / "copy" / "rows.csv"
+    queue = review.for_rows(review_ws, "blank", "text", file=rows, method=method)
+    assert len(queue.pending) == 60 and len(queue.current.top) == 3  # labels scored by their names
+    queue.answer("1")
+    queue.answer("1")  # still one label with examples: zero-shot pulled toward them
+    queue.answer("3")  # two labels: the method's own heads
+    assert queue.undo().kind == "answer" and queue.undo().kind == "answer"
+    assert len(queue.current.top) == 3 and review_ws.store.label_set("blank").examples == 1
