@@ -61,7 +61,7 @@ def params(ws, label_set: str, column: str, table: str | None = None, file: Path
         scale.check(ray)  # Ray missing, or an address that does not answer: one line, before any work
     if found.kind != "tabular" and not (column or "").strip():
         raise ClassifyError("give the column with the text to classify (--column C; in the app: table.column)")
-    source = open_source(ws, table, file)
+    source = open_source(ws, table, file, min_columns=1)  # a text column alone is enough to classify
     if found.kind == "tabular":
         source.require(*found.features)
     else:
@@ -118,7 +118,7 @@ def classify_batch(ws, job) -> Iterator[jobs.Progress]:
     tabular = found.kind == "tabular"
     output, staging = p["output"], _staging(p["output"])
     if not store.table_exists(staging):
-        source = open_source(ws, p.get("table"), Path(p["file"]) if p.get("file") else None)
+        source = open_source(ws, p.get("table"), Path(p["file"]) if p.get("file") else None, min_columns=1)
         if tabular:
             source.require(*found.features)
         else:

@@ -358,7 +358,7 @@ def for_rows(ws, label_set: str, column: str, table: str | None = None, file: Pa
     found = _check_set(ws, label_set)
     if not (column or "").strip():
         raise ClassifyError("give the column with the text to review (--column C)")
-    source = open_source(ws, table, file)
+    source = open_source(ws, table, file, min_columns=1)  # texts to review: no label column
     known = ws.store.example_texts(found.id)
     texts = []
     for (value,) in read(ws, source, [column]):

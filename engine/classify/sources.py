@@ -40,8 +40,10 @@ def open_table(ws, table: str) -> Source:
     raise ClassifyError(f"no table '{table}' in this workspace{hint}")
 
 
-def open_file(ws, path: Path) -> Source:
-    """Gives a CSV, Parquet or XLSX file as a table; raises ClassifyError when it is not one."""
+def open_file(ws, path: Path, min_columns: int = 2) -> Source:
+    """Gives a CSV, Parquet or XLSX file as a table; raises ClassifyError when it is not one. Examples need
+    a text and a label column, so fewer than `min_columns` reads as a file split on the wrong delimiter;
+    texts to classify or review need only theirs."""
     from engine.errors import IngestError
     from engine.store.documents import TableFile, table_relation
 
@@ -59,7 +61,7 @@ def open_file(ws, path: Path) -> Source:
         columns = ws.store.table_file_columns(table)
     except IngestError as exc:
         raise ClassifyError(f"{exc}; give a CSV, Parquet or XLSX file with a header row") from None
-    if len(columns) < 2:
+    if len(columns) < min_columns:
         raise ClassifyError(f"{path}: reads as one column ({columns[0] if columns else 'none'}); give a table with"
                             " a header row and a text and a label column")
     return Source(str(path), sql, params, columns)
@@ -83,10 +85,10 @@ def _xlsx(path: Path) -> Source:
     return Source(str(path), columns=columns, rows=data)
 
 
-def open_source(ws, table: str | None = None, file: Path | None = None) -> Source:
+def open_source(ws, table: str | None = None, file: Path | None = None, min_columns: int = 2) -> Source:
     if bool(table) == bool(file):
         raise ClassifyError("give either a table (--table T) or a file (--file F)")
-    return open_table(ws, table) if table else open_file(ws, file)
+    return open_table(ws, table) if table else open_file(ws, file, min_columns)
 
 
 def read(ws, source: Source, columns: list[str]) -> list[tuple]:

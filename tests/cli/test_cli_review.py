@@ -101,3 +101,17 @@ def test_piped_answers_reach_the_queue_past_a_stale_socket(ws_root):
                          env=dict(os.environ))
     assert ran.returncode == 0, ran.stderr
     assert "1 answered, 0 skipped, 59 left" in ran.stdout, ran.stdout + ran.stderr
+
+
+def test_the_last_answer_can_be_undone_once_the_queue_is_empty(ws_root, tmp_path):
+    rows = tmp_path / "two.csv"  # one column: texts to review need no label column
+    rows.write_text("text\n送货很快，质量很好。\n屏幕有坏点，很失望。\n", encoding="utf-8")
+    result = run("classify", "review", "reviews", "--file", rows, "--column", "text", "-w", ws_root,
+                 input="1\n3\nu\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "the queue is empty: every row is answered or skipped (u undoes the last, q ends)" in result.stderr
+    assert "undid the answer" in result.stderr
+    assert "1 answered, 0 skipped, 1 left; 'reviews' now has 13 examples" in result.stdout
+    batch = run("classify", "--file", rows, "--column", "text", "--label-set", "reviews", "--method", "lexical",
+                "-w", ws_root)
+    assert batch.exit_code == 0, batch.output  # nor does a batch

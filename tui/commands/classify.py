@@ -305,8 +305,21 @@ def _review_loop(queue, quiet: bool) -> list:
 
     out = click.echo if not quiet else (lambda *a, **k: None)
     read = 0
-    while queue.current is not None:
+    while True:
         row = queue.current
+        if row is None:  # the last answer can still be taken back
+            click.echo("the queue is empty: every row is answered or skipped (u undoes the last, q ends)",
+                       err=True)
+            line = sys.stdin.readline()
+            if line.strip() != "u":
+                break
+            try:
+                step = queue.undo()
+                click.echo(f"undid {'the answer ' + step.label if step.kind == 'answer' else 'a skip'}", err=True)
+            except QuarryError as exc:
+                click.echo(f"error: {exc}", err=True)
+                break
+            continue
         out("")
         out(" ".join(row.text.split())[:400])
         labels = queue.labels
@@ -343,6 +356,4 @@ def _review_loop(queue, quiet: bool) -> list:
                     click.echo(queue.line(), err=True)
         except QuarryError as exc:
             click.echo(f"error: {exc}", err=True)
-    if queue.current is None:
-        click.echo("the queue is empty: every row is answered or skipped", err=True)
     return [s for s in queue.history if s.kind == "answer"]
