@@ -87,11 +87,16 @@ def open_workspace(path: Path | None):
     from tui import serving
 
     load_settings()
+    return serving.open_workspace(given_workspace(path))
+
+
+def given_workspace(path: Path | None) -> Path | None:
+    """Gives the command's --workspace, else the nearest one given before it; None when none was."""
     ctx = click.get_current_context(silent=True)
     while path is None and ctx is not None:
         path = ctx.params.get("workspace")
         ctx = ctx.parent
-    return serving.open_workspace(path)
+    return path
 
 
 @click.group(cls=QuarryGroup, invoke_without_command=True,

@@ -20,6 +20,15 @@ def test_locate_prints_the_log_file_under_the_state_dir(isolated_user_dirs):
     assert data["log"] == str(path) == str(locations.log_file())
 
 
+def test_locate_shows_the_workspace_given_before_or_after_it(tmp_path):
+    for argv in (["-w", str(tmp_path), "locate", "--json"], ["locate", "-w", str(tmp_path), "--json"]):
+        result = CliRunner().invoke(cli, argv)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["workspace"] == str(tmp_path)
+    assert json.loads(CliRunner().invoke(cli, ["locate", "--json"]).stdout)["workspace"] == str(
+        locations.default_workspace())
+
+
 def test_verbose_mirrors_the_log_to_stderr_and_the_file_keeps_it():
     try:
         result = CliRunner().invoke(cli, ["-v", "locate"])

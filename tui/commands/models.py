@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
+from tui.cli import cli, emit_json, given_workspace, json_option, open_workspace, workspace_option
 
 
 def _human_size(n: int) -> str:
@@ -36,17 +36,19 @@ def init(directory: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
+@workspace_option
 @json_option
-def locate(as_json: bool) -> None:
+def locate(workspace: Path | None, as_json: bool) -> None:
     """Print where Quarry keeps its workspace, models, config, caches and log.
 
     \b
-    Example:
+    Examples:
       quarry locate --json
+      quarry -w ~/contracts locate
     """
     from engine import locations
 
-    paths = {"workspace": locations.default_workspace(), "models": locations.models_dir(),
+    paths = {"workspace": given_workspace(workspace) or locations.default_workspace(), "models": locations.models_dir(),
              "config": locations.config_file(), "cache": locations.wheel_cache(), "log": locations.log_file()}
     if as_json:
         emit_json({k: str(v) for k, v in paths.items()})
