@@ -30,6 +30,13 @@ class QuarryGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # the reader left (`quarry labels show X | head -1`): stop, saying nothing
+            import os
+            import sys
+
+            # stdout still holds what could not be written, and Python would complain flushing it at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
         except Exception as exc:  # a bug (logged), or a damaged database met half-way: one line either way
             from engine import log
 

@@ -77,3 +77,18 @@ def test_a_bug_quoting_a_document_logs_80_characters_of_it(monkeypatch):
     assert "Traceback (most recent call last)" in written and "in broken" in written
     assert "Salary review for Jane Doe" in written and "confidential figures " * 4 not in written
     assert f"ValueError: {log.clip(document)}" in written
+
+
+def test_a_reader_that_leaves_the_pipe_ends_the_command_without_a_bug_line(isolated_user_dirs):
+    import os
+    import subprocess
+    import sys
+
+    # the read end is closed before the command writes (it takes a second to start): its first line fails
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "locate"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert err == "", err  # no "Bug (please report)", no traceback, no "Exception ignored"
