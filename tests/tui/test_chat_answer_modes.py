@@ -120,3 +120,16 @@ async def test_saving_the_answer_mode_setting_shows_it_in_the_prompt_title(demo_
         assert title(app).endswith("│ answers: written · ctrl+b switch"), title(app)
         await pilot.press("ctrl+b")  # the key steps on from the setting's mode
         assert title(app).endswith("│ answers: auto · ctrl+b switch")
+
+
+async def test_the_answer_mode_key_in_a_plain_chat_says_what_it_is_for_and_keeps_nothing(demo_workspace):
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        chat = app.query_one("#chat-pane")
+        await pilot.press("ctrl+o")  # plain chat
+        await pilot.press("ctrl+b")
+        await notified(pilot, "Plain chat answers in the model's words; the answer mode is for document questions")
+        assert chat.pending_answers is None and chat.answer_mode() == "auto"
+        await pilot.press("ctrl+o", "ctrl+b")  # Document Q&A again: the key steps the mode
+        assert chat.answer_mode() == "quoted"

@@ -135,6 +135,11 @@ class ChatPane(Vertical):
         kept with the chat (a new chat's at its first answer)."""
         from engine.documents import modes
 
+        if self.mode != "docs" and not self._open_scope():  # a plain chat's turns are the model's replies
+            self.notify(f"Plain chat answers in the model's words; the answer mode is for document questions "
+                        f"({self._key('chat.mode')} for Document Q&A, or {self._key('chat.scope')} to scope this chat)",
+                        severity="warning", timeout=5, markup=False)
+            return
         mode = modes.NEXT[self.answer_mode()]
         if self.chat_id is None:
             self.pending_answers = mode
