@@ -11,9 +11,14 @@ paraphrases count as terms the passage lacks, and a common word counts as much a
   (初值 / 初始值, 不够 / 不足, 正确率 / 准确率);
 - the evidence is the best window (a sentence, its neighbours and the passage heading) rather than the
   whole passage, so words scattered over a long passage do not add up to an answer;
+- a window's score is the weighted power mean (exponent 0.6) of its words' credits, not their weighted
+  share: a window holding the topic's words but not the asked-for one (大模型, 零售企业 but no 客流量)
+  scores lower than one holding every word in part, as a paraphrase's answer does;
 - a question that asks for a kind of answer (how many, how long, when, what time, how much money, who,
   where, which company) is answered only by a window whose sentence holds that kind of answer:
   "训练GPT-3用了多少块GPU" over passages that name GPT-3 and GPUs but no count of them is refused;
+  numbers that order the document (### 3.2.1, 第1章, a list item's "3.") and the article 一 (一个, 一起)
+  are no count;
 - a term the question quotes (“X”, 《X》) must appear in a passage;
 - the passage's character-bigram coverage joins the score at a fitted share (it ranks questions written
   in the passages' own words, and off-topic ones, well; paraphrases badly).
@@ -51,7 +56,7 @@ from engine.errors import QuarryError
 
 # Fitted by `python bench/refusals.py --fit` on the fit half of bench/questions/zh_refusals.jsonl
 # and of bench/questions_zh.jsonl (at most 5% of their answerable questions refused); reported on the other.
-DEFAULT_BARS = {"zh": 0.337}
+DEFAULT_BARS = {"zh": 0.243}
 MAX_FALSE_REFUSALS = 0.05
 STATE_KEY = "refusal_bar.{lang}"
 
@@ -65,6 +70,7 @@ class Params:
     context: int = 1  # sentences either side of a sentence in its window
     passages: int = 4  # top passages whose sentences are windows for a typed question
     bigrams: float = 0.25  # share of the passage's character-bigram coverage (terms.coverage) in the evidence
+    power: float = 0.6  # exponent of the weighted power mean of the words' credits (1: the weighted share)
 
 
 PARAMS = Params()
@@ -86,7 +92,14 @@ _LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE
 _QUOTED = re.compile(r"[“\"「《]([^”\"」》]{1,40})[”\"」》]")
 # A number: digits, Chinese numerals, or 数 before a magnitude or unit (数千, 数天).
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿半]+|数(?=[十百千万亿天周月年倍]))"
-_ANY_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿半]|数[十百千万亿天周月年倍]")
+# 一 alone is mostly the article or part of a word (一个, 一起, 统一), not a count: it counts next to another
+# numeral (一百, 十一) only.
+_ANY_NUMBER = re.compile(r"\d|[二两三四五六七八九十百千万亿半]|一(?=[二两三四五六七八九十百千万亿])"
+                         r"|数[十百千万亿天周月年倍]")
+# Numbers that order a document rather than state a quantity: a section's (### 3.2.1, 第1章), a list
+# item's (a sentence "3." split off the item it numbers, or "步骤如下： 1." before it).
+_NUMBERING = re.compile(r"#{1,6}\s*\d+(?:\.\d+)*\.?|(?:^|\n)\s*\d{1,2}[.、．)](?!\d)|(?<![\d.])\d{1,2}[.．]\s*$"
+                        r"|第[\d一二三四五六七八九十]+(?:章|节|部分|篇)")
 _UNIT_FAMILIES = {
     "time": "秒|分钟|小时|天|日|周|星期|个月|月|年",
     "date": "年代|年|世纪|月|日",
@@ -138,6 +151,7 @@ def holds_type(kind: str, sentence: str) -> bool:
     """Tells whether a sentence states the kind of answer `answer_type` gave."""
     if kind in _ENTITY_TAGS:
         return _names(kind, sentence)
+    sentence = _NUMBERING.sub(" ", sentence)
     if kind == "number":
         return bool(_ANY_NUMBER.search(sentence))
     if kind.startswith("unit:"):
@@ -222,11 +236,15 @@ def _credit(word: str, text: str, chars: float) -> float:
     return max(share, chars * part)
 
 
-def _share(weights: dict[str, float], text: str, chars: float) -> float:
+def _share(weights: dict[str, float], text: str, chars: float, power: float = 1.0) -> float:
+    """Gives the weighted power mean of the words' credits in a text: under 1, a missing word costs more
+    than its weight's share (a window holding the topic's common words but not the asked-for one scores
+    lower than one holding most words in part)."""
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(w * _credit(word, text, chars) for word, w in weights.items()) / total
+    mean = sum(w * _credit(word, text, chars) ** power for word, w in weights.items()) / total
+    return mean ** (1 / power)
 
 
 def passage_evidence(weights: dict[str, float], kind: str | None, title: str | None, heading: str | None,
@@ -242,7 +260,7 @@ def passage_evidence(weights: dict[str, float], kind: str | None, title: str | N
         if kind is not None and not holds_type(kind, sentence):
             continue
         window = " ".join(sentences[max(0, i - params.context): i + params.context + 1]).lower()
-        best = max(best, _share(weights, f"{head} {window}", params.chars))
+        best = max(best, _share(weights, f"{head} {window}", params.chars, params.power))
     return best
 
 
