@@ -14,7 +14,7 @@ paraphrases count as terms the passage lacks, and a common word counts as much a
 - a window's score is the weighted power mean (exponent 0.6) of its words' credits, not their weighted
   share: a window holding the topic's words but not the asked-for one (大模型, 零售企业 but no 客流量)
   scores lower than one holding every word in part, as a paraphrase's answer does;
-- a question that asks for a kind of answer (how many, how long, when, what time, how much money, who,
+- a question that asks for a kind of answer (how many, how big, how long, when, what time, how much money, who,
   where, which company) is answered only by a window whose sentence holds that kind of answer:
   "训练GPT-3用了多少块GPU" over passages that name GPT-3 and GPUs but no count of them is refused;
   numbers that order the document (### 3.2.1, 第1章, a list item's "3.") and the article 一 (一个, 一起)
@@ -116,7 +116,8 @@ _GENERIC_COUNTERS = {None, "个", "条", "项", "次", "种", "份"}
 
 def answer_type(question: str) -> str | None:
     """Gives the kind of answer a Chinese question asks for: 'person', 'org', 'place', 'date', 'clock',
-    'time', 'money', 'share', 'number', 'unit:X' (a count of X), or None for any other question."""
+    'time', 'money', 'share', 'number' (how many, how big), 'unit:X' (a count of X), or None for any
+    other question."""
     if re.search(r"哪一?年|哪个年代|什么时候|何时|哪一?天", question):
         return "date"
     if re.search(r"谁|哪位|哪几位|作者是", question):
@@ -133,7 +134,9 @@ def answer_type(question: str) -> str | None:
         return "money"
     match = _COUNT.search(question)
     if match is None:
-        return None
+        # "How big / high / far" asks for a magnitude (取多大, 有多高), not "to what degree" (多大程度) nor
+        # 许多大 (many big ...).
+        return "number" if re.search(r"(?<![许很众诸])多[大高远重宽深厚](?!的?程度)", question) else None
     unit = match.group(1)
     if unit in _GENERIC_COUNTERS:
         # "How much" of something paid (租金是多少, 工资多少) is a sum of money; 几倍 stays a share.

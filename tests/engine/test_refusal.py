@@ -100,6 +100,9 @@ def test_answer_types():
     assert refusal.answer_type("这本书由哪几位合写？") == "person"
     assert refusal.answer_type("新人要学多久？") == "time" and refusal.answer_type("哪一年发布？") == "date"
     assert refusal.answer_type("次品比例下降了几成？") == "share"
+    assert refusal.answer_type("隐私预算一般取多大？") == "number" and refusal.answer_type("塔有多高？") == "number"
+    assert refusal.answer_type("这在多大程度上影响结果？") is None  # to what degree: no figure
+    assert refusal.answer_type("为什么许多大公司都用它？") is None  # 许多大: many big
     assert refusal.holds_type("time", "为期两周的带教") and refusal.holds_type("time", "通常需要数天甚至数周")
     assert refusal.holds_type("unit:块", "用了1024块GPU") and not refusal.holds_type("unit:块", "用了很多GPU")
     assert refusal.holds_type("share", "不良品率降低了30%") and not refusal.holds_type("money", "加收运费")
