@@ -56,7 +56,7 @@ from engine.errors import QuarryError
 
 # Fitted by `python bench/refusals.py --fit` on the fit half of bench/questions/zh_refusals.jsonl
 # and of bench/questions_zh.jsonl (at most 5% of their answerable questions refused); reported on the other.
-DEFAULT_BARS = {"zh": 0.243}
+DEFAULT_BARS = {"zh": 0.251}
 MAX_FALSE_REFUSALS = 0.05
 STATE_KEY = "refusal_bar.{lang}"
 
@@ -101,7 +101,7 @@ _ANY_NUMBER = re.compile(r"\d|[二两三四五六七八九十百千万亿半]|�
 _NUMBERING = re.compile(r"#{1,6}\s*\d+(?:\.\d+)*\.?|(?:^|\n)\s*\d{1,2}[.、．)](?!\d)|(?<![\d.])\d{1,2}[.．]\s*$"
                         r"|第[\d一二三四五六七八九十]+(?:章|节|部分|篇)")
 _UNIT_FAMILIES = {
-    "time": "秒|分钟|小时|天|日|周|星期|个月|月|年",
+    "time": "秒|分钟|个?(?:小时|钟头|星期|礼拜|(?:工作|自然|交易|营业)日|工作天)|天|日|周|个月|月|年",
     "date": "年代|年|世纪|月|日",
     "money": r"元|美元|欧元|\$|¥|￥",
     "clock": r"点|时|:|：",

@@ -104,6 +104,7 @@ def test_answer_types():
     assert refusal.answer_type("这在多大程度上影响结果？") is None  # to what degree: no figure
     assert refusal.answer_type("为什么许多大公司都用它？") is None  # 许多大: many big
     assert refusal.holds_type("time", "为期两周的带教") and refusal.holds_type("time", "通常需要数天甚至数周")
+    assert refusal.holds_type("time", "三个工作日内原路退回") and refusal.holds_type("time", "等了两个小时")
     assert refusal.holds_type("unit:块", "用了1024块GPU") and not refusal.holds_type("unit:块", "用了很多GPU")
     assert refusal.holds_type("share", "不良品率降低了30%") and not refusal.holds_type("money", "加收运费")
     assert refusal.quoted_terms("“微调”和《深度学习》") == ["微调", "深度学习"]
