@@ -20,8 +20,9 @@ paraphrases count as terms the passage lacks, and a common word counts as much a
   numbers that order the document (### 3.2.1, 第1章, a list item's "3.") and the article 一 (一个, 一起)
   are no count;
 - a term the question quotes (“X”, 《X》) must appear in a passage;
-- the passage's character-bigram coverage joins the score at a fitted share (it ranks questions written
-  in the passages' own words, and off-topic ones, well; paraphrases badly).
+- the window's character-bigram coverage of the question joins its score at a fitted share (it ranks
+  questions written in the passages' own words, and off-topic ones, well; paraphrases badly); the whole
+  passage's, as before, let a long passage's scattered bigrams lift a window that lacks the asked-for word.
 
 The bar is a per-workspace value (store state `refusal_bar.<lang>`), with a default fitted on one half
 of the Chinese question sets (bench/refusals.py); `fit_refusal_bar` refits it from (score, should_answer)
@@ -56,7 +57,7 @@ from engine.errors import QuarryError
 
 # Fitted by `python bench/refusals.py --fit` on the fit half of bench/questions/zh_refusals.jsonl
 # and of bench/questions_zh.jsonl (at most 5% of their answerable questions refused); reported on the other.
-DEFAULT_BARS = {"zh": 0.251}
+DEFAULT_BARS = {"zh": 0.253}
 MAX_FALSE_REFUSALS = 0.05
 STATE_KEY = "refusal_bar.{lang}"
 
@@ -69,7 +70,7 @@ class Params:
     chars: float = 0.5  # credit for a missing word per share of its characters the window holds
     context: int = 1  # sentences either side of a sentence in its window
     passages: int = 4  # top passages whose sentences are windows for a typed question
-    bigrams: float = 0.25  # share of the passage's character-bigram coverage (terms.coverage) in the evidence
+    bigrams: float = 0.25  # share of the window's character-bigram coverage (terms.coverage) in the evidence
     power: float = 0.6  # exponent of the weighted power mean of the words' credits (1: the weighted share)
 
 
@@ -250,11 +251,12 @@ def _share(weights: dict[str, float], text: str, chars: float, power: float = 1.
     return mean ** (1 / power)
 
 
-def passage_evidence(weights: dict[str, float], kind: str | None, title: str | None, heading: str | None,
-                     text: str, params: Params | None = None) -> float:
-    """Gives the evidence one passage holds: the best share of the question's weighted words in a window
-    (a sentence, `params.context` sentences either side, the title and heading); for a typed question
-    only windows whose sentence states that kind of answer count (0 when none does)."""
+def passage_evidence(question: str, weights: dict[str, float], kind: str | None, title: str | None,
+                     heading: str | None, text: str, params: Params | None = None) -> float:
+    """Gives the evidence one passage holds: its best window's (a sentence, `params.context` sentences
+    either side, the title and heading) power mean of the question's weighted words, with the window's
+    character-bigram coverage of the question at `params.bigrams`; for a typed question only windows whose
+    sentence states that kind of answer count (0 when none does)."""
     params = params or PARAMS
     head = f"{title or ''} {heading or ''}".lower()
     sentences = [s for _, _, s in sentence_spans(text)] or [text]
@@ -262,8 +264,12 @@ def passage_evidence(weights: dict[str, float], kind: str | None, title: str | N
     for i, sentence in enumerate(sentences):
         if kind is not None and not holds_type(kind, sentence):
             continue
-        window = " ".join(sentences[max(0, i - params.context): i + params.context + 1]).lower()
-        best = max(best, _share(weights, f"{head} {window}", params.chars, params.power))
+        window = f"{head} " + " ".join(sentences[max(0, i - params.context): i + params.context + 1]).lower()
+        score = _share(weights, window, params.chars, params.power)
+        if params.bigrams > 0:
+            # Adjacent characters matched in order add what jieba's words miss (a split compound).
+            score = (1 - params.bigrams) * score + params.bigrams * coverage(question, window)
+        best = max(best, score)
     return best
 
 
@@ -282,14 +288,11 @@ def evidence(question: str, hits: list, doc_freq: Callable[[str], int], n_docs: 
         return [0.0] * len(hits)  # the term asked about is nowhere in the passages
     kind = answer_type(question)
     out = []
-    for rank, (hit, text) in enumerate(zip(hits, texts)):
+    for rank, hit in enumerate(hits):
         typed = kind if rank < params.passages else None
-        score = passage_evidence(weights, typed, hit.title, hit.heading, hit.text, params)
+        score = passage_evidence(question, weights, typed, hit.title, hit.heading, hit.text, params)
         if kind is not None and rank >= params.passages:
             score = min(score, max(out, default=0.0))  # a lower passage counts only as far as a typed one
-        if score > 0 and params.bigrams > 0:
-            # Adjacent characters matched in order add what jieba's words miss (a split compound).
-            score = (1 - params.bigrams) * score + params.bigrams * coverage(question, text)
         out.append(score)
     return out
 

@@ -123,10 +123,20 @@ def test_numbers_that_order_a_document_state_no_count():
 def test_a_missing_word_costs_more_than_its_share_of_the_weights():
     weights = {"门店": 1.0, "客流量": 1.0}
     holds_topic = "门店的销售额提升了"  # the topic word, not the asked-for one
-    share = refusal.passage_evidence(weights, None, None, None, holds_topic, replace(refusal.PARAMS, power=1.0))
+    words_only = replace(refusal.PARAMS, bigrams=0.0)
+    share = refusal.passage_evidence("门店客流量", weights, None, None, None, holds_topic,
+                                     replace(words_only, power=1.0))
     assert share == pytest.approx(0.5)
-    assert refusal.passage_evidence(weights, None, None, None, holds_topic) < 0.35
-    assert refusal.passage_evidence(weights, None, None, None, "门店客流量增加了") == pytest.approx(1.0)
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, holds_topic, words_only) < 0.35
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, "门店客流量增加了") == pytest.approx(1.0)
+
+
+def test_bigrams_scattered_over_a_passage_do_not_lift_a_window():
+    weights = {"门店": 1.0, "客流量": 1.0}
+    scattered = "门店的销售额提升了。员工培训了两周。仓库扩建了一倍。周末的客流量很大。"
+    assert coverage("门店客流量", scattered) == pytest.approx(0.75)  # the passage holds 3 of its 4 bigrams
+    # No window holds both words; the passage's coverage (as before) would have given 0.42.
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, scattered) < 0.38
 
 
 def test_fit_refusal_bar_on_synthetic_pairs():
