@@ -136,7 +136,8 @@ def test_bigrams_scattered_over_a_passage_do_not_lift_a_window():
     scattered = "门店的销售额提升了。员工培训了两周。仓库扩建了一倍。周末的客流量很大。"
     assert coverage("门店客流量", scattered) == pytest.approx(0.75)  # the passage holds 3 of its 4 bigrams
     # No window holds both words; the passage's coverage (as before) would have given 0.42.
-    assert refusal.passage_evidence("门店客流量", weights, None, None, None, scattered) < 0.38
+    with_bigrams = replace(refusal.PARAMS, bigrams=0.25)
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, scattered, with_bigrams) < 0.38
 
 
 def test_fit_refusal_bar_on_synthetic_pairs():
