@@ -72,6 +72,16 @@ class Step:
     feedback_id: int | None = None
     example_id: int | None = None
     seconds: float = 0.0  # answer → stored → refit → re-ranked
+    gone: bool = False  # undone here after it was removed elsewhere (`quarry feedback remove`)
+
+    def undone(self) -> str:
+        """Gives the line that says what an undo of this step did."""
+        if self.kind == "skip":
+            return "undid a skip"
+        if self.gone:
+            return (f"the answer {self.label} was removed meanwhile (quarry feedback remove?); its row is"
+                    " back in the queue")
+        return f"undid the label {self.label}"
 
 
 def text_target(text: str) -> str:
@@ -227,7 +237,7 @@ class Queue:
         step = self.history.pop()
         self.pending.insert(0, step.row)
         if step.kind == "answer":
-            self.ws.store.undo_review_answer(step.feedback_id)
+            step.gone = self.ws.store.undo_review_answer(step.feedback_id) is None
             with one_thread():
                 self.learner.remove_last()
                 if step.label not in self.ws.store.label_set(self.label_set).labels:  # its +name undone too

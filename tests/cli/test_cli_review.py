@@ -147,7 +147,7 @@ def test_the_last_answer_can_be_undone_once_the_queue_is_empty(ws_root, tmp_path
                  input="1\n3\nu\nq\n")
     assert result.exit_code == 0, result.output
     assert "the queue is empty: every row is answered or skipped (u undoes the last, q ends)" in result.stderr
-    assert "undid the answer" in result.stderr
+    assert "undid the label" in result.stderr
     assert "1 answered, 0 skipped, 1 left; 'reviews' now has 13 examples" in result.stdout
     batch = run("classify", "--file", rows, "--column", "text", "--label-set", "reviews", "--method", "lexical",
                 "-w", ws_root)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import feedback
 from engine.classify import ClassifyError, batch, review, sets
 from engine.store.review import REVIEW_METHOD
 from engine.workspace import Workspace
@@ -140,6 +141,18 @@ def test_undo_takes_back_example_feedback_and_the_batch_label(review_ws):
         (model_label, "lexical")
     with pytest.raises(ClassifyError, match="nothing to undo"):
         queue.undo()
+
+
+def test_an_undo_of_an_answer_removed_elsewhere_says_so(review_ws):
+    ws = review_ws
+    queue = review.for_batch(ws, "reviews", "c_rows")
+    row = queue.current
+    queue.answer("1")
+    (answer,) = ws.store.feedback("label", "reviews")
+    feedback.remove(ws, answer.id)  # as `quarry feedback remove ID` from another terminal
+    step = queue.undo()
+    assert step.gone and "removed meanwhile" in step.undone() and queue.current is row
+    assert ws.store.label_set("reviews").examples == 12 and len(queue.learner.y) == 12
 
 
 def test_a_new_label_is_kept_while_an_answer_uses_it(review_ws):

@@ -315,7 +315,7 @@ def _review_loop(queue, quiet: bool) -> list:
                 break
             try:
                 step = queue.undo()
-                click.echo(f"undid {'the answer ' + step.label if step.kind == 'answer' else 'a skip'}", err=True)
+                click.echo(step.undone(), err=True)
             except QuarryError as exc:
                 click.echo(f"error: {exc}", err=True)
                 break
@@ -347,7 +347,7 @@ def _review_loop(queue, quiet: bool) -> list:
                 queue.skip()
             elif typed == "u":
                 step = queue.undo()
-                click.echo(f"undid {'the answer ' + step.label if step.kind == 'answer' else 'a skip'}", err=True)
+                click.echo(step.undone(), err=True)
             else:
                 order = queue.order
                 step = queue.answer(typed)

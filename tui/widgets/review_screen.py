@@ -173,7 +173,7 @@ class ReviewScreen(Screen):
                 self.answers -= 1
             if not self.is_attached:
                 return
-            self.show(f"undid {'the label ' + step.label if step.kind == 'answer' else 'a skip'}")
+            self.show(step.undone())
 
         write_off_ui(self, queue.undo, done, "undo", severity="warning")
 
