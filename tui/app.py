@@ -221,8 +221,10 @@ class QuarryApp(App):
             else:
                 self.notify(f"quarry {name} from another terminal: " + ("done" if message.code == 0 else
                                                                          f"ended with exit code {message.code}"))
-        if name in ("ask", "chat") and message.code is not None:  # a flag given there is kept with its chat
+        if name in ("ask", "chat") and message.code is not None:  # its chat is listed, and a flag is kept with it
             for chat in self.query(ChatPane):
+                if chat.workspace is not None:
+                    chat.refresh_chats(select=chat.chat_id)
                 chat.refresh_title()
         if changes_library and message.code is not None:
             for documents in self.query("#documents-pane"):  # a pane not built yet reads the library when it is
