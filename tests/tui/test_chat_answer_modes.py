@@ -133,7 +133,8 @@ async def test_the_answer_mode_key_in_a_plain_chat_says_what_it_is_for_and_keeps
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         chat = app.query_one("#chat-pane")
-        await pilot.press("ctrl+o")  # plain chat
+        await pilot.press("ctrl+o")  # plain chat: the title offers no answer mode
+        assert title(app) == "all documents · ctrl+f scope"
         await pilot.press("ctrl+b")
         await notified(pilot, "Plain chat answers in the model's words; the answer mode is for document questions")
         assert chat.pending_answers is None and chat.answer_mode() == "auto"

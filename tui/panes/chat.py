@@ -108,7 +108,8 @@ class ChatPane(Vertical):
                 line = f"{resolve(self.workspace.store, scope, stored=True).line()} · {key} change"
             except ScopeError:
                 line = f"scope: matches no document now · {key} change"
-        line += f" │ {label(self.answer_mode())} · {self._key('chat.answers')} switch"
+        if self.mode == "docs" or scope:  # a plain, unscoped chat's turns are the model's replies: no mode
+            line += f" │ {label(self.answer_mode())} · {self._key('chat.answers')} switch"
         self.query_one("#prompt", PromptInput).border_title = Text(line)
 
     # -- answer mode: quoted or written by the model ------------------------------------------------
@@ -265,10 +266,10 @@ class ChatPane(Vertical):
         self.chat_id = chat_id
         self.pending_scope = None
         self.pending_answers = None
-        self._show_scope(self._open_scope())
         if mode:
             self.mode = mode
             self.query_one("#chat-mode-line", Static).update(self._mode_line())
+        self._show_scope(self._open_scope())
         log = self.query_one("#chat-log", VerticalScroll)
         await log.remove_children()
         if chat_id is None:
@@ -359,6 +360,7 @@ class ChatPane(Vertical):
     def action_toggle_mode(self) -> None:
         self.mode = "chat" if self.mode == "docs" else "docs"
         self.query_one("#chat-mode-line", Static).update(self._mode_line())
+        self._show_scope(self._open_scope())
         self.notify(MODES[self.mode], timeout=2)
 
     # -- asking -------------------------------------------------------------------------------
