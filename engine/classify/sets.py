@@ -61,14 +61,19 @@ def get(ws, name: str) -> LabelSet:
 
 
 def create(ws, name: str, labels: list[tuple[str, str]], kind: str = "text",
-           features: list[str] | None = None) -> LabelSet:
-    """Creates a label set with labels (name, description); gives it."""
+           features: list[str] | None = None, min_labels: int = 2) -> LabelSet:
+    """Creates a label set with labels (name, description); gives it. A set made by hand needs two labels;
+    an import may start with one (`min_labels=1`: its labels grow with the data)."""
     name = name.strip()
     if not name:
         raise ClassifyError("a label set needs a name")
     if ws.store.label_set(name) is not None:
         raise ClassifyError(f"label set '{name}' already exists; pick another name or `quarry labels delete {name}`")
     cleaned = _clean_labels(labels)
+    if len(cleaned) < min_labels:
+        given = f"only '{cleaned[0][0]}'" if cleaned else "none"
+        raise ClassifyError(f"a label set needs at least two labels to classify into ({given} given; a label given"
+                            " twice counts once); name two or more")
     ws.store.create_label_set(name, cleaned, kind, features)
     return get(ws, name)
 
@@ -152,7 +157,7 @@ def import_examples(ws, name: str, label_column: str, table: str | None = None, 
         examples = [(None, {f: _plain(v) for f, v in zip(features, row[1:])}, str(row[0]).strip()) for row in rows]
     labels = list(dict.fromkeys(label for _, _, label in examples))
     if existing is None:
-        create(ws, name, [(label, "") for label in labels], kind, features)
+        create(ws, name, [(label, "") for label in labels], kind, features, min_labels=1)
     else:
         ws.store.add_labels(existing.id, _clean_labels([(label, "") for label in labels]))
     found = get(ws, name)

@@ -139,9 +139,14 @@ def test_tabular_evaluation_beats_always_repaid(ws):
 
 
 # -- bad input -------------------------------------------------------------------------------------
-def test_one_label_is_an_error(ws):
-    sets.create(ws, "lonely", [("only", "")])
-    sets.add_example(ws, "lonely", "some text", "only")
+def test_one_label_is_an_error(ws, tmp_path):
+    with pytest.raises(ClassifyError, match="at least two labels to classify into \\(only 'only' given; a label"
+                                           " given twice counts once\\)"):
+        sets.create(ws, "lonely", [("only", ""), ("only", "")])
+    assert ws.store.label_set("lonely") is None
+    one = tmp_path / "one.csv"  # an import may start with one label (its labels grow with the data)
+    one.write_text("text,label\nsome text,only\nmore text,only\n", encoding="utf-8")
+    sets.import_examples(ws, "lonely", "label", file=one, text_column="text")
     with pytest.raises(ClassifyError, match="at least two"):
         heads.classify(ws, "lonely", ["hello"], "lexical")
 
