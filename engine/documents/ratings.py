@@ -215,6 +215,7 @@ def refit_refusal_bar(ws, lang: str, apply: bool = False) -> dict:
     if apply:
         refusal.set_workspace_bar(ws, lang, bar)
     return {"lang": lang, "rated": len(rated), "bar": bar, "bar_before": before, "applied": apply,
+            "set_aside": refusal.set_aside_bar(ws, lang) if not apply else None,
             "fit": refusal.refusal_rates(fit_pairs, bar),
             "report": refusal.refusal_rates(report_pairs, bar),
             "report_before": refusal.refusal_rates(report_pairs, before)}

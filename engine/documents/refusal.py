@@ -26,7 +26,8 @@ paraphrases count as terms the passage lacks, and a common word counts as much a
   gives it none since the power mean (the whole passage's coverage, used before, let a long passage's
   scattered bigrams lift a window that lacks the asked-for word).
 
-The bar is a per-workspace value (store state `refusal_bar.<lang>`), with a default fitted on one half
+The bar is a per-workspace value (store state `refusal_bar.<lang>`, with the scoring version it was fitted
+under: a bar from an earlier scoring is set aside), with a default fitted on one half
 of the Chinese question sets (bench/refusals.py); `fit_refusal_bar` refits it from (score, should_answer)
 pairs, such as a workspace's rated answers (fit on one half of them, `refusal_rates` on the other).
 
@@ -82,6 +83,11 @@ from engine.errors import QuarryError
 DEFAULT_BARS = {"zh": 0.202}
 MAX_FALSE_REFUSALS = 0.05
 STATE_KEY = "refusal_bar.{lang}"
+# The scale a language's evidence score is on: a bar fitted on one scale means nothing on another, so a
+# workspace's own bar is kept with the version it was fitted under and set aside when the scoring changes.
+# zh 2: the power mean over a window's words (2026-12-03); a bar stored without a version is version 1.
+SCORING = {"zh": 2, "en": 1}
+VERSION_KEY = "refusal_bar.{lang}.scoring"
 
 
 @dataclass(frozen=True)
@@ -374,20 +380,38 @@ def refusal_rates(pairs: Iterable[tuple[float, bool]], bar: float) -> dict:
             "right_refusal_rate": round(right / len(unanswerable), 3) if unanswerable else None}
 
 
-def workspace_bar(workspace, lang: str) -> float | None:
-    """Gives the workspace's own refusal bar for a language, when one was fitted (None: the default)."""
-    raw = workspace.store.get_state(STATE_KEY.format(lang=lang.split("-")[0]))
+def _stored_bar(workspace, lang: str) -> tuple[float | None, int]:
+    lang = lang.split("-")[0]
+    raw = workspace.store.get_state(STATE_KEY.format(lang=lang))
+    version = workspace.store.get_state(VERSION_KEY.format(lang=lang))
     try:
-        return float(raw) if raw is not None else None
+        return (float(raw) if raw else None), int(version or 1)
     except ValueError:
-        return None  # a hand-edited value that is not a number: the default serves
+        return None, 0  # a hand-edited value that is not a number: the default serves
+
+
+def workspace_bar(workspace, lang: str) -> float | None:
+    """Gives the workspace's own refusal bar for a language, when one was fitted under the scoring in use
+    (None: the default serves)."""
+    bar, version = _stored_bar(workspace, lang)
+    return bar if version == SCORING.get(lang.split("-")[0], 1) else None
+
+
+def set_aside_bar(workspace, lang: str) -> float | None:
+    """Gives a bar the workspace fitted under an earlier scoring, now set aside (None when there is none)."""
+    bar, version = _stored_bar(workspace, lang)
+    return bar if bar is not None and version and version != SCORING.get(lang.split("-")[0], 1) else None
 
 
 def set_workspace_bar(workspace, lang: str, bar: float) -> None:
-    """Stores a workspace's own refusal bar for a language (e.g. refitted from its ratings)."""
+    """Stores a workspace's own refusal bar for a language (e.g. refitted from its ratings), with the
+    version of the scoring it was fitted under."""
     if not 0.0 <= bar <= 1.0 or math.isnan(bar):
         raise QuarryError(f"refusal bar {bar}: give a value between 0 and 1")
-    workspace.store.set_state(STATE_KEY.format(lang=lang.split("-")[0]), repr(float(bar)))
+    lang = lang.split("-")[0]
+    with workspace.store.writing():
+        workspace.store.set_state(STATE_KEY.format(lang=lang), repr(float(bar)))
+        workspace.store.set_state(VERSION_KEY.format(lang=lang), str(SCORING.get(lang, 1)))
 
 
 def bar_for(workspace, lang: str, default: float) -> float:

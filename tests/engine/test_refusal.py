@@ -164,6 +164,21 @@ def test_fit_refusal_bar_bad_inputs():
         refusal.fit_refusal_bar([(0.5, True)], max_false_refusals=1.5)
 
 
+def test_a_bar_fitted_under_an_earlier_scoring_is_set_aside(tmp_path):
+    from engine.workspace import Workspace
+
+    with Workspace(tmp_path / "ws") as ws:
+        ws.store.set_state("refusal_bar.zh", "0.337")  # stored before bars carried their scoring's version
+        ws.store.set_state("refusal_bar.en", "0.4")
+        assert refusal.workspace_bar(ws, "zh") is None and refusal.set_aside_bar(ws, "zh") == 0.337
+        assert refusal.bar_for(ws, "zh", 0.2) == 0.2  # the default serves
+        assert refusal.workspace_bar(ws, "en") == 0.4 and refusal.set_aside_bar(ws, "en") is None  # unchanged
+        refusal.set_workspace_bar(ws, "zh", 0.25)
+        assert refusal.workspace_bar(ws, "zh") == 0.25 and refusal.set_aside_bar(ws, "zh") is None
+        ws.store.set_state("refusal_bar.zh.scoring", "two")  # edited by hand
+        assert refusal.workspace_bar(ws, "zh") is None
+
+
 def test_a_workspace_bar_is_stored_and_used(handbook):
     question = "新人入职要跟着老员工学多久？"
     assert refusal.workspace_bar(handbook, "zh") is None

@@ -294,6 +294,9 @@ def eval_refusals(lang: str, apply: bool, workspace: Path | None, as_json: bool)
         return f"{name:22} bar {rates['bar']:.3f}  false refusals {false}  right refusals {right}"
 
     click.echo(f"{report['rated']} rated {lang} document answers")
+    if report.get("set_aside") is not None:
+        click.echo(f"note: this workspace's bar {report['set_aside']:.3f} was fitted under an earlier scoring and"
+                   " is set aside (the default serves until --apply stores a new one)", err=True)
     click.echo(line("report half, before", report["report_before"]))
     click.echo(line("report half, fitted", report["report"]))
     click.echo(f"bar {report['bar']:.3f} " + ("stored for this workspace" if apply else "not stored (add --apply)"))
