@@ -166,11 +166,11 @@ class Queue:
 
         typed = typed.strip()
         labels = self.labels
-        if typed.isdigit():
-            n = int(typed)
+        if typed.isascii() and typed.isdigit():  # "²" is a digit to str.isdigit, not to int()
+            n = int(typed) if len(typed) <= 3 else 0  # int() refuses more than 4,300 digits as a bug would
             if 1 <= n <= min(9, len(labels)):
                 return labels[n - 1], False
-            raise ClassifyError(f"no label {n}: '{self.label_set}' has {len(labels)} labels, numbered"
+            raise ClassifyError(f"no label {_shown(typed)}: '{self.label_set}' has {len(labels)} labels, numbered"
                                 f" 1–{min(9, len(labels))}; type a label's name for the rest")
         if typed.startswith("+"):
             name = typed[1:].strip()
@@ -179,10 +179,11 @@ class Queue:
             return name, name not in labels
         if typed in labels:
             return typed, False
-        close = difflib.get_close_matches(typed, labels, n=1, cutoff=0.0)
+        close = difflib.get_close_matches(typed[:200], labels, n=1, cutoff=0.0)
         closest = f"; the closest is '{close[0]}'" if close else ""
-        raise ClassifyError(f"'{self.label_set}' has no label '{typed}'{closest}; type one of its labels,"
-                            f" or +{typed} to add it as a new label")
+        add = f", or +{typed} to add it as a new label" if len(typed) <= 80 and "\n" not in typed else ""
+        raise ClassifyError(f"'{self.label_set}' has no label '{_shown(typed)}'{closest}; type one of its"
+                            f" labels{add}")
 
     def answer(self, typed: str) -> Step:
         """Labels the current row: stores example and feedback together, refits, re-ranks; gives the step."""
@@ -246,6 +247,12 @@ class Queue:
             row.top = [(labels[j], float(p[j])) for j in order]
         n = len(labels)
         self.pending.sort(key=lambda r: (least_sure_key(r.margin, r.typical, n), r.index))
+
+
+def _shown(typed: str, width: int = 40) -> str:
+    """Gives what was typed as an error shows it: one line, cut to `width` (a pasted paragraph stays short)."""
+    line = " ".join(typed.split())
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def order_for(n_labels: int) -> str:

@@ -115,3 +115,29 @@ def test_the_last_answer_can_be_undone_once_the_queue_is_empty(ws_root, tmp_path
     batch = run("classify", "--file", rows, "--column", "text", "--label-set", "reviews", "--method", "lexical",
                 "-w", ws_root)
     assert batch.exit_code == 0, batch.output  # nor does a batch
+
+
+def test_odd_answer_lines_are_one_short_line_each(ws_root):
+    """Bytes that are not UTF-8 (`+\\xffbad` made a label DuckDB could not store), a superscript digit and
+    5,000 digits (int() refused both: a bug each), and a pasted 100 kB line (echoed whole, twice) are refused
+    in one short line each; the review goes on."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    answers = b"+\xffbad\n\xc2\xb2\n" + b"9" * 5000 + b"\n" + b"a" * 100_000 + b"\n1\nq\n"
+    ran = subprocess.run([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows", "-w",
+                          str(ws_root)], input=answers, capture_output=True, cwd=REPO, timeout=120,
+                         env=dict(os.environ))
+    err = ran.stderr.decode("utf-8", "replace")
+    assert ran.returncode == 0, err
+    assert "Bug" not in err and "Traceback" not in err, err
+    assert "that answer is not UTF-8 text" in err
+    assert "no label '²'" in err and "no label 9999" in err and "no label 'aaaa" in err
+    assert max(len(line) for line in err.splitlines()) < 400
+    assert "1 answered, 0 skipped, 59 left" in ran.stdout.decode()
+    with Workspace(ws_root) as ws:
+        assert len(ws.store.feedback("label", "reviews")) == 1
+        assert len(ws.store.label_set("reviews").labels) == 3  # no label made of the bad bytes

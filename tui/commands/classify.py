@@ -341,6 +341,11 @@ def _review_loop(queue, quiet: bool) -> list:
         if not typed:
             continue
         try:
+            typed.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 (a Latin-1 file): a label made of them would be a bug
+            click.echo("error: that answer is not UTF-8 text; give a label's number or name in UTF-8", err=True)
+            continue
+        try:
             if typed == "q":
                 break
             if typed == "s":
