@@ -124,9 +124,23 @@ class ReviewScreen(Screen):
     def _can_act(self) -> bool:
         return self.queue is not None and not self.busy
 
+    def _nothing_left(self) -> bool:
+        """Says so when the queue is empty (a key that answers or skips would otherwise do nothing, silently)."""
+        if self.queue.current is not None:
+            return False
+        self.notify(f"Nothing left to review: {actions.key(self.app, 'review.undo')} brings the last row back,"
+                    f" {actions.key(self.app, 'review.close')} closes", severity="warning", markup=False)
+        return True
+
     def action_answer_number(self, n: int) -> None:
-        if self._can_act() and n <= len(self.queue.labels):
-            self._answer(str(n))
+        if not self._can_act() or self._nothing_left():
+            return
+        labels = self.queue.labels
+        if n > len(labels):
+            self.notify(f"No label {n}: '{self.label_set}' has {len(labels)} labels, keys 1–{min(9, len(labels))}",
+                        severity="warning", markup=False)
+            return
+        self._answer(str(n))
 
     def action_type_label(self) -> None:
         self.query_one("#rv-type", Input).focus()
@@ -134,7 +148,7 @@ class ReviewScreen(Screen):
     @on(Input.Submitted, "#rv-type")
     def typed(self, event: Input.Submitted) -> None:
         value = event.value.strip()
-        if value and self._can_act():
+        if value and self._can_act() and not self._nothing_left():
             event.input.value = ""
             self._answer(value)
         self.query_one("#rv-text-box").focus()
@@ -157,7 +171,7 @@ class ReviewScreen(Screen):
         write_off_ui(self, lambda: queue.answer(typed), done, "store the label", severity="warning")
 
     def action_skip(self) -> None:
-        if self._can_act() and self.queue.current is not None:
+        if self._can_act() and not self._nothing_left():
             self.queue.skip()
             self.show("skipped")
 
