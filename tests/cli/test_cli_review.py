@@ -141,3 +141,25 @@ def test_odd_answer_lines_are_one_short_line_each(ws_root):
     with Workspace(ws_root) as ws:
         assert len(ws.store.feedback("label", "reviews")) == 1
         assert len(ws.store.label_set("reviews").labels) == 3  # no label made of the bad bytes
+
+
+def test_answers_piped_later_reach_a_review_served_by_the_app(ws_root):
+    """With the app open, a review's answers that were not in the pipe yet when the command started (a
+    script that takes a moment) were dropped: the review ended at once, '0 answered', exit 0."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+    from tests.serve_holder import tui_holder
+
+    with tui_holder(ws_root) as holder:
+        client = subprocess.Popen([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows",
+                                   "-w", str(ws_root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=REPO, env=dict(os.environ))
+        time.sleep(1.0)  # the client has asked the holder by now
+        out, err = client.communicate("1\nq\n", timeout=120)
+        assert client.returncode == 0, err
+        assert "1 answered, 0 skipped, 59 left" in out, out + err
+        assert holder.poll() is None
