@@ -139,7 +139,7 @@ def answer_steps(ws, questions: list[Question], model_id: str | None = None, max
         if cancelled():
             return None
         options = {} if extractive is None else {"extractive": extractive}
-        answer = Ask(ws, q.question, model_id=model_id, **options).run(
+        answer = Ask(ws, q.question, model_id=model_id, keep=False, **options).run(
             GenerationParams(max_tokens=max_tokens, temperature=0))
         files = [c.path for c in answer.citations]
         rows.append({
