@@ -204,3 +204,19 @@ async def test_a_missing_chat_model_fails_its_row_and_the_table_stops_loading(cl
         table = app.query_one("#cls-results", DataTable)
         assert not table.loading and table.row_count == 1
         assert "unknown model 'no-such-model'" in str(table.get_row_at(0)[5])
+
+
+async def test_the_blank_entry_picked_says_so_not_that_there_are_no_sets(classify_root):
+    """Picking the list's blank entry said "no label sets: create one", with a set right there."""
+    from textual.widgets import Select
+
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        chooser = app.query_one("#cls-set", Select)
+        await wait_for(pilot, lambda: chooser.value == "reviews")
+        chooser.clear()  # as picking the blank entry at the list's top
+        await pilot.pause(0.1)
+        info = str(app.query_one("#cls-info").render())
+        assert info.startswith("no label set picked: pick one above") and "no label sets" not in info

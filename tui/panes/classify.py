@@ -96,6 +96,9 @@ class ClassifyPane(VerticalScroll):
         name = self.label_set
         if self.workspace is None:
             info.update(Text("workspace not open"))
+        elif name is None and self.workspace.store.label_set_names():  # the blank entry picked
+            info.update(Text(f"no label set picked: pick one above, or create one below"
+                             f" ({actions.key(self.app, 'classify.new_set')})"))
         elif name is None:
             info.update(Text(f"no label sets: create one below ({actions.key(self.app, 'classify.new_set')}) "
                              "or `quarry labels demo`"))
