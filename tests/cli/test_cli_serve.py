@@ -182,3 +182,21 @@ def test_a_clients_relative_file_or_table_is_read_from_its_own_folder(tmp_path):
                                  text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
         assert missing.returncode != 0 and f"{client}/nope.txt" in missing.stderr, missing.stderr
         assert holder.poll() is None
+
+
+def test_a_client_whose_reader_left_stops_quietly_as_alone(tmp_path):
+    """`quarry chats | head -3` beside the app printed a BrokenPipeError traceback from the client (the
+    command alone stops quietly, exit 1)."""
+    root = tmp_path / "ws"
+    assert quarry("init", root).returncode == 0
+    with tui_holder(root) as holder:
+        read, write = os.pipe()
+        os.close(read)  # the reader has gone before the first line
+        try:
+            ran = subprocess.run([sys.executable, "-m", "tui", "labels", "list", "-w", str(root)], cwd=REPO,
+                                 stdout=write, stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ))
+        finally:
+            os.close(write)
+        assert "Traceback" not in ran.stderr and "BrokenPipeError" not in ran.stderr, ran.stderr
+        assert ran.returncode == 1 and ran.stderr == ""
+        assert holder.poll() is None
