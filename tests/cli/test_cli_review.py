@@ -163,3 +163,27 @@ def test_answers_piped_later_reach_a_review_served_by_the_app(ws_root):
         assert client.returncode == 0, err
         assert "1 answered, 0 skipped, 59 left" in out, out + err
         assert holder.poll() is None
+
+
+def test_a_typo_in_a_filled_export_is_imported_with_a_warning(ws_root, tmp_path):
+    """The least-sure export, filled elsewhere and imported back: a typo in its label column became a new
+    label of the set without a word (review refuses it), and the set's methods then had a label of one
+    example."""
+    out = tmp_path / "least-sure.csv"
+    assert run("classify", "review", "reviews", "--batch", "c_rows", "--export", out, "--limit", 3,
+               "-w", ws_root).exit_code == 0
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row, label in zip(rows, ("好评", "好坪", "差评")):
+        row["label"] = label
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run("labels", "import", "reviews", "--file", out, "--text-column", "text", "--label-column", "label",
+                 "-w", ws_root)
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 new label in 'reviews': 好坪 (a typo?" in result.stderr
+    again = run("labels", "import", "reviews", "--file", out, "--text-column", "text", "--label-column", "label",
+                "--json", "-w", ws_root)
+    assert json.loads(again.stdout)["new_labels"] == [] and again.stderr == ""

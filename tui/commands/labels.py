@@ -91,12 +91,21 @@ def labels_import(name: str, table: str | None, file: Path | None, text_column: 
 
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace(workspace) as ws:
+        before = ws.store.label_set(name)
         found, added = sets.import_examples(ws, name, label_column, table, file, text_column, feature_list)
+    # a label the set lacked is added, not refused (a set grows with its data); said, since a typo in a
+    # filled-in review export otherwise became a label of its own without a word
+    new = [label for label in found.labels if before is not None and label not in before.labels]
     if as_json:
-        emit_json({"name": found.name, "added": added, "labels": found.labels, "counts": found.counts})
-    else:
-        click.echo(f"imported {added} examples into '{found.name}' ({found.kind}); "
-                   + ", ".join(f"{k} {v}" for k, v in found.counts.items()))
+        emit_json({"name": found.name, "added": added, "labels": found.labels, "counts": found.counts,
+                   "new_labels": new})
+        return
+    click.echo(f"imported {added} examples into '{found.name}' ({found.kind}); "
+               + ", ".join(f"{k} {v}" for k, v in found.counts.items()))
+    if new:
+        click.echo(f"warning: {len(new)} new label{'s' if len(new) > 1 else ''} in '{found.name}': "
+                   f"{', '.join(new[:10])}{' …' if len(new) > 10 else ''} (a typo? `quarry labels show"
+                   f" {found.name}` lists its labels)", err=True)
 
 
 @labels.command("show")
