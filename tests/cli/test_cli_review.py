@@ -187,3 +187,17 @@ def test_a_typo_in_a_filled_export_is_imported_with_a_warning(ws_root, tmp_path)
     again = run("labels", "import", "reviews", "--file", out, "--text-column", "text", "--label-column", "label",
                 "--json", "-w", ws_root)
     assert json.loads(again.stdout)["new_labels"] == [] and again.stderr == ""
+
+
+def test_a_batch_summary_names_unlabelled_rows_and_an_empty_batch(ws_root, tmp_path):
+    """The summary line counted a row with no text as 'None 1', and an empty file ended in a bare colon."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text\n送货很快，质量很好。\n\"\"\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text\n", encoding="utf-8")
+    made = run("classify", "--file", rows, "--column", "text", "-s", "reviews", "-m", "lexical", "-w", ws_root)
+    assert made.exit_code == 0, made.output
+    assert "unlabelled 1" in made.stdout and "None" not in made.stdout
+    none = run("classify", "--file", empty, "--column", "text", "-s", "reviews", "-m", "lexical", "-w", ws_root)
+    assert none.exit_code == 0, none.output
+    assert none.stdout.strip().endswith("(lexical): no rows"), none.stdout

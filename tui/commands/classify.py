@@ -133,7 +133,7 @@ def _batch(ws, label_set, column, table, file, method, output, export, llm_model
     if as_json:
         emit_json({"job": run.id, **summary})
         return
-    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
+    counts = ", ".join(f"{'unlabelled' if k is None else k} {v}" for k, v in summary["counts"].items()) or "no rows"
     click.echo(f"{summary['rows']} rows into {summary['output']} ({summary['method']}): {counts}")
     if summary.get("export"):
         click.echo(f"wrote {summary['export']}")
