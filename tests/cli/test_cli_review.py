@@ -201,3 +201,20 @@ def test_a_batch_summary_names_unlabelled_rows_and_an_empty_batch(ws_root, tmp_p
     none = run("classify", "--file", empty, "--column", "text", "-s", "reviews", "-m", "lexical", "-w", ws_root)
     assert none.exit_code == 0, none.output
     assert none.stdout.strip().endswith("(lexical): no rows"), none.stdout
+
+
+def test_labels_show_and_list_line_up_chinese_and_latin_names(ws_root):
+    """Counts after a Chinese label sat two columns right of those after a Latin one (f"{name:24}" counts a
+    character, a terminal shows a Chinese one two cells wide)."""
+    from rich.cells import cell_len
+
+    added = run("labels", "add", "reviews", "neutral", "还行吧", "--new-label", "-w", ws_root)
+    assert added.exit_code == 0, added.output
+    run("labels", "create", "情感", "--label", "a", "--label", "b", "-w", ws_root)
+    shown = run("labels", "show", "reviews", "-w", ws_root).stdout.splitlines()
+    rows = [line for line in shown if line.startswith("  ")]
+    assert len(rows) == 4
+    assert len({cell_len(line.rstrip()) for line in rows}) == 1, rows  # each count ends in the same cell
+    listed = run("labels", "list", "-w", ws_root).stdout.splitlines()
+    starts = {cell_len(line[:line.index(" text ")]) if " text " in line else None for line in listed[1:]}
+    assert starts == {16}, listed

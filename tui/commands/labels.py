@@ -41,7 +41,7 @@ def labels_list(workspace: Path | None, as_json: bool) -> None:
         return
     click.echo(f"{'NAME':16} {'KIND':8} {'LABELS':>6} {'EXAMPLES':>8}  LABEL NAMES")
     for s in found:
-        click.echo(f"{s.name:16} {s.kind:8} {len(s.labels):>6} {s.examples:>8}  {', '.join(s.labels)[:60]}")
+        click.echo(f"{_pad(s.name, 16)} {s.kind:8} {len(s.labels):>6} {s.examples:>8}  {', '.join(s.labels)[:60]}")
 
 
 @labels.command("create")
@@ -136,7 +136,7 @@ def labels_show(name: str, workspace: Path | None, as_json: bool) -> None:
         click.echo(f"features: {', '.join(found.features)}")
     for n in found.labels:
         description = found.descriptions.get(n) or ""
-        click.echo(f"  {n:24} {found.counts.get(n, 0):>6}  {description}")
+        click.echo(f"  {_pad(n, 24)} {found.counts.get(n, 0):>6}  {description}")
     for head in trained:
         choice = head.detail.get("choice") or {}
         picked = f" -> {choice['method']}" if choice.get("method") else ""
@@ -195,3 +195,10 @@ def labels_demo(workspace: Path | None) -> None:
     with open_workspace(workspace) as ws:
         for _name, created, line in sets.create_demo(ws):
             click.echo(line, err=not created and "skipped" in line)
+
+
+def _pad(text: str, width: int) -> str:
+    """Gives `text` padded to `width` terminal cells (a Chinese character takes two: f"{x:24}" counts one)."""
+    from rich.cells import cell_len
+
+    return text + " " * (width - cell_len(text))
