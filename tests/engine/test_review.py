@@ -249,6 +249,20 @@ def test_a_batch_table_dropped_under_the_queue_is_one_line(review_ws):
     assert ws.store.feedback("label") == [] and ws.store.label_set("reviews").examples == 12
 
 
+def test_a_set_deleted_under_the_queue_is_one_line_and_nothing_is_stored(review_ws):
+    """`quarry labels delete` while the app's review was open (or deleted and made again): the next answer
+    said "stored as an example" and stored it, its feedback and the batch row's label under a set id that
+    no longer existed."""
+    ws = review_ws
+    queue = review.for_batch(ws, "reviews", "c_rows")
+    sets.delete(ws, "reviews")
+    with pytest.raises(ClassifyError, match="label set 'reviews' was deleted .*; nothing stored"):
+        queue.answer("1")
+    assert ws.store.feedback("label") == []
+    assert ws.store.db.execute("SELECT count(*) FROM label_examples").fetchone()[0] == 0
+    assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("method", ["embedding", "stack", "lexical"])
 def test_a_set_without_examples_is_ranked_zero_shot_until_two_labels_have_some(review_ws, tmp_path, method):
     sets.create(review_ws, "blank", [("好评", ""), ("中评", ""), ("差评", "")])
