@@ -170,6 +170,18 @@ def retrieval_questions(ws) -> list[Question]:
     return list(golds.values())
 
 
+def retrieval_golds(ws) -> tuple[list[Question], int]:
+    """Gives the retrieval golds whose passage's document is still in the library, and how many were left
+    out: a removed document cannot be found, and counted as a miss it read as a retrieval that got worse."""
+    golds = retrieval_questions(ws)
+    present = [q for q in golds if ws.store.document_by_path(q.expected_file) is not None]
+    if not present:
+        raise FeedbackError(f"the passages your {len(golds)} bad rating(s) point at are in documents no longer in"
+                            " the library (removed, or moved?); ingest them again, or `quarry feedback remove ID`"
+                            " the old ratings (`quarry feedback list --kind rating`)")
+    return present, len(golds) - len(present)
+
+
 # -- a workspace's own refusal bar, refitted from its ratings ------------------------------------------
 
 MIN_FIT_ANSWERABLE = 4  # answerable rated questions the fit half needs before a bar means anything

@@ -65,6 +65,13 @@ def test_ratings_become_tests(demo_root, chat_model):
     rows = json.loads(gold.stdout)["rows"]
     assert {r["mode"] for r in rows} == {"vector", "keyword", "hybrid"} and all(r["n"] == 1 for r in rows)
 
+    # the pointed-at passage's document removed: it cannot be found, and was counted as a miss (recall 0.000)
+    docs = json.loads(run("docs", "--json", "-w", demo_root).stdout)
+    doc_id = next(d["id"] for d in docs if d["path"] == passage["file"])
+    assert run("docs", "--remove", doc_id, "-w", demo_root).exit_code == 0
+    gone = run("eval", "retrieval", "--from-ratings", "-w", demo_root)
+    assert gone.exit_code == 1 and "no longer in the library" in gone.output and gone.output.count("\n") == 1
+
 
 def test_rating_bad_inputs(demo_root, chat_model):
     from engine.workspace import Workspace
