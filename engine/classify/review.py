@@ -345,6 +345,11 @@ def for_batch(ws, label_set: str, output: str, method: str = "auto", pool: int =
         raise ClassifyError(f"no batch output table '{output}'; run a batch first (`quarry classify --table T"
                             f" --column C -s {label_set}`) and give its output table (`quarry classify runs`"
                             " lists them)")
+    made_by = next((r.label_set for r in store.classify_runs(200)
+                    if r.kind == "batch" and store.table_named(r.summary.get("output") or "") == table), None)
+    if made_by is not None and made_by != label_set:  # its answers would label another set's rows
+        raise ClassifyError(f"table {table} is a batch of '{made_by}', not '{label_set}'; review it with"
+                            f" `quarry classify review {made_by} --batch {table}`")
     candidates = store.review_candidates(table, pool)
     if not candidates:
         total = store.table_row_count(table)

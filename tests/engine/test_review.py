@@ -249,6 +249,16 @@ def test_a_batch_table_dropped_under_the_queue_is_one_line(review_ws):
     assert ws.store.feedback("label") == [] and ws.store.label_set("reviews").examples == 12
 
 
+def test_a_batch_of_another_set_is_refused(review_ws):
+    """`quarry classify review other --batch c_rows` (a batch of 'reviews') opened, and each answer wrote
+    one set's label into the other set's batch table."""
+    sets.create(review_ws, "other", [("yes", ""), ("no", "")])
+    with pytest.raises(ClassifyError, match="table c_rows is a batch of 'reviews', not 'other'; review it with"
+                                            " `quarry classify review reviews --batch c_rows`"):
+        review.for_batch(review_ws, "other", "c_rows")
+    assert review.for_batch(review_ws, "reviews", "c_rows").pending
+
+
 def test_a_set_deleted_under_the_queue_is_one_line_and_nothing_is_stored(review_ws):
     """`quarry labels delete` while the app's review was open (or deleted and made again): the next answer
     said "stored as an example" and stored it, its feedback and the batch row's label under a set id that
