@@ -218,3 +218,29 @@ def test_labels_show_and_list_line_up_chinese_and_latin_names(ws_root):
     listed = run("labels", "list", "-w", ws_root).stdout.splitlines()
     starts = {cell_len(line[:line.index(" text ")]) if " text " in line else None for line in listed[1:]}
     assert starts == {16}, listed
+
+
+def test_ctrl_c_says_what_was_kept(ws_root):
+    """Ctrl-C in a review printed click's bare "Aborted!": nothing said the answers so far were stored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    client = subprocess.Popen([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows",
+                               "-w", str(ws_root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO, env=dict(os.environ))
+    client.stdin.write("1\n")
+    client.stdin.flush()
+    deadline = time.monotonic() + 60
+    err = ""
+    while "-> " not in err and time.monotonic() < deadline:
+        err += os.read(client.stderr.fileno(), 4096).decode()
+    client.send_signal(signal.SIGINT)
+    out, rest = client.communicate(timeout=60)
+    err += rest
+    assert client.returncode != 0, err
+    assert "interrupted: 1 answered (stored), 0 skipped, 59 left" in err and "Traceback" not in err, err

@@ -284,7 +284,12 @@ def classify_review(label_set: str, batch_table: str | None, table: str | None, 
                            f" `quarry labels import {label_set} --file {export} --text-column text"
                            " --label-column label`")
             return
-        steps = _review_loop(queue, quiet=as_json)
+        try:
+            steps = _review_loop(queue, quiet=as_json)
+        except KeyboardInterrupt:  # ctrl-c: what was answered is stored; say so, not a bare "Aborted!"
+            click.echo(f"\ninterrupted: {queue.answered} answered (stored), {queue.skipped} skipped,"
+                       f" {len(queue.pending)} left", err=True)
+            raise  # still an interrupt: a holder here stops its clients' commands too
         examples = ws.store.label_set(label_set).examples
     if as_json:
         emit_json({"label_set": label_set, "source": queue.source, "method": queue.method, "order": queue.order,
