@@ -36,3 +36,10 @@ def test_a_path_that_is_not_utf8_is_left_to_the_command(tmp_path):
     # DuckDB cannot open such a path: the command's own line names the file (not the argument check's)
     assert "is not UTF-8 text" not in result.output and "Bug" not in result.output, result.output
     assert result.exit_code != 0 and "not a readable table" in result.output, result.output
+
+
+def test_a_workspace_path_that_is_not_utf8_is_one_line(tmp_path):
+    """DuckDB cannot open such a path: `quarry init` said "Bug (please report): RuntimeError: std::bad_cast"."""
+    result = run_cli("init", tmp_path / f"ws-{BAD}")
+    assert result.exit_code == 1 and "Bug" not in result.output, result.output
+    assert "the workspace folder's name is not UTF-8" in result.output and result.output.count("\n") == 1
