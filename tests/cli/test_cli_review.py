@@ -244,3 +244,19 @@ def test_ctrl_c_says_what_was_kept(ws_root):
     err += rest
     assert client.returncode != 0, err
     assert "interrupted: 1 answered (stored), 0 skipped, 59 left" in err and "Traceback" not in err, err
+
+
+def test_a_one_column_csv_with_a_tab_in_a_text_is_read_with_its_commas(ws_root, tmp_path):
+    """DuckDB's sniffer took this one-column CSV (a tab inside one text, as Python's csv writer leaves it
+    unquoted) for tab-separated: "has no column 'text'; its columns: tab, here and ANSI". Ingest reads the
+    same file right (its own sniff); review and batches now sniff as ingest does."""
+    texts = ["where is my parcel [bold]NOW[/]", "refund please", "包裹到哪里了？", "great service, thanks!",
+             "x" * 5000, "", "emoji 🎉 parcel late", "line1\nline2 multi line ticket", "tab\there and \x1b[31mANSI"]
+    path = tmp_path / "tickets.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    result = run("classify", "review", "reviews", "--file", path, "--column", "text", "-w", ws_root, input="q\n")
+    assert result.exit_code == 0, result.output
+    assert "has no column" not in result.output and "rows of" in result.stderr
