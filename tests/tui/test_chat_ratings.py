@@ -71,3 +71,5 @@ async def test_the_bad_rating_dialog_is_centred_and_whole_at_80x24(demo_workspac
         assert abs(dialog.region.x - (80 - dialog.region.right)) <= 1  # as much room left as right
         title = app.screen.query_one("#rating-title")
         assert title.size.height == 2 and title.size.width <= dialog.content_region.width
+        await pilot.press("tab", "enter")  # enter on the empty search box did nothing, silently
+        await notified(pilot, "Type words to search the library")

@@ -100,6 +100,9 @@ class RatingScreen(ModalScreen[dict | None]):
         event.stop()
         if event.value.strip():
             self.search(event.value.strip())
+        else:  # enter on the empty box did nothing at all
+            self.notify("Type words to search the library for the passage, then enter", severity="warning",
+                        timeout=3)
 
     @thread_worker("rating-search", "search the library")
     def search(self, text: str) -> None:
