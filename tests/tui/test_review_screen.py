@@ -166,3 +166,17 @@ async def test_keys_that_cannot_answer_say_why(review_root):
         await wait_for(pilot, lambda: screen.queue.current is not None)
         await pilot.press("1")
         await wait_for(pilot, lambda: screen.answers == 1, timeout=30)
+
+
+async def test_a_long_row_leaves_the_type_box_and_keys_on_screen_at_80x24(review_root):
+    """A 5,000-character row took 60% of a 24-row terminal, and the type box, status and key line below
+    it fell off the screen."""
+    app = _app(review_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        screen.query_one("#rv-text").update("x" * 5000)
+        await pilot.pause(0.1)
+        for part in ("#rv-labels", "#rv-type", "#rv-status", "#rv-hint"):
+            region = screen.query_one(part).region
+            assert region.height and region.bottom <= 24, (part, region)
+        assert screen.query_one("#rv-text-box").region.height >= 3

@@ -15,6 +15,8 @@ from tui import actions
 from tui.messages import ReviewReady, WorkFailed
 from tui.workers import thread_worker, write_off_ui
 
+OTHER_ROWS = 16  # what the row's box leaves: title, why (3), model (margin + 2), labels (4), type box, status, keys
+
 
 class ReviewScreen(Screen):
     BINDINGS = actions.bindings("review")
@@ -58,7 +60,17 @@ class ReviewScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#rv-text-box").focus()
+        self._fit_text_box()
         self.open_queue()
+
+    def on_resize(self) -> None:
+        self._fit_text_box()
+
+    def _fit_text_box(self) -> None:
+        """Caps the row's box so the rest always shows: at 80x24 a long row (60% of the height) pushed the
+        type box and the key line off the screen."""
+        height = self.size.height
+        self.query_one("#rv-text-box").styles.max_height = max(3, min(height * 6 // 10, height - OTHER_ROWS))
 
     @thread_worker("review-open", "open the review queue")
     def open_queue(self) -> None:
