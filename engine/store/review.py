@@ -32,6 +32,11 @@ class ReviewSQL:
             if batch is not None and not (self.table_named(batch[0]) and self.is_batch_output(batch[0])):
                 raise ClassifyError(f"table {batch[0]} is no longer a batch's output (dropped or replaced);"
                                     " run the batch again and reopen the review")
+            if batch is not None and self.db.execute(
+                    f"SELECT text FROM {quote_ident(batch[0])} WHERE row_id = ?", [batch[1]]).fetchone() != (text,):
+                # the batch was run again meanwhile (same output table): the row id names another text now
+                raise ClassifyError(f"table {batch[0]} was run again since this review opened: its row {batch[1]}"
+                                    " holds another text now; nothing stored; close the review and open it again")
             if new_label:
                 self._add_labels(set_id, [(label, "")])
             for old in self._answers_for(label_set, target):

@@ -259,6 +259,21 @@ def test_a_batch_of_another_set_is_refused(review_ws):
     assert review.for_batch(review_ws, "reviews", "c_rows").pending
 
 
+def test_a_batch_run_again_under_the_queue_is_one_line_and_no_other_row_is_labelled(review_ws, tmp_path):
+    """The batch re-run into the same table (another file) while the app's review was open: the next answer
+    wrote its label onto whichever new row had the old row's id, a different text."""
+    ws = review_ws
+    queue = review.for_batch(ws, "reviews", "c_rows")
+    other = write_reviews(tmp_path / "other.csv", 20, skip=30)
+    batch.wait(batch.run(ws, "reviews", "text", file=other, method="lexical", output="c_rows"))
+    changed = ws.store.db.execute("SELECT text FROM c_rows WHERE row_id = ?", [queue.current.row_id]).fetchone()
+    assert changed != (queue.current.text,)  # the same id, another text
+    with pytest.raises(ClassifyError, match="table c_rows was run again since this review opened"):
+        queue.answer("1")
+    assert ws.store.feedback("label") == []
+    assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 0
+
+
 def test_a_set_deleted_under_the_queue_is_one_line_and_nothing_is_stored(review_ws):
     """`quarry labels delete` while the app's review was open (or deleted and made again): the next answer
     said "stored as an example" and stored it, its feedback and the batch row's label under a set id that
