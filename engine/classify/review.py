@@ -175,7 +175,8 @@ class Queue:
         if typed.startswith("+"):
             name = typed[1:].strip()
             if not name or "\n" in name or len(name) > 80:
-                raise ClassifyError("a new label needs a short name on one line: +name")
+                raise ClassifyError(f"a new label needs a name of 1 to 80 characters on one line: +name"
+                                    f" (this one has {len(name)})")
             return name, name not in labels
         if typed in labels:
             return typed, False

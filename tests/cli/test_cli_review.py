@@ -127,7 +127,8 @@ def test_odd_answer_lines_are_one_short_line_each(ws_root):
 
     from tests.conftest import REPO
 
-    answers = b"+\xffbad\n\xc2\xb2\n" + b"9" * 5000 + b"\n" + b"a" * 100_000 + b"\n1\nq\n"
+    answers = (b"+\xffbad\n\xc2\xb2\n" + b"9" * 5000 + b"\n" + b"a" * 100_000 + b"\n+" + b"b" * 100
+               + b"\n1\nq\n")
     ran = subprocess.run([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows", "-w",
                           str(ws_root)], input=answers, capture_output=True, cwd=REPO, timeout=120,
                          env=dict(os.environ))
@@ -136,6 +137,7 @@ def test_odd_answer_lines_are_one_short_line_each(ws_root):
     assert "Bug" not in err and "Traceback" not in err, err
     assert "that answer is not UTF-8 text" in err
     assert "no label '²'" in err and "no label 9999" in err and "no label 'aaaa" in err
+    assert "a new label needs a name of 1 to 80 characters on one line: +name (this one has 100)" in err
     assert max(len(line) for line in err.splitlines()) < 400
     assert "1 answered, 0 skipped, 59 left" in ran.stdout.decode()
     with Workspace(ws_root) as ws:
