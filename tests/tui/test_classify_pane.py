@@ -220,3 +220,15 @@ async def test_the_blank_entry_picked_says_so_not_that_there_are_no_sets(classif
         await pilot.pause(0.1)
         info = str(app.query_one("#cls-info").render())
         assert info.startswith("no label set picked: pick one above") and "no label sets" not in info
+
+
+def test_a_batch_target_file_may_hold_a_colon_or_lack_its_column():
+    """'/data/we:ird.csv:text' was read as table '/data/we:ird' (the suffix was looked for before the first
+    colon), and 'reviews.csv' as table 'reviews', column 'csv'."""
+    from tui.panes.classify import parse_batch_target
+
+    assert parse_batch_target("/data/we:ird.csv:text") == (None, "/data/we:ird.csv", "text")
+    assert parse_batch_target("/data/reviews.csv") == (None, "/data/reviews.csv", "")
+    assert parse_batch_target("data/reviews.XLSX:body") == (None, "data/reviews.XLSX", "body")
+    assert parse_batch_target("t_reviews.text") == ("t_reviews", None, "text")
+    assert parse_batch_target("t_reviews") == ("t_reviews", None, "")
