@@ -188,6 +188,10 @@ async def test_a_batch_target_without_a_column_is_one_line(classify_root):
         assert any(m.startswith("give the column with the text to classify") for m in seen), seen
         assert not any("Bug" in m for m in seen)
         assert not app.query_one("#cls-job").busy
+        # a file without its column: the same line, naming the file form too (it named table.column only)
+        await pilot.press("ctrl+b", "ctrl+u", *str(TABLES / "reviews.csv"), "enter")
+        await wait_for(pilot, lambda: pane.batches == 2, timeout=60)
+        assert any("path/file.csv:column" in m for m in toasts(app)), toasts(app)
 
 
 async def test_a_missing_chat_model_fails_its_row_and_the_table_stops_loading(classify_root):
