@@ -181,7 +181,11 @@ class QuarryApp(App):
         # What is loaded by now (the engines' modules, the workspace) lives as long as the app: out of the
         # collector's sight, a full collection no longer walks it in the middle of someone's typing.
         gc.freeze()
-        self.sub_title = f"{self.workspace.root.name} · {self.settings.model}"
+        self.sub_title = self._workspace_title()
+        if self.workspace.store.read_only:  # said once, up front, rather than at the first write refused
+            self.notify(f"{self.workspace.root}: read-only (this user may not write it). Search, answers and"
+                        " reading work; chats, ratings and imports are not stored: make the folder writable"
+                        " to store them", severity="warning", timeout=15)
         for pane, _, _ in PANES:  # a pane not built yet (or still mounting) is filled once it is
             for widget in self.query(f"#{pane}-pane"):
                 if pane not in self._pane_mounts:
@@ -191,6 +195,10 @@ class QuarryApp(App):
         if any(run.kind == "ingest" for run in jobs.unfinished(self.workspace)):
             # Documents offers to resume a stopped ingest as soon as the app opens: build it now, unseen.
             self.call_later(self.pane, "documents")
+
+    def _workspace_title(self) -> str:
+        read_only = " (read-only)" if self.workspace.store.read_only else ""
+        return f"{self.workspace.root.name}{read_only} · {self.settings.model}"
 
     @on(WorkspaceFailed)
     def workspace_failed(self, message: WorkspaceFailed) -> None:
@@ -325,7 +333,7 @@ class QuarryApp(App):
             if result.theme in self.available_themes:
                 self.theme = result.theme
             if self.workspace is not None:
-                self.sub_title = f"{self.workspace.root.name} · {result.model}"
+                self.sub_title = self._workspace_title()
             for pane in self.query("ChatPane"):  # not built yet: it reads the settings when it is
                 pane.refresh_title()
             if saved_file:

@@ -145,6 +145,16 @@ class Learner:
             self._example_vectors = self._example_vectors[:-1]
         self.fit()
 
+    def drop_label(self, label: str) -> None:
+        """Forgets a label no example has any more (a +name answer undone), so it is not ranked."""
+        if label not in self.labels or label in self.y:
+            return
+        i = self.labels.index(label)
+        self.labels.pop(i)
+        if self._pool_vectors is not None and i < len(self._anchors):
+            self._anchors = np.delete(np.asarray(self._anchors), i, axis=0)
+        self.fit()
+
     def scores(self, index: Sequence[int]) -> np.ndarray:
         """Gives (len(index), len(labels)) label probabilities of queued texts, in the labels' order."""
         if not len(index):

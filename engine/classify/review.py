@@ -227,12 +227,16 @@ class Queue:
         if not self.history:
             raise ClassifyError("nothing to undo: no answer or skip in this review yet")
         step = self.history.pop()
+        self.pending.insert(0, step.row)
         if step.kind == "answer":
             self.ws.store.undo_review_answer(step.feedback_id)
             with one_thread():
                 self.learner.remove_last()
-            self._rank()
-        self.pending.insert(0, step.row)
+                if step.label not in self.ws.store.label_set(self.label_set).labels:  # its +name undone too
+                    self.learner.drop_label(step.label)
+            self._rank()  # the row too: its labels were shown before its answer was learned
+            self.pending.remove(step.row)
+            self.pending.insert(0, step.row)
         return step
 
     # -- ranking ----------------------------------------------------------------------------------

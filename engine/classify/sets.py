@@ -35,8 +35,8 @@ def create_demo(ws) -> list[tuple[str, bool, str]]:
         if file is not None and not file.exists():
             out.append((name, False, f"skipped '{name}': no file {file}"))
             continue
-        found, added = import_examples(ws, name, label_column, None if file else table, file, text_column,
-                                       features)
+        found, added, _ = import_examples(ws, name, label_column, None if file else table, file, text_column,
+                                          features)
         out.append((name, True, f"label set '{name}': {added} examples, labels {', '.join(found.labels)}"))
     return out
 
@@ -92,11 +92,15 @@ def _blank(value) -> bool:
 
 
 def import_examples(ws, name: str, label_column: str, table: str | None = None, file: Path | None = None,
-                    text_column: str | None = None, features: list[str] | None = None) -> tuple[LabelSet, int]:
+                    text_column: str | None = None, features: list[str] | None = None,
+                    skip_unlabelled: bool = False) -> tuple[LabelSet, int, dict[str, int]]:
     """Imports labelled rows into a label set (created if new; its labels grow with the data).
 
     Text sets take `text_column`; tabular sets take `features` (column names, or ["*"] for every column but
-    the label). Gives the set and how many examples were added."""
+    the label). A blank label is an error, unless `skip_unlabelled` (a least-sure export filled in part):
+    then blank rows, and text rows that are already examples with the same label (the part imported
+    before), are left out. Gives the set, how many examples were added, and how many rows were left out
+    ({"unlabelled": n, "already": m})."""
     source = open_source(ws, table, file)
     if bool(text_column) == bool(features):
         raise ClassifyError("give either --text-column C (text examples) or --features a,b,c (table rows)")
@@ -117,9 +121,16 @@ def import_examples(ws, name: str, label_column: str, table: str | None = None, 
     if not rows:
         raise ClassifyError(f"{source.name} has no rows")
     blanks = [i + 1 for i, row in enumerate(rows) if _blank(row[0])]
-    if blanks:
-        raise ClassifyError(f"the label column '{label_column}' of {source.name} is blank in {len(blanks)} rows "
-                            f"(first: row {blanks[0]}); fill or drop those rows, then import again")
+    skipped = {"unlabelled": 0, "already": 0}
+    if blanks and skip_unlabelled and len(blanks) < len(rows):
+        skipped["unlabelled"] = len(blanks)
+        rows = [row for row in rows if not _blank(row[0])]
+    elif blanks:
+        everything = " (every row)" if len(blanks) == len(rows) else ""
+        raise ClassifyError(f"the label column '{label_column}' of {source.name} is blank in {len(blanks)} rows"
+                            f"{everything} (first: row {blanks[0]}); fill or drop those rows, then import again"
+                            + ("" if everything or skip_unlabelled else
+                               ", or give --skip-unlabelled to import only the labelled ones"))
     examples: list[tuple[str | None, dict | None, str]] = []
     if text_column:
         empty = [i + 1 for i, row in enumerate(rows) if _blank(row[1])]
@@ -128,6 +139,11 @@ def import_examples(ws, name: str, label_column: str, table: str | None = None, 
                                 "pick the column that holds the text")
         examples = [(str(row[1]), None, str(row[0]).strip()) for row in rows if not _blank(row[1])]
         check_texts([t for t, _, _ in examples])
+        if skip_unlabelled and existing is not None:
+            have = {(t, lab) for t, _, lab in ws.store.examples(existing.id)}
+            kept = [e for e in examples if (e[0], e[2]) not in have]
+            skipped["already"] = len(examples) - len(kept)
+            examples = kept
     else:
         if star:  # every column but the label: leave out ids (a distinct text in every row)
             keep = [i for i, f in enumerate(features) if not _is_id([row[i + 1] for row in rows])]
@@ -141,7 +157,7 @@ def import_examples(ws, name: str, label_column: str, table: str | None = None, 
         ws.store.add_labels(existing.id, _clean_labels([(label, "") for label in labels]))
     found = get(ws, name)
     ws.store.add_examples(found.id, examples, source.name)
-    return get(ws, name), len(examples)
+    return get(ws, name), len(examples), skipped
 
 
 def _is_id(values: list) -> bool:

@@ -33,13 +33,15 @@ def kept(chat) -> str | None:
     return mode if mode in MODES else None
 
 
-def keep(store, chat_id: int | None, mode: str) -> None:
-    """Stores the mode picked for a chat (nothing in a read-only workspace, or for an unsaved chat)."""
+def keep(store, chat_id: int | None, mode: str, setting: str | None = None) -> None:
+    """Stores the mode picked for a chat (nothing in a read-only workspace, or for an unsaved chat). A pick
+    equal to `setting` (Chat's key passes the answer_mode setting) keeps none: stepping round to the
+    setting's mode is how a chat goes back to following the setting."""
     if mode not in MODES:
         raise QuarryError(f"answer mode {mode!r}: give one of {', '.join(MODES)}")
     if chat_id is None or store.read_only:
         return
-    store.set_chat_answer_mode(chat_id, mode)
+    store.set_chat_answer_mode(chat_id, None if mode == setting else mode)
 
 
 def quotes_by_default(model_id: str, lang: str) -> bool:

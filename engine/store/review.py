@@ -37,10 +37,15 @@ class ReviewSQL:
                 # the batch was run again meanwhile (same output table): the row id names another text now
                 raise ClassifyError(f"table {batch[0]} was run again since this review opened: its row {batch[1]}"
                                     " holds another text now; nothing stored; close the review and open it again")
-            if new_label:
-                self._add_labels(set_id, [(label, "")])
-            for old in self._answers_for(label_set, target):
-                self._remove_answer(old)
+            # an earlier answer for the row goes first, so a label only it added is pruned (below) unless
+            # this answer gives that label again
+            added_before = [self._remove_answer(old) for old in self._answers_for(label_set, target)]
+            known = {r[0] for r in self.db.execute("SELECT name FROM labels WHERE set_id = ?", [set_id]).fetchall()}
+            if (new_label and label not in known) or label in added_before:
+                self._add_labels(set_id, [(label, "")])  # known labels are skipped
+                detail = {**detail, "added_label": True}  # undo takes the label back with the answer
+            elif label not in known:
+                raise ClassifyError(f"'{label_set}' has no label '{label}'; type +{label} to add it")
             example_id = self.db.execute(
                 "INSERT INTO label_examples (set_id, text, features, label, source) VALUES (?, ?, NULL, ?, ?)"
                 " RETURNING id", [set_id, text, label, REVIEW_SOURCE]).fetchone()[0]
@@ -54,27 +59,46 @@ class ReviewSQL:
                 runner_up = model_label if model_label != label else detail.get("model_runner_up")
                 self.db.execute(f"UPDATE {quote_ident(output)} SET label = ?, confidence = 1.0, runner_up = ?,"
                                 " method = ? WHERE row_id = ?", [label, runner_up, REVIEW_METHOD, row_id])
+            self._prune_labels(set_id, [name for name in added_before if name])
         return feedback_id, example_id
 
     def undo_review_answer(self, feedback_id: int) -> dict | None:
         """Takes an answer back: its feedback row, its example, and a batch row's model label restored.
         Gives the answer's detail (None when it was already gone)."""
         with self.writing():
-            row = self.db.execute("SELECT target, detail FROM feedback WHERE id = ? AND kind = 'label'",
+            row = self.db.execute("SELECT target, detail, value FROM feedback WHERE id = ? AND kind = 'label'",
                                   [feedback_id]).fetchone()
             if row is None:
                 return None
-            self._remove_answer((feedback_id, row[0], row[1]))
-        return json.loads(row[1]) if row[1] else {}
+            detail = json.loads(row[1]) if row[1] else {}
+            set_id = self._example_set(detail.get("example_id"))
+            added = self._remove_answer((feedback_id, row[0], row[1], row[2]))
+            if added and set_id is not None:
+                self._prune_labels(set_id, [added])
+        return detail
 
-    def _answers_for(self, label_set: str, target: str) -> list[tuple[int, str, str | None]]:
-        return self.db.execute("SELECT id, target, detail FROM feedback WHERE kind = 'label' AND subject = ?"
+    def _answers_for(self, label_set: str, target: str) -> list[tuple[int, str, str | None, str]]:
+        return self.db.execute("SELECT id, target, detail, value FROM feedback WHERE kind = 'label' AND subject = ?"
                                " AND target = ?", [label_set, target]).fetchall()
 
-    def _remove_answer(self, answer: tuple[int, str, str | None]) -> None:
+    def _example_set(self, example_id: int | None) -> int | None:
+        if example_id is None:
+            return None
+        row = self.db.execute("SELECT set_id FROM label_examples WHERE id = ?", [example_id]).fetchone()
+        return row[0] if row else None
+
+    def _prune_labels(self, set_id: int, names: list[str]) -> None:
+        """Inside the caller's transaction: deletes labels an answer added (+name) that no example uses now."""
+        for name in names:
+            self.db.execute("DELETE FROM labels WHERE set_id = ? AND name = ? AND NOT EXISTS"
+                            " (SELECT 1 FROM label_examples WHERE set_id = ? AND label = ?)",
+                            [set_id, name, set_id, name])
+
+    def _remove_answer(self, answer: tuple[int, str, str | None, str]) -> str | None:
         """Inside the caller's transaction: deletes a label answer's feedback and example, and gives a
-        batch row its model's label back."""
-        feedback_id, _target, raw = answer
+        batch row its model's label back. Gives the label when that answer added it to the set (+name),
+        for the caller to prune once nothing uses it."""
+        feedback_id, _target, raw, label = answer
         detail = json.loads(raw) if raw else {}
         if detail.get("example_id") is not None:
             self.db.execute("DELETE FROM label_examples WHERE id = ? AND source = ?",
@@ -86,6 +110,7 @@ class ReviewSQL:
                             " WHERE row_id = ? AND method = ?",
                             [detail.get("model_label"), detail.get("model_confidence"), detail.get("model_runner_up"),
                              detail.get("model_method"), row_id, REVIEW_METHOD])
+        return label if detail.get("added_label") else None
 
     def batch_corrections(self, label_set: str, output: str) -> dict[int, tuple[str, str | None]]:
         """Gives the labels people gave to rows of a batch's output: {row id: (label, the row's text)}, the

@@ -67,6 +67,43 @@ def test_least_sure_export(ws_root, tmp_path):
     assert bad.exit_code != 0 and "export to a .csv or .parquet file" in bad.output
 
 
+def fill(path, labels: dict[int, str]) -> None:
+    """Fills the label column of an exported file's rows (by position), as a person would elsewhere."""
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, label in labels.items():
+        rows[i]["label"] = label
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_least_sure_export_filled_in_part_imports_as_it_is_filled(ws_root, tmp_path):
+    out = tmp_path / "least-sure.csv"
+    exported = run("classify", "review", "reviews", "--batch", "c_rows", "--export", out, "--limit", 7, "-w", ws_root)
+    assert "--skip-unlabelled" in exported.stdout  # the command it prints imports a part-filled file
+    fill(out, {0: "好评", 1: "差评", 2: "好评"})
+    args = ("labels", "import", "reviews", "--file", out, "--text-column", "text", "--label-column", "label")
+    refused = run(*args, "-w", ws_root)
+    assert refused.exit_code == 1 and "blank in 4 rows (first: row 4)" in refused.stderr
+    assert "--skip-unlabelled" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    first = run(*args, "--skip-unlabelled", "-w", ws_root)
+    assert first.exit_code == 0, first.output
+    assert "imported 3 examples" in first.stdout and "left out 4 with no label" in first.stdout
+    fill(out, {3: "中评", 4: "差评"})  # more filled later; the first three are imported already
+    again = run(*args, "--skip-unlabelled", "--json", "-w", ws_root)
+    assert again.exit_code == 0, again.output
+    doc = json.loads(again.stdout)
+    assert doc["added"] == 2 and doc["skipped"] == {"unlabelled": 2, "already": 3}
+    with Workspace(ws_root) as ws:
+        assert ws.store.label_set("reviews").examples == 12 + 5
+    fill(out, {5: "", 6: ""})
+    fill(out, {i: "" for i in range(5)})
+    empty = run(*args, "--skip-unlabelled", "-w", ws_root)
+    assert empty.exit_code == 1 and "blank in 7 rows (every row)" in empty.stderr
+
+
 def test_bad_requests_are_one_line(ws_root, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("text,sentiment\n", encoding="utf-8")

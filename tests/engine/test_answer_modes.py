@@ -98,3 +98,6 @@ def test_a_chat_keeps_its_mode_and_a_value_no_quarry_wrote_falls_back_to_the_set
         assert modes.for_chat(ws.store, chat_id, None, modes.QUOTED) == modes.QUOTED
         with pytest.raises(QuarryError, match="answer mode 'loud'"):  # refused before anything else
             modes.keep(ws.store, None, "loud")
+        modes.keep(ws.store, chat_id, modes.QUOTED, setting=modes.QUOTED)  # the setting's mode: follow it
+        assert ws.store.chat(chat_id).answer_mode is None
+        assert modes.for_chat(ws.store, chat_id, None, modes.WRITTEN) == modes.WRITTEN

@@ -5,6 +5,7 @@ not answer is refused, and a workspace's own bar, refitted from (score, should_a
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -99,10 +100,44 @@ def test_answer_types():
     assert refusal.answer_type("这本书由哪几位合写？") == "person"
     assert refusal.answer_type("新人要学多久？") == "time" and refusal.answer_type("哪一年发布？") == "date"
     assert refusal.answer_type("次品比例下降了几成？") == "share"
+    assert refusal.answer_type("隐私预算一般取多大？") == "number" and refusal.answer_type("塔有多高？") == "number"
+    assert refusal.answer_type("这在多大程度上影响结果？") is None  # to what degree: no figure
+    assert refusal.answer_type("为什么许多大公司都用它？") is None  # 许多大: many big
     assert refusal.holds_type("time", "为期两周的带教") and refusal.holds_type("time", "通常需要数天甚至数周")
+    assert refusal.holds_type("time", "三个工作日内原路退回") and refusal.holds_type("time", "等了两个小时")
     assert refusal.holds_type("unit:块", "用了1024块GPU") and not refusal.holds_type("unit:块", "用了很多GPU")
     assert refusal.holds_type("share", "不良品率降低了30%") and not refusal.holds_type("money", "加收运费")
     assert refusal.quoted_terms("“微调”和《深度学习》") == ["微调", "深度学习"]
+
+
+def test_numbers_that_order_a_document_state_no_count():
+    """A list item's number split off as its own sentence ("3."), a section's (### 3.2.2, 第1章) and the
+    article 一 answered "how many" questions over passages that state no figure."""
+    for sentence in ["3.", "具体步骤如下： 1.", "##### 3.2.2 零售业案例某零售企业通过大模型实现个性化推荐",
+                     "### 第一部分: 大模型应用概述 #### 第1章:", "让我们一起进入这个激动人心的世界吧！"]:
+        assert not refusal.holds_type("number", sentence), sentence
+    for sentence in ["库存周转率提高了15%。", "共有一百二十家门店", "用了2块GPU", "第3.5版发布"]:
+        assert refusal.holds_type("number", sentence), sentence
+
+
+def test_a_missing_word_costs_more_than_its_share_of_the_weights():
+    weights = {"门店": 1.0, "客流量": 1.0}
+    holds_topic = "门店的销售额提升了"  # the topic word, not the asked-for one
+    words_only = replace(refusal.PARAMS, bigrams=0.0)
+    share = refusal.passage_evidence("门店客流量", weights, None, None, None, holds_topic,
+                                     replace(words_only, power=1.0))
+    assert share == pytest.approx(0.5)
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, holds_topic, words_only) < 0.35
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, "门店客流量增加了") == pytest.approx(1.0)
+
+
+def test_bigrams_scattered_over_a_passage_do_not_lift_a_window():
+    weights = {"门店": 1.0, "客流量": 1.0}
+    scattered = "门店的销售额提升了。员工培训了两周。仓库扩建了一倍。周末的客流量很大。"
+    assert coverage("门店客流量", scattered) == pytest.approx(0.75)  # the passage holds 3 of its 4 bigrams
+    # No window holds both words; the passage's coverage (as before) would have given 0.42.
+    with_bigrams = replace(refusal.PARAMS, bigrams=0.25)
+    assert refusal.passage_evidence("门店客流量", weights, None, None, None, scattered, with_bigrams) < 0.38
 
 
 def test_fit_refusal_bar_on_synthetic_pairs():

@@ -134,10 +134,32 @@ def test_undo_takes_back_example_feedback_and_the_batch_label(review_ws):
     assert step.kind == "answer" and queue.current is row
     assert ws.store.feedback("label") == []
     assert ws.store.label_set("reviews").examples == 12
+    assert "不确定" not in ws.store.label_set("reviews").labels and "不确定" not in queue.labels  # its +name too
+    assert all("不确定" not in dict(r.top) for r in queue.pending)
     assert ws.store.db.execute("SELECT label, method FROM c_rows WHERE row_id = ?", [row.row_id]).fetchone() == \
         (model_label, "lexical")
     with pytest.raises(ClassifyError, match="nothing to undo"):
         queue.undo()
+
+
+def test_a_new_label_is_kept_while_an_answer_uses_it(review_ws):
+    ws = review_ws
+    queue = review.for_batch(ws, "reviews", "c_rows")
+    first = queue.current
+    queue.answer("+mixed")
+    queue.answer("mixed")  # a second row, by the label's name: it did not add the label
+    queue.undo()
+    assert "mixed" in ws.store.label_set("reviews").labels  # the first answer still uses it
+    queue.undo()
+    assert "mixed" not in ws.store.label_set("reviews").labels and queue.current is first
+    # a row answered again with the label its first answer added keeps it, and an undo then takes it back
+    queue.answer("+mixed")
+    ws.store.add_review_answer(queue.found.id, "reviews", first.target, first.text, "mixed", {}, False,
+                               ("c_rows", first.row_id))
+    assert "mixed" in ws.store.label_set("reviews").labels
+    (feedback_id,) = [f.id for f in ws.store.feedback("label")]
+    ws.store.undo_review_answer(feedback_id)
+    assert "mixed" not in ws.store.label_set("reviews").labels
 
 
 def test_a_correction_wins_in_the_export_and_survives_a_rerun(review_ws, tmp_path):

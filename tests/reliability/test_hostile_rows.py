@@ -606,3 +606,35 @@ def test_every_help_example_parses_with_its_commands_options():
                 _parse(cli, words[1:])
             except Exception as exc:  # click's usage errors and bad values alike
                 pytest.fail(f"{where}: `{part.strip()}` does not parse: {exc}")
+
+
+async def test_the_app_says_up_front_that_a_workspace_is_read_only(ws, open_tmp, monkeypatch):
+    """The app on a read-only workspace (file modes, as an unprivileged user) says so when it opens, in a
+    notice and the header, rather than at the first write it refuses."""
+    from tests.tui.helpers import notified, ready
+    from tui.app import QuarryApp
+
+    root = open_tmp / "ws"
+    shutil.copytree(ws, root)
+    monkeypatch.setenv("QUARRY_STATE", str(open_tmp / "state"))
+    monkeypatch.setenv("QUARRY_CACHE", str(open_tmp / "cache"))
+    (open_tmp / "state").mkdir()
+    (open_tmp / "cache").mkdir()
+    before = stored(root)
+    # once as root on the writable copy: what the app imports lazily is imported before the user changes
+    # (the interpreter's files live under /root, which that user cannot read)
+    async with QuarryApp(ws, warm_models=False).run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert "(read-only)" not in pilot.app.sub_title
+    with as_nobody(root, open_tmp / "state", open_tmp / "cache"):
+        _read_only(root)
+        app = QuarryApp(root, warm_models=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot)
+            await notified(pilot, "read-only", "not stored", "make the folder writable")
+            assert "(read-only)" in app.sub_title
+    for base, _dirs, files in os.walk(root):
+        os.chmod(base, 0o755)
+        for name in files:
+            os.chmod(os.path.join(base, name), 0o644)
+    assert stored(root) == before

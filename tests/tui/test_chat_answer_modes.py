@@ -1,7 +1,7 @@
 """The answer-mode key in Chat (ctrl+b): it steps auto → quoted → written → auto, the prompt's title shows
 the mode, and each answer's footer says which mode made it ("quoted", "written by MODEL"). The mode picked
 is kept with the chat (a new chat's at its first answer) and survives a restart; a chat without a pick
-follows the answer_mode setting."""
+follows the answer_mode setting, and stepping round to the setting's mode makes a chat follow it again."""
 
 from __future__ import annotations
 
@@ -56,6 +56,12 @@ async def test_the_answer_mode_key_switches_quotes_and_written_answers(demo_work
         assert chat.answer_mode() == "written"
         await chat.load_chat(chat_id)
         assert chat.answer_mode() == "quoted"
+        # stepping round to the setting's mode stops keeping one: the chat follows the setting again
+        await pilot.press("ctrl+b")
+        await notified(pilot, "this chat follows the answer_mode setting again")
+        await wait_for(pilot, lambda: app.workspace.store.chat(chat_id).answer_mode is None)
+        app.settings.answer_mode = "auto"
+        assert chat.answer_mode() == "auto"
 
 
 async def test_a_chats_answer_mode_is_kept_with_it_after_a_restart(demo_workspace):
@@ -95,15 +101,15 @@ async def test_a_pick_made_while_a_new_chats_first_answer_is_written_is_the_one_
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         chat = app.query_one("#chat-pane")
-        await pilot.press("ctrl+b", "ctrl+b")  # a new chat: written
+        await pilot.press("ctrl+b")  # a new chat: quoted
         done = chat.completed
         app.query_one("#prompt").focus()
         await type_text(pilot, QUESTION)
-        await pilot.press("enter", "ctrl+b")  # written -> auto while the model writes
+        await pilot.press("enter", "ctrl+b")  # quoted -> written while the answer is made
         await wait_for(pilot, lambda: chat.completed > done, timeout=120)
         chat_id = chat.chat_id
-        await wait_for(pilot, lambda: app.workspace.store.chat(chat_id).answer_mode == "auto")
-        assert title(app).endswith("│ answers: auto · ctrl+b switch")
+        await wait_for(pilot, lambda: app.workspace.store.chat(chat_id).answer_mode == "written")
+        assert title(app).endswith("│ answers: written · ctrl+b switch")
 
 
 async def test_saving_the_answer_mode_setting_shows_it_in_the_prompt_title(demo_workspace, isolated_user_dirs):

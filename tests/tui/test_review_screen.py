@@ -59,6 +59,9 @@ async def test_three_rows_labelled_by_key_are_stored_and_the_queue_reranked(revi
         await pilot.press("u")
         await wait_for(pilot, lambda: screen.answers == 2, timeout=30)
         assert len(store.feedback("label", "reviews")) == 2 and store.label_set("reviews").examples == 14
+        await pilot.press("escape")  # the pane shows the set as the review left it
+        await wait_for(pilot, lambda: not isinstance(app.screen, ReviewScreen))
+        assert "14 examples" in str(app.query_one("#cls-info").render())
 
 
 async def test_a_typed_label_not_in_the_set_is_one_line_shown_literally(review_root):

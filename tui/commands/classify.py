@@ -282,7 +282,7 @@ def classify_review(label_set: str, batch_table: str | None, table: str | None, 
             else:
                 click.echo(f"wrote the {n} least-sure rows to {export}; fill its label column, then"
                            f" `quarry labels import {label_set} --file {export} --text-column text"
-                           " --label-column label`")
+                           " --label-column label --skip-unlabelled` (rows left blank are left out)")
             return
         try:
             steps = _review_loop(queue, quiet=as_json)

@@ -76,32 +76,40 @@ def labels_create(name: str, label_specs: tuple[str, ...], workspace: Path | Non
 @click.option("--text-column", help="The column with the text (text label sets).")
 @click.option("--features", help="Comma-separated feature columns, or '*' for all but the label (tabular sets).")
 @click.option("--label-column", required=True, help="The column with the label.")
+@click.option("--skip-unlabelled", is_flag=True,
+              help="Leave out rows with a blank label, and rows already imported with the same label (a "
+                   "least-sure export filled in part, imported as you go); without it a blank label is an error.")
 @workspace_option
 @json_option
 def labels_import(name: str, table: str | None, file: Path | None, text_column: str | None, features: str | None,
-                  label_column: str, workspace: Path | None, as_json: bool) -> None:
+                  label_column: str, skip_unlabelled: bool, workspace: Path | None, as_json: bool) -> None:
     """Import labelled examples from a table or file into a label set (created if new).
 
     \b
     Examples:
       quarry labels import reviews --table reviews --text-column text --label-column sentiment
       quarry labels import credit --file apps.parquet --features '*' --label-column outcome
+      quarry labels import reviews --file least-sure.csv --text-column text --label-column label --skip-unlabelled
     """
     from engine.classify import sets
 
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace(workspace) as ws:
         before = ws.store.label_set(name)
-        found, added = sets.import_examples(ws, name, label_column, table, file, text_column, feature_list)
+        found, added, skipped = sets.import_examples(ws, name, label_column, table, file, text_column, feature_list,
+                                                     skip_unlabelled)
     # a label the set lacked is added, not refused (a set grows with its data); said, since a typo in a
     # filled-in review export otherwise became a label of its own without a word
     new = [label for label in found.labels if before is not None and label not in before.labels]
     if as_json:
         emit_json({"name": found.name, "added": added, "labels": found.labels, "counts": found.counts,
-                   "new_labels": new})
+                   "skipped": skipped, "new_labels": new})
         return
+    left_out = [f"{n} {why}" for why, n in (("with no label", skipped["unlabelled"]),
+                                             ("already examples", skipped["already"])) if n]
     click.echo(f"imported {added} examples into '{found.name}' ({found.kind}); "
-               + ", ".join(f"{k} {v}" for k, v in found.counts.items()))
+               + ", ".join(f"{k} {v}" for k, v in found.counts.items())
+               + (f"; left out {' and '.join(left_out)}" if left_out else ""))
     if new:
         click.echo(f"warning: {len(new)} new label{'s' if len(new) > 1 else ''} in '{found.name}': "
                    f"{', '.join(new[:10])}{' …' if len(new) > 10 else ''} (a typo? `quarry labels show"

@@ -132,7 +132,8 @@ class ChatPane(Vertical):
 
     def action_switch_answers(self) -> None:
         """Steps the open chat's answer mode: auto (the catalog's default per language), quoted, written;
-        kept with the chat (a new chat's at its first answer)."""
+        kept with the chat (a new chat's at its first answer), except the setting's mode, which makes the
+        chat follow the setting again."""
         from engine.documents import modes
 
         if self.mode != "docs" and not self._open_scope():  # a plain chat's turns are the model's replies
@@ -146,7 +147,9 @@ class ChatPane(Vertical):
         else:
             self._keep_answers(self.chat_id, mode)
         self._show_scope(self._open_scope())
-        self.notify(modes.describe(mode, self.app.settings.model), timeout=3, markup=False)
+        follows = " (the setting's: this chat follows the answer_mode setting again)" \
+            if mode == self.app.settings.answer_mode else ""
+        self.notify(modes.describe(mode, self.app.settings.model) + follows, timeout=3, markup=False)
 
     def _keep_answers(self, chat_id: int, mode: str) -> None:
         """Stores a chat's answer mode off the UI thread. Each write stores the latest pick, so writes of
@@ -159,7 +162,7 @@ class ChatPane(Vertical):
 
         def write() -> str:
             latest = self._unwritten_answers.get(chat_id, mode)
-            modes.keep(store, chat_id, latest)
+            modes.keep(store, chat_id, latest, self.app.settings.answer_mode)
             return latest
 
         def landed(written: str) -> None:

@@ -294,7 +294,7 @@ class ClassifyPane(VerticalScroll):
             self.notify(f"Run a batch with '{self.label_set}' first ({actions.key(self.app, 'classify.batch')}):"
                         " the review queue shows the rows it was least sure of", severity="warning", markup=False)
             return
-        self.app.push_screen(ReviewScreen(self.workspace, self.label_set, output))
+        self.app.push_screen(ReviewScreen(self.workspace, self.label_set, output), lambda _: self._show_info())
 
     def _last_output(self, label_set: str) -> str | None:
         """Gives the output table of the label set's latest finished batch (every batch is a stored run)."""

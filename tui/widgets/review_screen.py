@@ -93,7 +93,7 @@ class ReviewScreen(Screen):
         self.busy = False
         if message.group == "review-open" and self.is_attached:
             self.query_one("#rv-why", Static).update(Text(message.error))
-            self.app.pop_screen()
+            self.dismiss()
 
     def show(self, status: str = "") -> None:
         """Shows the current row, the model's labels and the label keys, literally."""
@@ -207,4 +207,4 @@ class ReviewScreen(Screen):
         if self.app.focused is self.query_one("#rv-type", Input):
             self.query_one("#rv-text-box").focus()
             return
-        self.app.pop_screen()
+        self.dismiss()  # the pane shows the set's new counts
