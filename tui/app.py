@@ -224,6 +224,8 @@ class QuarryApp(App):
         if name in ("ask", "chat") and message.code is not None:  # a flag given there is kept with its chat
             for chat in self.query(ChatPane):
                 chat.refresh_title()
+                # and the chat it made is listed (it was not, until something else refreshed the list)
+                chat.refresh_chats(select=chat.chat_id)
         if changes_library and message.code is not None:
             for documents in self.query("#documents-pane"):  # a pane not built yet reads the library when it is
                 if "documents" not in self._pane_mounts:
