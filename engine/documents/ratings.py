@@ -54,7 +54,8 @@ def rating_detail(ws, message_id: int, value: str, passage: int | None = None) -
                for c in record.get("citations") or []]
     detail = {"question": earlier[-1].content if earlier else "", "answer": message.content,
               "mode": chat.mode if chat else "chat", "refused": bool(record.get("refused")),
-              "sources": sources, "passage": _passage(ws, passage) if passage is not None else None}
+              "sources": sources, "passage": _passage(ws, passage) if passage is not None else None,
+              "scope": chat.scope if chat else None}  # re-asked in it: unscoped, another document may answer
     return message.chat_id, detail
 
 
@@ -89,7 +90,7 @@ def question_of(item: Feedback) -> Question:
         expected = detail["passage"]["path"]
     elif item.value == "good" and not detail.get("refused") and detail.get("sources"):
         expected = detail["sources"][0]["path"]
-    return Question(text, expected, None, language(text))
+    return Question(text, expected, None, language(text), detail.get("scope"))
 
 
 def answer_params(ws, model_id: str | None = None, max_tokens: int = 128, extractive: bool | None = None) -> dict:
