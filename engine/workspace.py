@@ -15,6 +15,12 @@ class Workspace:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root or locations.default_workspace()).expanduser().resolve()
+        try:
+            str(self.root).encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8: DuckDB fails on the path (std::bad_cast)
+            shown = str(self.root).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise WorkspaceError(f"{shown}: the workspace folder's name is not UTF-8 (\ufffd marks the bytes),"
+                                 " which the database cannot open; give a folder whose path is UTF-8") from None
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"{self.root}: not a folder; give a folder to --workspace")
         try:

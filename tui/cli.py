@@ -24,6 +24,7 @@ class QuarryGroup(click.Group):
     its traceback goes to the log file, and the line says so and names the file."""
 
     def invoke(self, ctx: click.Context):
+        _refuse_undecodable([*getattr(ctx, "_protected_args", []), *ctx.args])
         try:
             return super().invoke(ctx)
         except QuarryError as exc:
@@ -42,6 +43,25 @@ class QuarryGroup(click.Group):
 
             raise click.ClickException(log.report(exc, f"quarry {ctx.invoked_subcommand or ''}".strip())[0]) \
                 from None
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """Refuses, in one line, an argument holding bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which DuckDB, Arrow and the tokenizer each failed on as a bug). A path may hold them: file
+    names are bytes on POSIX, and the file functions take them back as they were."""
+    import os
+
+    for arg in args:
+        if not isinstance(arg, str) or "/" in arg or arg.isascii():
+            continue
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            if os.path.exists(arg):
+                continue
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise click.UsageError(f"the argument '{shown[:60]}' is not UTF-8 text (\ufffd marks the bytes that"
+                                   " are not); give it in UTF-8, e.g. converted with `iconv -t UTF-8`") from None
 
 
 def workspace_option(fn: Callable) -> Callable:

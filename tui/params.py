@@ -41,3 +41,20 @@ class Number(click.ParamType):
 
     def __repr__(self) -> str:
         return f"Number({self.lo}, {self.hi})"
+
+
+class FileOrTable(click.ParamType):
+    """A CSV/Parquet file or a DuckDB table of the workspace. A value that names a file (it has a suffix
+    or a slash, or exists) is made a path as click.Path makes it, so a command the workspace's holder runs
+    reads it from the client's folder, not the holder's; a bare name stays a table's."""
+
+    name = "file|table"
+
+    def convert(self, value, param, ctx) -> str:
+        import os
+
+        text = os.path.expanduser(os.fspath(value))
+        path = click.Path(path_type=str).convert(text, param, ctx)  # served: joined to the client's folder
+        if os.path.splitext(text)[1] or os.sep in text or os.path.exists(path):
+            return path
+        return text

@@ -70,7 +70,8 @@ class _Recorder(io.RawIOBase):
         the command here still reads what was taken ahead."""
         before = len(self.seen)
         try:
-            ready = "-" in argv or bool(select.select([self.fileno()], [], [], 0)[0])
+            ready = ("-" in argv or _reads_answers(argv)
+                     or bool(select.select([self.fileno()], [], [], 0)[0]))
         except (OSError, ValueError):
             ready = False
         if ready:
@@ -81,6 +82,16 @@ class _Recorder(io.RawIOBase):
             self._again = unread + bytes(self.seen[before:])
             _wrap_stdin(sys.stdin, lambda _raw: self)
         return bytes(self.seen)
+
+
+def _reads_answers(argv: list[str]) -> bool:
+    """Whether the command reads its stdin to the end whenever it comes, as `quarry classify review` reads
+    piped answers: handed over at once, an idle pipe's answers were dropped (0 answered, exit 0)."""
+    command = command_in_argv(argv)
+    if command != "classify" or "--export" in argv:
+        return False
+    at = argv.index(command)
+    return argv[at + 1:at + 2] == ["review"]
 
 
 def forward_early(argv: list[str]) -> int | None:

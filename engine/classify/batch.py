@@ -60,7 +60,8 @@ def params(ws, label_set: str, column: str, table: str | None = None, file: Path
 
         scale.check(ray)  # Ray missing, or an address that does not answer: one line, before any work
     if found.kind != "tabular" and not (column or "").strip():
-        raise ClassifyError("give the column with the text to classify (--column C; in the app: table.column)")
+        raise ClassifyError("give the column with the text to classify (--column C; in the app: table.column"
+                            " or path/file.csv:column)")
     source = open_source(ws, table, file, min_columns=1)  # a text column alone is enough to classify
     if found.kind == "tabular":
         source.require(*found.features)

@@ -176,23 +176,25 @@ class Queue:
 
         typed = typed.strip()
         labels = self.labels
-        if typed.isdigit():
-            n = int(typed)
+        if typed.isascii() and typed.isdigit():  # "²" is a digit to str.isdigit, not to int()
+            n = int(typed) if len(typed) <= 3 else 0  # int() refuses more than 4,300 digits as a bug would
             if 1 <= n <= min(9, len(labels)):
                 return labels[n - 1], False
-            raise ClassifyError(f"no label {n}: '{self.label_set}' has {len(labels)} labels, numbered"
+            raise ClassifyError(f"no label {_shown(typed)}: '{self.label_set}' has {len(labels)} labels, numbered"
                                 f" 1–{min(9, len(labels))}; type a label's name for the rest")
         if typed.startswith("+"):
             name = typed[1:].strip()
             if not name or "\n" in name or len(name) > 80:
-                raise ClassifyError("a new label needs a short name on one line: +name")
+                raise ClassifyError(f"a new label needs a name of 1 to 80 characters on one line: +name"
+                                    f" (this one has {len(name)})")
             return name, name not in labels
         if typed in labels:
             return typed, False
-        close = difflib.get_close_matches(typed, labels, n=1, cutoff=0.0)
+        close = difflib.get_close_matches(typed[:200], labels, n=1, cutoff=0.0)
         closest = f"; the closest is '{close[0]}'" if close else ""
-        raise ClassifyError(f"'{self.label_set}' has no label '{typed}'{closest}; type one of its labels,"
-                            f" or +{typed} to add it as a new label")
+        add = f", or +{typed} to add it as a new label" if len(typed) <= 80 and "\n" not in typed else ""
+        raise ClassifyError(f"'{self.label_set}' has no label '{_shown(typed)}'{closest}; type one of its"
+                            f" labels{add}")
 
     def answer(self, typed: str) -> Step:
         """Labels the current row: stores example and feedback together, refits, re-ranks; gives the step."""
@@ -260,6 +262,12 @@ class Queue:
             row.top = [(labels[j], float(p[j])) for j in order]
         n = len(labels)
         self.pending.sort(key=lambda r: (least_sure_key(r.margin, r.typical, n), r.index))
+
+
+def _shown(typed: str, width: int = 40) -> str:
+    """Gives what was typed as an error shows it: one line, cut to `width` (a pasted paragraph stays short)."""
+    line = " ".join(typed.split())
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def order_for(n_labels: int) -> str:
@@ -352,6 +360,11 @@ def for_batch(ws, label_set: str, output: str, method: str = "auto", pool: int =
         raise ClassifyError(f"no batch output table '{output}'; run a batch first (`quarry classify --table T"
                             f" --column C -s {label_set}`) and give its output table (`quarry classify runs`"
                             " lists them)")
+    made_by = next((r.label_set for r in store.classify_runs(200)
+                    if r.kind == "batch" and store.table_named(r.summary.get("output") or "") == table), None)
+    if made_by is not None and made_by != label_set:  # its answers would label another set's rows
+        raise ClassifyError(f"table {table} is a batch of '{made_by}', not '{label_set}'; review it with"
+                            f" `quarry classify review {made_by} --batch {table}`")
     candidates = store.review_candidates(table, pool)
     if not candidates:
         total = store.table_row_count(table)

@@ -56,6 +56,11 @@ def open_file(ws, path: Path, min_columns: int = 2) -> Source:
     if suffix == ".xlsx":
         return _xlsx(path)
     table = TableFile(str(path), "parquet" if suffix == ".parquet" else "csv")
+    if table.doctype == "csv":  # the delimiter as ingest finds it: DuckDB's sniffer took a one-column file
+        from engine.documents.ingest import csv_shape  # with a tab in one text for tab-separated
+
+        table.delimiter, ragged = csv_shape(path)
+        table.null_padding = bool(ragged)
     sql, params = table_relation(table)  # SQL stays in engine/store
     try:
         columns = ws.store.table_file_columns(table)

@@ -30,6 +30,7 @@ class Question:
     expected_file: str | None = None
     answer: str | None = None
     lang: str = "en"
+    scope: dict | None = None  # a rated question's chat scope (documents/scope.Scope.record), asked in it again
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -139,7 +140,8 @@ def answer_steps(ws, questions: list[Question], model_id: str | None = None, max
         if cancelled():
             return None
         options = {} if extractive is None else {"extractive": extractive}
-        answer = Ask(ws, q.question, model_id=model_id, **options).run(
+        text, filters = _scoped(ws, q)
+        answer = Ask(ws, text, model_id=model_id, keep=False, filters=filters, **options).run(
             GenerationParams(max_tokens=max_tokens, temperature=0))
         files = [c.path for c in answer.citations]
         rows.append({
@@ -158,6 +160,18 @@ def answer_steps(ws, questions: list[Question], model_id: str | None = None, max
     by_lang = {lang: summarize([r for r in rows if r["lang"] == lang])
                for lang in sorted({r["lang"] for r in rows})}
     return {**summarize(rows), "by_lang": by_lang, "rows": rows}
+
+
+def _scoped(ws, q: Question):
+    """Gives the question to ask and its documents' filters: its @names, else the scope it was asked in (a
+    rated answer's); asked unscoped when those documents are gone (the rating still says what came back)."""
+    from engine.documents import scope
+
+    try:
+        text, resolved = scope.for_question(ws.store, q.question, scope.Scope.from_record(q.scope), stored=True)
+    except scope.ScopeError:
+        return q.question, None
+    return text, resolved.filters() if resolved else None
 
 
 def answers_params(questions: Path, model_id: str | None = None, max_tokens: int = 128,

@@ -171,8 +171,9 @@ class Ask:
 
     def __init__(self, workspace, question: str, chat_id: int | None = None, model_id: str | None = None,
                  k: int = 3, mode: str = "hybrid", extractive: bool | None = None,
-                 filters: Filters | None = None) -> None:
+                 filters: Filters | None = None, keep: bool = True) -> None:
         self.ws = workspace
+        self.keep = keep  # False: an evaluation's question, answered and not stored as the user's chat
         self.filters = filters  # the documents it may be answered from (a scope: engine/documents/scope.py)
         self.question = question.strip()
         self.chat_id = chat_id
@@ -345,7 +346,7 @@ class Ask:
     def _open_turn(self, answer: Answer) -> None:
         """Stores the question (and creates the chat) once per ask; nothing in a read-only workspace (the
         answer is given, not stored: the fronts say so)."""
-        if answer.chat_id is not None or self.ws.store.read_only:
+        if answer.chat_id is not None or self.ws.store.read_only or not self.keep:
             return
         store = self.ws.store
         if self.chat_id is None:
@@ -379,7 +380,7 @@ class Ask:
         answer.text = f"{phrase('quote_header', self.lang)} “{quote.span_text}” [1]"
 
     def _store(self, answer: Answer) -> None:
-        if self.ws.store.read_only:
+        if self.ws.store.read_only or not self.keep:
             self.answer = answer
             return
         stats = (answer.stats.to_dict() if answer.stats else {}) | {"relevance": answer.relevance,

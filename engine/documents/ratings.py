@@ -54,7 +54,8 @@ def rating_detail(ws, message_id: int, value: str, passage: int | None = None) -
                for c in record.get("citations") or []]
     detail = {"question": earlier[-1].content if earlier else "", "answer": message.content,
               "mode": chat.mode if chat else "chat", "refused": bool(record.get("refused")),
-              "sources": sources, "passage": _passage(ws, passage) if passage is not None else None}
+              "sources": sources, "passage": _passage(ws, passage) if passage is not None else None,
+              "scope": chat.scope if chat else None}  # re-asked in it: unscoped, another document may answer
     return message.chat_id, detail
 
 
@@ -89,7 +90,7 @@ def question_of(item: Feedback) -> Question:
         expected = detail["passage"]["path"]
     elif item.value == "good" and not detail.get("refused") and detail.get("sources"):
         expected = detail["sources"][0]["path"]
-    return Question(text, expected, None, language(text))
+    return Question(text, expected, None, language(text), detail.get("scope"))
 
 
 def answer_params(ws, model_id: str | None = None, max_tokens: int = 128, extractive: bool | None = None) -> dict:
@@ -168,6 +169,18 @@ def retrieval_questions(ws) -> list[Question]:
                             " that answers it (Chat: - on an answer; or `quarry feedback rate MESSAGE_ID bad"
                             " --passage CHUNK_ID`)")
     return list(golds.values())
+
+
+def retrieval_golds(ws) -> tuple[list[Question], int]:
+    """Gives the retrieval golds whose passage's document is still in the library, and how many were left
+    out: a removed document cannot be found, and counted as a miss it read as a retrieval that got worse."""
+    golds = retrieval_questions(ws)
+    present = [q for q in golds if ws.store.document_by_path(q.expected_file) is not None]
+    if not present:
+        raise FeedbackError(f"the passages your {len(golds)} bad rating(s) point at are in documents no longer in"
+                            " the library (removed, or moved?); ingest them again, or `quarry feedback remove ID`"
+                            " the old ratings (`quarry feedback list --kind rating`)")
+    return present, len(golds) - len(present)
 
 
 # -- a workspace's own refusal bar, refitted from its ratings ------------------------------------------

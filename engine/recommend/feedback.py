@@ -31,11 +31,13 @@ def _user(user_id: str) -> str:
 
 def accept(ws, user_id: str, item_id: str) -> int:
     """Stores that the user accepted a suggested item (feedback and an `accept` interaction); gives the
-    feedback id. A dismissal of the same item before it is replaced."""
+    feedback id. An accept or a dismissal of the same item before it is replaced (accepted twice, by a key
+    pressed twice before the list refreshed, it counted twice in the next fit)."""
     user_id = _user(user_id)
     title = _title(ws, item_id)
     with ws.store.writing():
         ws.store.remove_feedback_of("dismiss", user_id, item_id)
+        _forget_accepts(ws, user_id, item_id)
         ts = ws.store.rec_add_interaction(user_id, item_id, ACCEPT_EVENT)
         return ws.store.add_feedback("accept", user_id, item_id, "accepted",
                                      {"title": title, "event": ACCEPT_EVENT, "ts": str(ts)})
@@ -43,12 +45,20 @@ def accept(ws, user_id: str, item_id: str) -> int:
 
 def dismiss(ws, user_id: str, item_id: str) -> int:
     """Stores that the user dismissed a suggested item, which is then never recommended to them again
-    (until undone); gives the feedback id."""
+    (until undone); gives the feedback id. An accept of the same item before is replaced, with the
+    interaction it added (the user changed their mind: the next fit no longer learns from it)."""
     user_id = _user(user_id)
     title = _title(ws, item_id)
     with ws.store.writing():
         ws.store.remove_feedback_of("dismiss", user_id, item_id)  # once is enough
+        _forget_accepts(ws, user_id, item_id)
         return ws.store.add_feedback("dismiss", user_id, item_id, "dismissed", {"title": title})
+
+
+def _forget_accepts(ws, user_id: str, item_id: str) -> None:
+    for earlier in ws.store.feedback("accept", user_id):
+        if earlier.target == item_id:
+            forget(ws, earlier)
 
 
 def answered(ws, user_id: str) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 from pathlib import Path
@@ -67,8 +68,15 @@ def _replay(conn: socket.socket, holder: str) -> int:
             raise ServeError(f"{holder} stopped before the command finished; run it again")
         kind = message.get("t")
         if kind == "out":
-            sys.stdout.write(message.get("d", ""))
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(message.get("d", ""))
+                sys.stdout.flush()
+            except BrokenPipeError:  # the reader left (`quarry chats | head -1`): stop, saying nothing, as alone
+                with contextlib.suppress(OSError):
+                    protocol.send(conn, {"t": "cancel"})
+                # stdout still holds what could not be written, and Python would complain flushing it at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 1
         elif kind == "err":
             sys.stderr.write(message.get("d", ""))
             sys.stderr.flush()

@@ -302,8 +302,9 @@ class RecommendationsSQL:
                 raise RecommendError(f"{label}: {bad} of {total} timestamps in column '{cols['time']}' do not "
                                      f"parse (e.g. '{first_bad}'); give ISO times like 2026-05-01 12:00:00 "
                                      "or epoch seconds")
-            if not append:
-                self.db.execute("DELETE FROM rec_interactions")
+            if not append:  # the log is replaced; suggestions accepted in Quarry are feedback, and stay with it
+                self.db.execute("DELETE FROM rec_interactions WHERE event NOT IN (SELECT unnest(?::VARCHAR[]))",
+                                [list(FEEDBACK_EVENTS)])
             before = self.db.execute("SELECT count(*) FROM rec_interactions").fetchone()[0]
             self.db.execute("""
                 INSERT INTO rec_interactions

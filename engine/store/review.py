@@ -26,9 +26,17 @@ class ReviewSQL:
         row, the corrected label in the output table; an earlier answer for the same row is replaced.
         Gives (feedback id, example id). Nothing is stored unless all of it is."""
         with self.writing():
+            if self.db.execute("SELECT 1 FROM label_sets WHERE id = ?", [set_id]).fetchone() is None:
+                raise ClassifyError(f"label set '{label_set}' was deleted (by another Quarry process?); nothing"
+                                    " stored; close the review and open it again on a set that exists")
             if batch is not None and not (self.table_named(batch[0]) and self.is_batch_output(batch[0])):
                 raise ClassifyError(f"table {batch[0]} is no longer a batch's output (dropped or replaced);"
                                     " run the batch again and reopen the review")
+            if batch is not None and self.db.execute(
+                    f"SELECT text FROM {quote_ident(batch[0])} WHERE row_id = ?", [batch[1]]).fetchone() != (text,):
+                # the batch was run again meanwhile (same output table): the row id names another text now
+                raise ClassifyError(f"table {batch[0]} was run again since this review opened: its row {batch[1]}"
+                                    " holds another text now; nothing stored; close the review and open it again")
             # an earlier answer for the row goes first, so a label only it added is pruned (below) unless
             # this answer gives that label again
             added_before = [self._remove_answer(old) for old in self._answers_for(label_set, target)]

@@ -68,3 +68,19 @@ def test_a_flag_is_kept_with_the_chat_for_its_next_questions_and_its_export(root
     listed = json.loads(run_cli("chats", "--json", "-w", root).stdout)
     assert [c["answer_mode"] for c in listed if c["id"] == chat_id] == ["quoted"]
     assert "_quoted_" in run_cli("export", str(chat_id), "-w", root).stdout
+
+
+def test_an_unsupported_sentence_is_one_short_line_on_the_terminal(capsys):
+    """A looping SmolLM2 answer gave one `unsupported:` line of thousands of characters ("Exemptions
+    Exemptions ExemptIONS …"); the app cuts them at 60, and the record keeps them whole."""
+    from engine.documents.citations import SentenceCheck
+    from engine.documents.rag import Answer
+    from tui.commands.talk import _print_answer
+
+    looping = "Exceptions " + "Exemptions " * 600
+    answer = Answer("What is exempt?", "What is exempt?", text="Some items are exempt.",
+                    sentences=[SentenceCheck("Some items are exempt.", supported=True), SentenceCheck(looping)])
+    _print_answer(answer)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Exemptions" in line]
+    assert len(lines) == 1 and len(lines[0]) < 300 and lines[0].endswith("…")
+    assert answer.record()["unsupported"] == [looping]

@@ -101,3 +101,6 @@ def test_eval_answers_is_a_job_with_progress_on_stderr(demo_workspace_dir, tmp_p
     assert jobs[0]["kind"] == "answers_eval" and jobs[0]["status"] == "done"
     data = json.loads(run("eval", "answers", questions, "--extractive", "--json", "-w", root).stdout)
     assert data["n"] == 2 and data["refusal_rate_unanswerable"] is not None
+    # the questions asked are the evaluation's, not the user's: none lands in the Chat list (each run added
+    # a chat per question, so 168 bench questions buried the user's own chats, and the app opened on one)
+    assert json.loads(run("chats", "--json", "-w", root).stdout) == []

@@ -65,6 +65,13 @@ def test_ratings_become_tests(demo_root, chat_model):
     rows = json.loads(gold.stdout)["rows"]
     assert {r["mode"] for r in rows} == {"vector", "keyword", "hybrid"} and all(r["n"] == 1 for r in rows)
 
+    # the pointed-at passage's document removed: it cannot be found, and was counted as a miss (recall 0.000)
+    docs = json.loads(run("docs", "--json", "-w", demo_root).stdout)
+    doc_id = next(d["id"] for d in docs if d["path"] == passage["file"])
+    assert run("docs", "--remove", doc_id, "-w", demo_root).exit_code == 0
+    gone = run("eval", "retrieval", "--from-ratings", "-w", demo_root)
+    assert gone.exit_code == 1 and "no longer in the library" in gone.output and gone.output.count("\n") == 1
+
 
 def test_rating_bad_inputs(demo_root, chat_model):
     from engine.workspace import Workspace
@@ -137,3 +144,18 @@ def test_feedback_list_export_remove(with_feedback, tmp_path):
     assert again.exit_code == 1
     assert f"feedback {first}: no such feedback; `quarry feedback list` shows the ids" in again.output
     assert len(json.loads(run("feedback", "list", "--json", "-w", with_feedback).stdout)) == 1
+
+
+def test_a_scoped_answer_is_asked_again_in_its_scope(demo_root):
+    """A good answer asked with --path was re-asked over the whole library by `eval answers --from-ratings`,
+    where another file answered: reported 'changed' though nothing had. The rating keeps the chat's scope."""
+    asked = run("ask", "--path", "*returns-policy*", "--extractive", "--json", "What is the restocking fee?",
+                "-w", demo_root)
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.stdout)
+    assert run("feedback", "rate", answer["message_id"], "good", "-w", demo_root).exit_code == 0
+    stored = json.loads(run("feedback", "list", "--kind", "rating", "--json", "-w", demo_root).stdout)[0]
+    assert stored["detail"]["scope"]["paths"] == ["*returns-policy*"]
+    result = run("eval", "answers", "--from-ratings", "--extractive", "--json", "-w", demo_root)
+    assert result.exit_code == 0, result.output
+    assert [r["outcome"] for r in json.loads(result.stdout)["ratings"]] == ["same"]

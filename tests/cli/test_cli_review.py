@@ -152,3 +152,150 @@ def test_the_last_answer_can_be_undone_once_the_queue_is_empty(ws_root, tmp_path
     batch = run("classify", "--file", rows, "--column", "text", "--label-set", "reviews", "--method", "lexical",
                 "-w", ws_root)
     assert batch.exit_code == 0, batch.output  # nor does a batch
+
+
+def test_odd_answer_lines_are_one_short_line_each(ws_root):
+    """Bytes that are not UTF-8 (`+\\xffbad` made a label DuckDB could not store), a superscript digit and
+    5,000 digits (int() refused both: a bug each), and a pasted 100 kB line (echoed whole, twice) are refused
+    in one short line each; the review goes on."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    answers = (b"+\xffbad\n\xc2\xb2\n" + b"9" * 5000 + b"\n" + b"a" * 100_000 + b"\n+" + b"b" * 100
+               + b"\n1\nq\n")
+    ran = subprocess.run([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows", "-w",
+                          str(ws_root)], input=answers, capture_output=True, cwd=REPO, timeout=120,
+                         env=dict(os.environ))
+    err = ran.stderr.decode("utf-8", "replace")
+    assert ran.returncode == 0, err
+    assert "Bug" not in err and "Traceback" not in err, err
+    assert "that answer is not UTF-8 text" in err
+    assert "no label '²'" in err and "no label 9999" in err and "no label 'aaaa" in err
+    assert "a new label needs a name of 1 to 80 characters on one line: +name (this one has 100)" in err
+    assert max(len(line) for line in err.splitlines()) < 400
+    assert "1 answered, 0 skipped, 59 left" in ran.stdout.decode()
+    with Workspace(ws_root) as ws:
+        assert len(ws.store.feedback("label", "reviews")) == 1
+        assert len(ws.store.label_set("reviews").labels) == 3  # no label made of the bad bytes
+
+
+def test_answers_piped_later_reach_a_review_served_by_the_app(ws_root):
+    """With the app open, a review's answers that were not in the pipe yet when the command started (a
+    script that takes a moment) were dropped: the review ended at once, '0 answered', exit 0."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+    from tests.serve_holder import tui_holder
+
+    with tui_holder(ws_root) as holder:
+        client = subprocess.Popen([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows",
+                                   "-w", str(ws_root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=REPO, env=dict(os.environ))
+        time.sleep(1.0)  # the client has asked the holder by now
+        out, err = client.communicate("1\nq\n", timeout=120)
+        assert client.returncode == 0, err
+        assert "1 answered, 0 skipped, 59 left" in out, out + err
+        assert holder.poll() is None
+
+
+def test_a_typo_in_a_filled_export_is_imported_with_a_warning(ws_root, tmp_path):
+    """The least-sure export, filled elsewhere and imported back: a typo in its label column became a new
+    label of the set without a word (review refuses it), and the set's methods then had a label of one
+    example."""
+    out = tmp_path / "least-sure.csv"
+    assert run("classify", "review", "reviews", "--batch", "c_rows", "--export", out, "--limit", 3,
+               "-w", ws_root).exit_code == 0
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row, label in zip(rows, ("好评", "好坪", "差评")):
+        row["label"] = label
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run("labels", "import", "reviews", "--file", out, "--text-column", "text", "--label-column", "label",
+                 "-w", ws_root)
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 new label in 'reviews': 好坪 (a typo?" in result.stderr
+    again = run("labels", "import", "reviews", "--file", out, "--text-column", "text", "--label-column", "label",
+                "--json", "-w", ws_root)
+    assert json.loads(again.stdout)["new_labels"] == [] and again.stderr == ""
+
+
+def test_a_batch_summary_names_unlabelled_rows_and_an_empty_batch(ws_root, tmp_path):
+    """The summary line counted a row with no text as 'None 1', and an empty file ended in a bare colon."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text\n送货很快，质量很好。\n\"\"\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text\n", encoding="utf-8")
+    made = run("classify", "--file", rows, "--column", "text", "-s", "reviews", "-m", "lexical", "-w", ws_root)
+    assert made.exit_code == 0, made.output
+    assert "unlabelled 1" in made.stdout and "None" not in made.stdout
+    none = run("classify", "--file", empty, "--column", "text", "-s", "reviews", "-m", "lexical", "-w", ws_root)
+    assert none.exit_code == 0, none.output
+    assert none.stdout.strip().endswith("(lexical): no rows"), none.stdout
+
+
+def test_labels_show_and_list_line_up_chinese_and_latin_names(ws_root):
+    """Counts after a Chinese label sat two columns right of those after a Latin one (f"{name:24}" counts a
+    character, a terminal shows a Chinese one two cells wide)."""
+    from rich.cells import cell_len
+
+    added = run("labels", "add", "reviews", "neutral", "还行吧", "--new-label", "-w", ws_root)
+    assert added.exit_code == 0, added.output
+    run("labels", "create", "情感", "--label", "a", "--label", "b", "-w", ws_root)
+    shown = run("labels", "show", "reviews", "-w", ws_root).stdout.splitlines()
+    rows = [line for line in shown if line.startswith("  ")]
+    assert len(rows) == 4
+    assert len({cell_len(line.rstrip()) for line in rows}) == 1, rows  # each count ends in the same cell
+    listed = run("labels", "list", "-w", ws_root).stdout.splitlines()
+    starts = {cell_len(line[:line.index(" text ")]) if " text " in line else None for line in listed[1:]}
+    assert starts == {16}, listed
+
+
+def test_ctrl_c_says_what_was_kept(ws_root):
+    """Ctrl-C in a review printed click's bare "Aborted!": nothing said the answers so far were stored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    client = subprocess.Popen([sys.executable, "-m", "tui", "classify", "review", "reviews", "--batch", "c_rows",
+                               "-w", str(ws_root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO, env=dict(os.environ))
+    client.stdin.write("1\n")
+    client.stdin.flush()
+    deadline = time.monotonic() + 60
+    err = ""
+    while "-> " not in err and time.monotonic() < deadline:
+        err += os.read(client.stderr.fileno(), 4096).decode()
+    client.send_signal(signal.SIGINT)
+    out, rest = client.communicate(timeout=60)
+    err += rest
+    assert client.returncode != 0, err
+    assert "interrupted: 1 answered (stored), 0 skipped, 59 left" in err and "Traceback" not in err, err
+
+
+def test_a_one_column_csv_with_a_tab_in_a_text_is_read_with_its_commas(ws_root, tmp_path):
+    """DuckDB's sniffer took this one-column CSV (a tab inside one text, as Python's csv writer leaves it
+    unquoted) for tab-separated: "has no column 'text'; its columns: tab, here and ANSI". Ingest reads the
+    same file right (its own sniff); review and batches now sniff as ingest does."""
+    texts = ["where is my parcel [bold]NOW[/]", "refund please", "包裹到哪里了？", "great service, thanks!",
+             "x" * 5000, "", "emoji 🎉 parcel late", "line1\nline2 multi line ticket", "tab\there and \x1b[31mANSI"]
+    path = tmp_path / "tickets.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    result = run("classify", "review", "reviews", "--file", path, "--column", "text", "-w", ws_root, input="q\n")
+    assert result.exit_code == 0, result.output
+    assert "has no column" not in result.output and "rows of" in result.stderr

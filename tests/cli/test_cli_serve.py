@@ -159,3 +159,44 @@ def test_the_launcher_reads_the_workspace_from_argv_as_the_cli_would(argv, expec
     monkeypatch.setenv("QUARRY_WORKSPACE", str(tmp_path))
     want = {"default": tmp_path.resolve(), None: None}.get(expected, Path(expected or "/").resolve())
     assert workspace_in_argv(argv) == want
+
+
+def test_a_clients_relative_file_or_table_is_read_from_its_own_folder(tmp_path):
+    """`quarry recommend import --items cat.csv` and `quarry compare batch prompts.txt` take a file or a
+    table name, not a click.Path: served by the app, the file was looked for in the app's folder ("cat.csv:
+    no such file"), though the same command alone found it."""
+    root = tmp_path / "ws"
+    assert quarry("init", root).returncode == 0
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "cat.csv").write_text("item_id,title,price\nA-1,Quiet chair,99\nA-2,Loud desk,199\n")
+    (client / "log.csv").write_text("user_id,item_id,timestamp\nu1,A-1,2026-01-01\nu2,A-2,2026-01-02\n")
+    with tui_holder(root) as holder:
+        ran = subprocess.run([sys.executable, "-m", "tui", "recommend", "import", "--items", "cat.csv",
+                              "--interactions", "log.csv", "-w", str(root), "--json"], cwd=client,
+                             capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert ran.returncode == 0, ran.stderr
+        assert sorted(r["rows"] for r in json.loads(ran.stdout)) == [2, 2]
+        missing = subprocess.run([sys.executable, "-m", "tui", "compare", "batch", "nope.txt", "--models",
+                                  "smollm2-135m,gemma3-270m", "-w", str(root)], cwd=client, capture_output=True,
+                                 text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert missing.returncode != 0 and f"{client}/nope.txt" in missing.stderr, missing.stderr
+        assert holder.poll() is None
+
+
+def test_a_client_whose_reader_left_stops_quietly_as_alone(tmp_path):
+    """`quarry chats | head -3` beside the app printed a BrokenPipeError traceback from the client (the
+    command alone stops quietly, exit 1)."""
+    root = tmp_path / "ws"
+    assert quarry("init", root).returncode == 0
+    with tui_holder(root) as holder:
+        read, write = os.pipe()
+        os.close(read)  # the reader has gone before the first line
+        try:
+            ran = subprocess.run([sys.executable, "-m", "tui", "labels", "list", "-w", str(root)], cwd=REPO,
+                                 stdout=write, stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ))
+        finally:
+            os.close(write)
+        assert "Traceback" not in ran.stderr and "BrokenPipeError" not in ran.stderr, ran.stderr
+        assert ran.returncode == 1 and ran.stderr == ""
+        assert holder.poll() is None

@@ -75,3 +75,41 @@ def test_evaluation_never_tests_on_an_accept(tiny_ws):
     _, users, items = dataset.split(1)
     assert items[users == dataset.user_index["u01"]].tolist() == [index["B"]]
     assert int(np.sum(dataset.feedback)) == 2
+
+
+def test_an_item_answered_twice_is_stored_once(tiny_ws):
+    """Accepted twice (a key pressed twice before the list refreshed, or the command run again) stored two
+    accepts and two interactions, so the next fit counted it twice; dismissed after an accept, the accept's
+    interaction stayed in the log."""
+    ws = tiny_ws
+    item = _ids(ws, "u00")[0]
+
+    def accepts() -> int:
+        return ws.store.db.execute("SELECT count(*) FROM rec_interactions WHERE user_id = 'u00' AND item_id = ?"
+                                   " AND event = 'accept'", [item]).fetchone()[0]
+
+    feedback.accept(ws, "u00", item)
+    feedback.accept(ws, "u00", item)
+    assert accepts() == 1 and len(ws.store.feedback("accept", "u00")) == 1
+    feedback.dismiss(ws, "u00", item)
+    assert accepts() == 0 and ws.store.feedback("accept", "u00") == []
+    assert [f.target for f in ws.store.feedback("dismiss", "u00")] == [item]
+    feedback.undo(ws, "u00")
+    assert ws.store.feedback() == [] and item in _ids(ws, "u00")
+
+
+def test_an_accept_outlives_a_reimport_of_the_log(tiny_ws, tmp_path):
+    """Importing the log again (replacing it) deleted the accepted suggestions' interactions too, while
+    `quarry feedback list` still listed them as accepted, counted in the next fit."""
+    ws = tiny_ws
+    item = _ids(ws, "u00")[0]
+    feedback.accept(ws, "u00", item)
+    rec.import_data(ws, str(tmp_path / "log.csv"))  # the same log, replacing what is there
+
+    def accepts() -> int:
+        return ws.store.db.execute("SELECT count(*) FROM rec_interactions WHERE event = 'accept'").fetchone()[0]
+
+    assert accepts() == 1 and len(ws.store.feedback("accept")) == 1
+    assert item not in _ids(ws, "u00")
+    feedback.undo(ws, "u00")
+    assert accepts() == 0

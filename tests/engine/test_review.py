@@ -284,6 +284,45 @@ def test_a_batch_table_dropped_under_the_queue_is_one_line(review_ws):
     assert ws.store.feedback("label") == [] and ws.store.label_set("reviews").examples == 12
 
 
+def test_a_batch_of_another_set_is_refused(review_ws):
+    """`quarry classify review other --batch c_rows` (a batch of 'reviews') opened, and each answer wrote
+    one set's label into the other set's batch table."""
+    sets.create(review_ws, "other", [("yes", ""), ("no", "")])
+    with pytest.raises(ClassifyError, match="table c_rows is a batch of 'reviews', not 'other'; review it with"
+                                            " `quarry classify review reviews --batch c_rows`"):
+        review.for_batch(review_ws, "other", "c_rows")
+    assert review.for_batch(review_ws, "reviews", "c_rows").pending
+
+
+def test_a_batch_run_again_under_the_queue_is_one_line_and_no_other_row_is_labelled(review_ws, tmp_path):
+    """The batch re-run into the same table (another file) while the app's review was open: the next answer
+    wrote its label onto whichever new row had the old row's id, a different text."""
+    ws = review_ws
+    queue = review.for_batch(ws, "reviews", "c_rows")
+    other = write_reviews(tmp_path / "other.csv", 20, skip=30)
+    batch.wait(batch.run(ws, "reviews", "text", file=other, method="lexical", output="c_rows"))
+    changed = ws.store.db.execute("SELECT text FROM c_rows WHERE row_id = ?", [queue.current.row_id]).fetchone()
+    assert changed != (queue.current.text,)  # the same id, another text
+    with pytest.raises(ClassifyError, match="table c_rows was run again since this review opened"):
+        queue.answer("1")
+    assert ws.store.feedback("label") == []
+    assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 0
+
+
+def test_a_set_deleted_under_the_queue_is_one_line_and_nothing_is_stored(review_ws):
+    """`quarry labels delete` while the app's review was open (or deleted and made again): the next answer
+    said "stored as an example" and stored it, its feedback and the batch row's label under a set id that
+    no longer existed."""
+    ws = review_ws
+    queue = review.for_batch(ws, "reviews", "c_rows")
+    sets.delete(ws, "reviews")
+    with pytest.raises(ClassifyError, match="label set 'reviews' was deleted .*; nothing stored"):
+        queue.answer("1")
+    assert ws.store.feedback("label") == []
+    assert ws.store.db.execute("SELECT count(*) FROM label_examples").fetchone()[0] == 0
+    assert ws.store.db.execute("SELECT count(*) FROM c_rows WHERE method = 'review'").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("method", ["embedding", "stack", "lexical"])
 def test_a_set_without_examples_is_ranked_zero_shot_until_two_labels_have_some(review_ws, tmp_path, method):
     sets.create(review_ws, "blank", [("好评", ""), ("中评", ""), ("差评", "")])

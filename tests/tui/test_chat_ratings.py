@@ -54,3 +54,22 @@ async def test_rate_bad_with_a_found_passage_then_eval_from_ratings(demo_workspa
     assert set(by_question) == {PARENTAL, MONGOLIA}
     assert by_question[PARENTAL]["was"] == "bad" and by_question[PARENTAL]["passage"]["chunk_id"] == found["chunk_id"]
     assert by_question[PARENTAL]["outcome"] == "missed" and by_question[MONGOLIA]["outcome"] == "same"
+
+
+async def test_the_bad_rating_dialog_is_centred_and_whole_at_80x24(demo_workspace):
+    """It opened in the top-left corner (the other dialogs are centred), and at 80 columns its title was
+    cut to "(optional; esc c"."""
+    app = app_on(demo_workspace, warm_models=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await ask(pilot, PARENTAL)
+        await pilot.press("f6", "minus")
+        await wait_for(pilot, lambda: isinstance(app.screen, RatingScreen), timeout=10)
+        await pilot.pause(0.1)
+        dialog = app.screen.query_one("#rating-dialog")
+        assert dialog.region.x > 0 and dialog.region.y > 0
+        assert abs(dialog.region.x - (80 - dialog.region.right)) <= 1  # as much room left as right
+        title = app.screen.query_one("#rating-title")
+        assert title.size.height == 2 and title.size.width <= dialog.content_region.width
+        await pilot.press("tab", "enter")  # enter on the empty search box did nothing, silently
+        await notified(pilot, "Type words to search the library")

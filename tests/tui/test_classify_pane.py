@@ -188,6 +188,10 @@ async def test_a_batch_target_without_a_column_is_one_line(classify_root):
         assert any(m.startswith("give the column with the text to classify") for m in seen), seen
         assert not any("Bug" in m for m in seen)
         assert not app.query_one("#cls-job").busy
+        # a file without its column: the same line, naming the file form too (it named table.column only)
+        await pilot.press("ctrl+b", "ctrl+u", *str(TABLES / "reviews.csv"), "enter")
+        await wait_for(pilot, lambda: pane.batches == 2, timeout=60)
+        assert any("path/file.csv:column" in m for m in toasts(app)), toasts(app)
 
 
 async def test_a_missing_chat_model_fails_its_row_and_the_table_stops_loading(classify_root):
@@ -204,3 +208,31 @@ async def test_a_missing_chat_model_fails_its_row_and_the_table_stops_loading(cl
         table = app.query_one("#cls-results", DataTable)
         assert not table.loading and table.row_count == 1
         assert "unknown model 'no-such-model'" in str(table.get_row_at(0)[5])
+
+
+async def test_the_blank_entry_picked_says_so_not_that_there_are_no_sets(classify_root):
+    """Picking the list's blank entry said "no label sets: create one", with a set right there."""
+    from textual.widgets import Select
+
+    app = _app(classify_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        chooser = app.query_one("#cls-set", Select)
+        await wait_for(pilot, lambda: chooser.value == "reviews")
+        chooser.clear()  # as picking the blank entry at the list's top
+        await pilot.pause(0.1)
+        info = str(app.query_one("#cls-info").render())
+        assert info.startswith("no label set picked: pick one above") and "no label sets" not in info
+
+
+def test_a_batch_target_file_may_hold_a_colon_or_lack_its_column():
+    """'/data/we:ird.csv:text' was read as table '/data/we:ird' (the suffix was looked for before the first
+    colon), and 'reviews.csv' as table 'reviews', column 'csv'."""
+    from tui.panes.classify import parse_batch_target
+
+    assert parse_batch_target("/data/we:ird.csv:text") == (None, "/data/we:ird.csv", "text")
+    assert parse_batch_target("/data/reviews.csv") == (None, "/data/reviews.csv", "")
+    assert parse_batch_target("data/reviews.XLSX:body") == (None, "data/reviews.XLSX", "body")
+    assert parse_batch_target("t_reviews.text") == ("t_reviews", None, "text")
+    assert parse_batch_target("t_reviews") == ("t_reviews", None, "")

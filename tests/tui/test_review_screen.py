@@ -144,3 +144,42 @@ async def test_review_of_a_table_row_set_says_it_reads_text(tmp_path):
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: any("'credit' holds table rows" in t for t in toasts(app)))
         assert not isinstance(app.screen, ReviewScreen)
+
+
+async def test_keys_that_cannot_answer_say_why(review_root):
+    """A number past the set's labels, and every answering key once the queue is empty, did nothing at all:
+    no toast, no status, the screen as it was."""
+    app = _app(review_root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_review(pilot)
+        await pilot.press("5")  # 'reviews' has three labels
+        await wait_for(pilot, lambda: any("No label 5: 'reviews' has 3 labels, keys 1–3" in t for t in toasts(app)))
+        assert screen.answers == 0 and screen.queue.skipped == 0
+        while len(screen.queue.pending) > 1:  # skip to the last row (60 key presses take seconds)
+            screen.queue.skip()
+        await pilot.press("s")
+        assert screen.queue.current is None
+        for keys in (("1",), ("s",), ("t", *"好评", "enter")):
+            before = len(toasts(app))
+            await pilot.press(*keys)
+            await wait_for(pilot, lambda before=before: len(toasts(app)) > before)
+            assert "Nothing left to review: u brings the last row back, esc closes" in toasts(app)[-1], keys
+        assert screen.answers == 0 and app.workspace.store.feedback("label") == []
+        await pilot.press("u")  # the last skip comes back, and can be answered
+        await wait_for(pilot, lambda: screen.queue.current is not None)
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.answers == 1, timeout=30)
+
+
+async def test_a_long_row_leaves_the_type_box_and_keys_on_screen_at_80x24(review_root):
+    """A 5,000-character row took 60% of a 24-row terminal, and the type box, status and key line below
+    it fell off the screen."""
+    app = _app(review_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_review(pilot)
+        screen.query_one("#rv-text").update("x" * 5000)
+        await pilot.pause(0.1)
+        for part in ("#rv-labels", "#rv-type", "#rv-status", "#rv-hint"):
+            region = screen.query_one(part).region
+            assert region.height and region.bottom <= 24, (part, region)
+        assert screen.query_one("#rv-text-box").region.height >= 3

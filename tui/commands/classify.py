@@ -133,7 +133,7 @@ def _batch(ws, label_set, column, table, file, method, output, export, llm_model
     if as_json:
         emit_json({"job": run.id, **summary})
         return
-    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
+    counts = ", ".join(f"{'unlabelled' if k is None else k} {v}" for k, v in summary["counts"].items()) or "no rows"
     click.echo(f"{summary['rows']} rows into {summary['output']} ({summary['method']}): {counts}")
     if summary.get("export"):
         click.echo(f"wrote {summary['export']}")
@@ -284,7 +284,12 @@ def classify_review(label_set: str, batch_table: str | None, table: str | None, 
                            f" `quarry labels import {label_set} --file {export} --text-column text"
                            " --label-column label --skip-unlabelled` (rows left blank are left out)")
             return
-        steps = _review_loop(queue, quiet=as_json)
+        try:
+            steps = _review_loop(queue, quiet=as_json)
+        except KeyboardInterrupt:  # ctrl-c: what was answered is stored; say so, not a bare "Aborted!"
+            click.echo(f"\ninterrupted: {queue.answered} answered (stored), {queue.skipped} skipped,"
+                       f" {len(queue.pending)} left", err=True)
+            raise  # still an interrupt: a holder here stops its clients' commands too
         examples = ws.store.label_set(label_set).examples
     if as_json:
         emit_json({"label_set": label_set, "source": queue.source, "method": queue.method, "order": queue.order,
@@ -339,6 +344,11 @@ def _review_loop(queue, quiet: bool) -> list:
         read += 1
         typed = line.strip()
         if not typed:
+            continue
+        try:
+            typed.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 (a Latin-1 file): a label made of them would be a bug
+            click.echo("error: that answer is not UTF-8 text; give a label's number or name in UTF-8", err=True)
             continue
         try:
             if typed == "q":

@@ -9,7 +9,7 @@ import click
 
 from tui.cli import cli, emit_json, json_option, load_settings, open_workspace, workspace_option
 from tui.commands.models import models
-from tui.params import Number
+from tui.params import FileOrTable, Number
 
 OUTCOME_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
 
@@ -216,7 +216,7 @@ def compare_runs(limit: int, workspace: Path | None, as_json: bool) -> None:
 
 
 @compare.command("batch")
-@click.argument("source", required=False)
+@click.argument("source", required=False, type=FileOrTable())
 @_models_option
 @_settings_options
 @click.option("--resume", "resume_id", type=int, default=None, help="Go on with an unfinished batch's job id.")

@@ -245,13 +245,18 @@ def eval_retrieval(questions: Path | None, k: int, from_ratings: bool, workspace
 
     _questions_or_ratings(questions, from_ratings)
     with open_workspace(workspace) as ws:
+        left_out = 0
         if from_ratings:
-            from engine.documents.ratings import retrieval_questions
+            from engine.documents.ratings import retrieval_golds
 
-            asked = retrieval_questions(ws)
+            asked, left_out = retrieval_golds(ws)
         else:
             asked = read_questions(questions)
         report = evaluate_retrieval(ws, asked, k)
+    if left_out:
+        report["left_out"] = left_out
+        click.echo(f"note: {left_out} rated question(s) left out: the passage they point at is in a document no"
+                   " longer in the library", err=True)
     if as_json:
         emit_json(report)
         return

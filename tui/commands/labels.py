@@ -41,7 +41,7 @@ def labels_list(workspace: Path | None, as_json: bool) -> None:
         return
     click.echo(f"{'NAME':16} {'KIND':8} {'LABELS':>6} {'EXAMPLES':>8}  LABEL NAMES")
     for s in found:
-        click.echo(f"{s.name:16} {s.kind:8} {len(s.labels):>6} {s.examples:>8}  {', '.join(s.labels)[:60]}")
+        click.echo(f"{_pad(s.name, 16)} {s.kind:8} {len(s.labels):>6} {s.examples:>8}  {', '.join(s.labels)[:60]}")
 
 
 @labels.command("create")
@@ -95,17 +95,25 @@ def labels_import(name: str, table: str | None, file: Path | None, text_column: 
 
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace(workspace) as ws:
+        before = ws.store.label_set(name)
         found, added, skipped = sets.import_examples(ws, name, label_column, table, file, text_column, feature_list,
                                                      skip_unlabelled)
+    # a label the set lacked is added, not refused (a set grows with its data); said, since a typo in a
+    # filled-in review export otherwise became a label of its own without a word
+    new = [label for label in found.labels if before is not None and label not in before.labels]
     if as_json:
         emit_json({"name": found.name, "added": added, "labels": found.labels, "counts": found.counts,
-                   "skipped": skipped})
-    else:
-        left_out = [f"{n} {why}" for why, n in (("with no label", skipped["unlabelled"]),
-                                                 ("already examples", skipped["already"])) if n]
-        click.echo(f"imported {added} examples into '{found.name}' ({found.kind}); "
-                   + ", ".join(f"{k} {v}" for k, v in found.counts.items())
-                   + (f"; left out {' and '.join(left_out)}" if left_out else ""))
+                   "skipped": skipped, "new_labels": new})
+        return
+    left_out = [f"{n} {why}" for why, n in (("with no label", skipped["unlabelled"]),
+                                             ("already examples", skipped["already"])) if n]
+    click.echo(f"imported {added} examples into '{found.name}' ({found.kind}); "
+               + ", ".join(f"{k} {v}" for k, v in found.counts.items())
+               + (f"; left out {' and '.join(left_out)}" if left_out else ""))
+    if new:
+        click.echo(f"warning: {len(new)} new label{'s' if len(new) > 1 else ''} in '{found.name}': "
+                   f"{', '.join(new[:10])}{' …' if len(new) > 10 else ''} (a typo? `quarry labels show"
+                   f" {found.name}` lists its labels)", err=True)
 
 
 @labels.command("show")
@@ -136,7 +144,7 @@ def labels_show(name: str, workspace: Path | None, as_json: bool) -> None:
         click.echo(f"features: {', '.join(found.features)}")
     for n in found.labels:
         description = found.descriptions.get(n) or ""
-        click.echo(f"  {n:24} {found.counts.get(n, 0):>6}  {description}")
+        click.echo(f"  {_pad(n, 24)} {found.counts.get(n, 0):>6}  {description}")
     for head in trained:
         choice = head.detail.get("choice") or {}
         picked = f" -> {choice['method']}" if choice.get("method") else ""
@@ -195,3 +203,10 @@ def labels_demo(workspace: Path | None) -> None:
     with open_workspace(workspace) as ws:
         for _name, created, line in sets.create_demo(ws):
             click.echo(line, err=not created and "skipped" in line)
+
+
+def _pad(text: str, width: int) -> str:
+    """Gives `text` padded to `width` terminal cells (a Chinese character takes two: f"{x:24}" counts one)."""
+    from rich.cells import cell_len
+
+    return text + " " * (width - cell_len(text))

@@ -10,7 +10,7 @@ import click
 
 from engine.recommend.methods import METHODS  # no numpy: the one list of methods
 from tui.cli import cli, emit_json, json_option, open_workspace, workspace_option
-from tui.params import Number
+from tui.params import FileOrTable, Number
 
 METHOD_CHOICE = click.Choice(METHODS)
 MAPPED = ("user", "item", "time", "event", "weight", "title", "text", "category", "price")
@@ -21,9 +21,9 @@ def mapping_options(fn: Callable) -> Callable:
     for key in reversed(MAPPED):
         fn = click.option(f"--{key}-col", f"{key}_col", metavar="COLUMN",
                           help=f"Column holding the {key} (default: found by its usual names).")(fn)
-    fn = click.option("--items", "items", metavar="FILE|TABLE",
+    fn = click.option("--items", "items", type=FileOrTable(), metavar="FILE|TABLE",
                       help="Catalog: CSV, Parquet or a DuckDB table (item id, title, text, category, price).")(fn)
-    fn = click.option("--interactions", "interactions", metavar="FILE|TABLE",
+    fn = click.option("--interactions", "interactions", type=FileOrTable(), metavar="FILE|TABLE",
                       help="Interactions: CSV, Parquet or a DuckDB table (user, item, time[, event, weight]).")(fn)
     return fn
 

@@ -19,6 +19,7 @@ def _stats_line(stats) -> str:
 
 
 STDIN_MAX_BYTES = 8 << 20
+UNSUPPORTED_CHARS = 200  # an unsupported sentence as the terminal shows it (the record and --json keep it whole)
 
 
 def _stdin_ready() -> bool:
@@ -309,8 +310,10 @@ def _print_answer(answer) -> None:
     for c in answer.citations:
         page = f", {phrase('page', lang, page=c.page)}" if c.page else ""
         click.echo(f"  [{c.number}] {c.path}{page}" + ("" if answer.extractive else f": “{c.span_text[:100]}”"))
-    for sentence in answer.unsupported:
-        click.echo(click.style(f"  {phrase('unsupported_item', lang)}{sentence}", fg="yellow"))
+    for sentence in answer.unsupported:  # one line each, cut: a looping model wrote one of thousands of characters
+        flat = " ".join(sentence.split())
+        flat = flat if len(flat) <= UNSUPPORTED_CHARS else flat[:UNSUPPORTED_CHARS - 1] + "…"
+        click.echo(click.style(f"  {phrase('unsupported_item', lang)}{flat}", fg="yellow"))
     split = answer.per_document or {}
     mode = mode_of(answer)
     if split.get("differ"):

@@ -96,6 +96,9 @@ class ClassifyPane(VerticalScroll):
         name = self.label_set
         if self.workspace is None:
             info.update(Text("workspace not open"))
+        elif name is None and self.workspace.store.label_set_names():  # the blank entry picked
+            info.update(Text(f"no label set picked: pick one above, or create one below"
+                             f" ({actions.key(self.app, 'classify.new_set')})"))
         elif name is None:
             info.update(Text(f"no label sets: create one below ({actions.key(self.app, 'classify.new_set')}) "
                              "or `quarry labels demo`"))
@@ -334,11 +337,17 @@ class ClassifyPane(VerticalScroll):
         self.evaluations += 1
 
 
+TABLE_FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx")
+
+
 def parse_batch_target(raw: str) -> tuple[str | None, str | None, str]:
-    """Gives (table, file, column) from 'table.column' or 'path/file.csv:column'."""
-    if ":" in raw and any(raw.lower().split(":")[0].endswith(s) for s in (".csv", ".tsv", ".parquet", ".xlsx")):
-        path, _, column = raw.rpartition(":")
+    """Gives (table, file, column) from 'table.column' or 'path/file.csv:column' (the column after the last
+    colon: a path may hold one); a file with no column gives an empty column, which the batch names."""
+    path, colon, column = raw.rpartition(":")
+    if colon and path.lower().endswith(TABLE_FILE_SUFFIXES):
         return None, path, column
+    if raw.lower().endswith(TABLE_FILE_SUFFIXES):  # 'reviews.csv' is a file without its column, not a table
+        return None, raw, ""
     table, _, column = raw.partition(".")
     return table, None, column
 

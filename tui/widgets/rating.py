@@ -51,6 +51,7 @@ class RatingScreen(ModalScreen[dict | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
     DEFAULT_CSS = """
     #rating-dialog OptionList { height: auto; max-height: 14; }
+    #rating-dialog Label { width: 100%; }  /* wraps: at 80 columns the title lost "esc cancels" */
     """
 
     def __init__(self, workspace, question: str, sources: list[dict], search_mode: str = "hybrid") -> None:
@@ -64,7 +65,7 @@ class RatingScreen(ModalScreen[dict | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="rating-dialog", classes="dialog"):
-            yield Label("Bad answer. Which passage does answer it? (optional; esc cancels)")
+            yield Label("Bad answer. Which passage does answer it? (optional; esc cancels)", id="rating-title")
             yield Label(Text(self.question), classes="hint", id="rating-question")
             yield OptionList(id="rating-options")
             yield Input(placeholder="Search the library for the passage, then enter", id="rating-search")
@@ -99,6 +100,9 @@ class RatingScreen(ModalScreen[dict | None]):
         event.stop()
         if event.value.strip():
             self.search(event.value.strip())
+        else:  # enter on the empty box did nothing at all
+            self.notify("Type words to search the library for the passage, then enter", severity="warning",
+                        timeout=3)
 
     @thread_worker("rating-search", "search the library")
     def search(self, text: str) -> None:

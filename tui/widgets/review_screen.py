@@ -15,6 +15,8 @@ from tui import actions
 from tui.messages import ReviewReady, WorkFailed
 from tui.workers import thread_worker, write_off_ui
 
+OTHER_ROWS = 16  # what the row's box leaves: title, why (3), model (margin + 2), labels (4), type box, status, keys
+
 
 class ReviewScreen(Screen):
     BINDINGS = actions.bindings("review")
@@ -58,7 +60,17 @@ class ReviewScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#rv-text-box").focus()
+        self._fit_text_box()
         self.open_queue()
+
+    def on_resize(self) -> None:
+        self._fit_text_box()
+
+    def _fit_text_box(self) -> None:
+        """Caps the row's box so the rest always shows: at 80x24 a long row (60% of the height) pushed the
+        type box and the key line off the screen."""
+        height = self.size.height
+        self.query_one("#rv-text-box").styles.max_height = max(3, min(height * 6 // 10, height - OTHER_ROWS))
 
     @thread_worker("review-open", "open the review queue")
     def open_queue(self) -> None:
@@ -124,9 +136,23 @@ class ReviewScreen(Screen):
     def _can_act(self) -> bool:
         return self.queue is not None and not self.busy
 
+    def _nothing_left(self) -> bool:
+        """Says so when the queue is empty (a key that answers or skips would otherwise do nothing, silently)."""
+        if self.queue.current is not None:
+            return False
+        self.notify(f"Nothing left to review: {actions.key(self.app, 'review.undo')} brings the last row back,"
+                    f" {actions.key(self.app, 'review.close')} closes", severity="warning", markup=False)
+        return True
+
     def action_answer_number(self, n: int) -> None:
-        if self._can_act() and n <= len(self.queue.labels):
-            self._answer(str(n))
+        if not self._can_act() or self._nothing_left():
+            return
+        labels = self.queue.labels
+        if n > len(labels):
+            self.notify(f"No label {n}: '{self.label_set}' has {len(labels)} labels, keys 1–{min(9, len(labels))}",
+                        severity="warning", markup=False)
+            return
+        self._answer(str(n))
 
     def action_type_label(self) -> None:
         self.query_one("#rv-type", Input).focus()
@@ -134,7 +160,7 @@ class ReviewScreen(Screen):
     @on(Input.Submitted, "#rv-type")
     def typed(self, event: Input.Submitted) -> None:
         value = event.value.strip()
-        if value and self._can_act():
+        if value and self._can_act() and not self._nothing_left():
             event.input.value = ""
             self._answer(value)
         self.query_one("#rv-text-box").focus()
@@ -157,7 +183,7 @@ class ReviewScreen(Screen):
         write_off_ui(self, lambda: queue.answer(typed), done, "store the label", severity="warning")
 
     def action_skip(self) -> None:
-        if self._can_act() and self.queue.current is not None:
+        if self._can_act() and not self._nothing_left():
             self.queue.skip()
             self.show("skipped")
 
