@@ -226,8 +226,6 @@ class QuarryApp(App):
                 if chat.workspace is not None:
                     chat.refresh_chats(select=chat.chat_id)
                 chat.refresh_title()
-                # and the chat it made is listed (it was not, until something else refreshed the list)
-                chat.refresh_chats(select=chat.chat_id)
         if changes_library and message.code is not None:
             for documents in self.query("#documents-pane"):  # a pane not built yet reads the library when it is
                 if "documents" not in self._pane_mounts:
