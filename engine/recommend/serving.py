@@ -86,7 +86,10 @@ class Recommender:
             yield name, time.perf_counter() - start
 
     def _allowed(self, filters: Filters) -> np.ndarray:
-        ok = np.ones(len(self.catalog), bool)
+        # an item only the interactions know (it left the catalog) is not suggested: it cannot be bought,
+        # accepted or dismissed; a store imported without a catalog has only such items, and suggests them
+        in_catalog = self.catalog.in_catalog
+        ok = in_catalog.copy() if in_catalog.any() else np.ones(len(self.catalog), bool)
         if filters.category:
             wanted = filters.category.lower()
             known = {str(c).lower() for c in self.catalog.categories if c is not None}

@@ -332,7 +332,8 @@ class RecommendationsSQL:
                                    " stamped (evaluation says so): check the --time-col column")
         if report.unknown_items:
             report.warnings.append(f"{report.unknown_items} interactions name items missing from the catalog; "
-                                   "kept (shown by id); import the catalog to give them titles")
+                                   "kept as history (they count toward what is learned), not suggested while"
+                                   " the catalog lacks them: import them in the catalog to suggest them")
         return report
 
     def _bump_rec_version(self) -> None:

@@ -236,9 +236,14 @@ def test_duplicates_dropped_unknown_items_kept(tmp_path, encoder):
     ws = Workspace(tmp_path / "ws")
     report = rec.import_data(ws, log, items)[1]
     assert (report.rows, report.duplicates, report.unknown_items) == (3, 1, 1)
-    assert any("missing from the catalog; kept" in w for w in report.warnings)
+    assert any("missing from the catalog; kept as history" in w for w in report.warnings)
     result = rec.recommender(ws).for_user("u2", k=5)
-    assert result.note.startswith("new user") and "GHOST" in ids(result)
+    # kept as history, not suggested: an item that is not in the catalog can be neither accepted nor dismissed
+    assert result.note.startswith("new user") and "GHOST" not in ids(result) and ids(result)
+    no_catalog = Workspace(tmp_path / "ws2")  # a log imported without a catalog suggests its ids
+    rec.import_data(no_catalog, log)
+    assert "GHOST" in ids(rec.recommender(no_catalog).for_user("u2", k=5))
+    no_catalog.close()
     ws.close()
 
 

@@ -113,3 +113,24 @@ def test_an_accept_outlives_a_reimport_of_the_log(tiny_ws, tmp_path):
     assert item not in _ids(ws, "u00")
     feedback.undo(ws, "u00")
     assert accepts() == 0
+
+
+def test_an_item_that_left_the_catalog_is_no_longer_suggested(tiny_ws, tmp_path):
+    """An item dropped from the catalog by a re-import kept being suggested (titled by its bare id) by every
+    method but content, and could then be neither accepted nor dismissed ("not in the catalog")."""
+    from tests.engine.test_recommend import CATALOG, write_csv
+
+    ws = tiny_ws
+    engine = rec.recommender(ws)
+    gone = engine.for_user("u00", "sequence", k=1).items[0].item_id
+    popular = engine.for_user("nobody", k=1).items[0].item_id
+    kept = [row for row in CATALOG if row[0] not in (gone, popular)]
+    rec.import_data(ws, items=write_csv(tmp_path / "items2.csv", ["item_id", "title", "text", "category", "price"],
+                                        kept))
+    engine = rec.recommender(ws)
+    for method in ("hybrid", "sequence", "cooccur", "als", "popular"):
+        suggested = [r.item_id for r in engine.for_user("u00", method, k=20).items]
+        assert gone not in suggested and popular not in suggested, method
+        assert suggested, method
+    assert popular not in [r.item_id for r in engine.for_user("nobody", k=20).items]
+    assert gone not in [r.item_id for r in engine.similar(kept[0][0], k=20).items]
