@@ -55,12 +55,15 @@ def open_file(ws, path: Path, min_columns: int = 2) -> Source:
         raise ClassifyError(f"{path}: not a table file; give a CSV, Parquet or XLSX file")
     if suffix == ".xlsx":
         return _xlsx(path)
-    table = TableFile(str(path), "parquet" if suffix == ".parquet" else "csv")
-    if table.doctype == "csv":  # the delimiter as ingest finds it: DuckDB's sniffer took a one-column file
-        from engine.documents.ingest import csv_shape  # with a tab in one text for tab-separated
+    if suffix == ".parquet":
+        table = TableFile(str(path), "parquet")
+    else:  # as ingest reads it: its delimiter, and its encoding (engine/documents/ingest.csv_table)
+        from engine.documents.ingest import csv_table
 
-        table.delimiter, ragged = csv_shape(path)
-        table.null_padding = bool(ragged)
+        try:
+            table, _ = csv_table(path)
+        except IngestError as exc:
+            raise ClassifyError(str(exc)) from None
     sql, params = table_relation(table)  # SQL stays in engine/store
     try:
         columns = ws.store.table_file_columns(table)

@@ -115,20 +115,31 @@ def load_table(path: Path, store) -> Loaded:
     """Reads a csv/json/parquet file with DuckDB itself; each row becomes one record block."""
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: empty file, nothing to ingest")
-    table = TableFile(str(path), table_doctype(path))
-    warnings = []
-    if table.doctype == "csv":
-        table.delimiter, ragged = csv_shape(path)
-        # DuckDB's sniffer falls back to one text column on ragged rows; padding keeps every field.
-        table.null_padding = bool(ragged)
-        if ragged:
-            warnings.append(f"{path}: {ragged} rows have a different number of fields than the header;"
-                            " missing fields were left empty")
+    if table_doctype(path) == "csv":
+        table, warnings = csv_table(path)
+    else:
+        table, warnings = TableFile(str(path), table_doctype(path)), []
     columns, rows = store.read_table_file(table)
     if not rows:
         raise IngestError(f"{path}: the table has no rows")
     blocks = [Block(record_text(columns, row), None, path.stem) for row in rows]
     return Loaded(doctype=table.doctype, blocks=blocks, title=path.name, table=table, warnings=warnings)
+
+
+def csv_table(path: Path) -> tuple[TableFile, list[str]]:
+    """Gives a CSV file as DuckDB reads it, with what to tell the user: its delimiter as sniffed here
+    (DuckDB's sniffer took a one-column file with a tab in one text for tab-separated, and falls back to
+    one text column on ragged rows, which padding keeps whole), read from a UTF-8 copy when the file is in
+    another encoding (DuckDB reads UTF-8 only; Excel on a Chinese Windows saves CSV as GBK)."""
+    from engine.documents.ingest.encoding import utf8_path
+
+    readable, encoding = utf8_path(path)
+    delimiter, ragged = csv_shape(readable)
+    warnings = [f"{path}: read as {encoding} (not UTF-8)"] if encoding else []
+    if ragged:
+        warnings.append(f"{path}: {ragged} rows have a different number of fields than the header;"
+                        " missing fields were left empty")
+    return TableFile(str(readable), "csv", delimiter, bool(ragged)), warnings
 
 
 def csv_shape(path: Path) -> tuple[str, int]:
