@@ -428,8 +428,8 @@ def export_least_sure(queue: Queue, path: Path, limit: int) -> int:
                         round(second[1], 4) if second[1] is not None else None, round(r.margin, 4),
                         round(r.typical, 4), r.row_id, r.target])
     try:
-        if suffix == ".csv":
-            with path.open("w", encoding="utf-8", newline="") as fh:
+        if suffix == ".csv":  # with a BOM: it is filled in a spreadsheet, and Excel reads UTF-8 only after one
+            with path.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(names)
                 writer.writerows(records)

@@ -59,7 +59,8 @@ def test_least_sure_export(ws_root, tmp_path):
                  "-w", ws_root)
     assert result.exit_code == 0, result.output
     assert "wrote the 7 least-sure rows" in result.stdout
-    with out.open(encoding="utf-8") as fh:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads its Chinese right
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 7 and list(rows[0])[:3] == ["text", "label", "model_label"]
     assert least_sure_first(rows, 3)
@@ -68,12 +69,13 @@ def test_least_sure_export(ws_root, tmp_path):
 
 
 def fill(path, labels: dict[int, str]) -> None:
-    """Fills the label column of an exported file's rows (by position), as a person would elsewhere."""
-    with path.open(encoding="utf-8") as fh:
+    """Fills the label column of an exported file's rows (by position), as a person would elsewhere and
+    save it as Excel's "CSV UTF-8" does (with a BOM)."""
+    with path.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     for i, label in labels.items():
         rows[i]["label"] = label
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -211,7 +213,7 @@ def test_a_typo_in_a_filled_export_is_imported_with_a_warning(ws_root, tmp_path)
     out = tmp_path / "least-sure.csv"
     assert run("classify", "review", "reviews", "--batch", "c_rows", "--export", out, "--limit", 3,
                "-w", ws_root).exit_code == 0
-    with out.open(encoding="utf-8") as fh:
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     for row, label in zip(rows, ("好评", "好坪", "差评")):
         row["label"] = label

@@ -228,7 +228,7 @@ def test_unlabelled_rows_of_a_file_and_least_sure_export(review_ws, tmp_path):
     assert len(again.pending) == 59  # the answered text is an example now
     out = tmp_path / "least.csv"
     assert review.export_least_sure(again, out, 5) == 5
-    with out.open(encoding="utf-8") as fh:
+    with out.open(encoding="utf-8-sig") as fh:
         exported = list(csv.DictReader(fh))
     assert least_sure_first(exported, 3)
     assert all(r["label"] == "" and r["model_label"] for r in exported)
