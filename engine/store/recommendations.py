@@ -173,7 +173,16 @@ def source_sql(source: str) -> tuple[str, str]:
         quoted = str(path.resolve()).replace("'", "''")
         if lowered.endswith((".parquet", ".pq")):
             return f"read_parquet('{quoted}')", path.name
-        if lowered.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        if lowered.endswith((".csv", ".tsv", ".txt")):  # DuckDB reads UTF-8 only: others from a UTF-8 copy
+            from engine.documents.ingest.encoding import utf8_path
+            from engine.errors import IngestError
+
+            try:
+                readable = str(utf8_path(path)[0].resolve()).replace("'", "''")
+            except IngestError as exc:
+                raise RecommendError(str(exc)) from None
+            return f"read_csv('{readable}', header = true, sample_size = -1)", path.name
+        if lowered.endswith(".csv.gz"):
             return f"read_csv('{quoted}', header = true, sample_size = -1)", path.name
         raise RecommendError(f"{source}: not a CSV or Parquet file; convert it or give a DuckDB table name")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", source):

@@ -285,3 +285,17 @@ def test_fit_job_reports_each_method(tiny):
         seen.append(progress.message)
     assert run.status == "done" and set(run.result) == {"popular", "sequence"}
     assert seen[-1].startswith("fitted sequence in")
+
+
+def test_a_gbk_catalog_and_log_import_with_their_chinese(tmp_path, encoder):
+    """A catalog saved by Excel on a Chinese Windows is GBK, which DuckDB cannot read ("CSV Error")."""
+    items = tmp_path / "items.csv"
+    items.write_bytes("item_id,title\nA,升降桌\nB,人体工学椅\n".encode("gbk"))
+    log = tmp_path / "log.csv"
+    log.write_bytes("user_id,item_id,timestamp\n张三,A,2026-05-01 10:00\n张三,B,2026-05-02 10:00\n"
+                    "李四,A,2026-05-03 10:00\n".encode("gbk"))
+    ws = Workspace(tmp_path / "ws")
+    rec.import_data(ws, log, items)
+    result = rec.recommender(ws).for_user("李四", k=2)
+    assert "人体工学椅" in [r.title for r in result.items]
+    ws.close()
