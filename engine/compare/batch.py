@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine import jobs
 from engine.compare.run import ColumnFinished, CompareError, CompareSettings, Comparison, check_models
+from engine.errors import IngestError
 
 KIND = "compare_batch"
 MAX_ITEMS = 10_000
@@ -51,11 +52,20 @@ def read_prompt_set(source: str, ws=None) -> list[Item]:
         path = Path(source).expanduser()
         if not path.is_file():
             raise CompareError(f"{path}: no such prompt file; give a .txt (a prompt a line) or .jsonl file")
+        jsonl = path.suffix.lower() in (".jsonl", ".json", ".ndjson")
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            if jsonl:  # JSON is UTF-8
+                text = path.read_text(encoding="utf-8-sig")
+            else:  # a prompt a line, as a Chinese Windows' Notepad may save it (GBK): read as ingest reads text
+                from engine.documents.ingest.text import decode
+
+                data = path.read_bytes()
+                text = decode(data, str(path)) if data.strip() else ""
         except UnicodeDecodeError:
             raise CompareError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-        if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+        except IngestError as exc:
+            raise CompareError(str(exc)) from None
+        if jsonl:
             items = []
             for number, line in enumerate(text.splitlines(), start=1):
                 if not line.strip():

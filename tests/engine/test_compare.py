@@ -241,6 +241,16 @@ def test_bad_prompt_sets_are_one_line(ws, tmp_path, content, name, message):
         batch.read_prompt_set("table:nope", ws)
 
 
+def test_a_prompt_file_saved_as_gbk_is_read(tmp_path):
+    """A prompt a line, as a Chinese Windows' Notepad saves it (GBK): it was "not UTF-8 text"."""
+    path = tmp_path / "prompts.txt"
+    path.write_bytes("用一句话介绍升降桌\n退货政策是什么？\n".encode("gbk"))
+    assert [item.prompt for item in batch.read_prompt_set(str(path))] == ["用一句话介绍升降桌", "退货政策是什么？"]
+    path.write_bytes(b"\x00\x01\x02 binary")
+    with pytest.raises(CompareError, match="prompts.txt: binary content"):
+        batch.read_prompt_set(str(path))
+
+
 def test_agreement_contains_and_similarity(encoder):
     from engine.compare.agreement import agreement, contains
 
