@@ -36,7 +36,12 @@ class Question:
 def read_questions(path: Path) -> list[Question]:
     """Gives the questions of a JSONL file; a bad line is an error naming the file and line."""
     out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise QuarryError(f"{path}:{line}: not UTF-8 (JSON lines are UTF-8); save the file as UTF-8") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -51,6 +51,12 @@ def test_eval_rejects_a_bad_questions_file(demo_workspace_dir, tmp_path):
     bad.write_text('{"question": "ok"}\nnot json\n')
     result = run("eval", "retrieval", bad, "-w", demo_workspace_dir)
     assert result.exit_code == 1 and "bad.jsonl:2" in result.output
+    gbk = tmp_path / "gbk.jsonl"  # it was "Bug (please report): UnicodeDecodeError"
+    gbk.write_bytes('{"question": "ok"}\n{"question": "退货政策是什么？"}\n'.encode("gbk"))
+    for command in ("retrieval", "answers"):
+        result = run("eval", command, gbk, "-w", demo_workspace_dir)
+        assert result.exit_code == 1 and "gbk.jsonl:2: not UTF-8 (JSON lines are UTF-8)" in result.output
+        assert "Bug" not in result.output
 
 
 def test_ask_json_cites_and_refuses(demo_workspace_dir, chat_model, tmp_path):
