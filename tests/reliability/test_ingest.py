@@ -131,6 +131,13 @@ def test_a_symlink_loop_inside_a_folder_fails_alone(encoder, tmp_path):
     one_failure(ingest(tmp_path / "ws", folder), "loop.md", "symlink loop")
 
 
+def test_a_dangling_link_in_a_folder_names_its_missing_target(encoder, tmp_path):
+    folder = folder_with(tmp_path, good__md=GOOD)
+    (folder / "gone.md").symlink_to(tmp_path / "nowhere.md")  # used to say "check its permissions"
+    line = one_failure(ingest(tmp_path / "ws", folder), "gone.md", "nowhere.md, which does not exist")
+    assert "permission" not in line
+
+
 def test_a_fifo_and_a_folder_named_like_files_do_not_hang(encoder, tmp_path):
     folder = folder_with(tmp_path, good__md=GOOD)
     os.mkfifo(folder / "pipe.txt")

@@ -89,6 +89,8 @@ def special_line(path: Path, mode: int) -> str:
 def _loop_or(path: Path, exc: OSError) -> str:
     if exc.errno == 40:  # ELOOP
         return f"{display(path)}: a symlink loop; give the real file or folder"
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():  # not a permission matter
+        return f"{display(path)}: a link to {display(os.readlink(path))}, which does not exist; fix or remove the link"
     return f"{display(path)}: cannot be read ({_cause(exc)}); check its permissions"
 
 
