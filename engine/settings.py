@@ -105,7 +105,8 @@ def _describe(tp, meta: dict) -> str:
     kind = _kind(tp)
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
-    name = {int: "an integer", float: "a number", str: "a string", dict: "a table", bool: "true or false"}.get(
+    name = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+            dict: 'a table of strings (e.g. "chat.copy" = "alt+c")'}.get(
         kind, kind.__name__)
     if meta.get("lo") is not None and meta.get("hi") is not None:
         return f"{name} from {meta['lo']} to {meta['hi']}"

@@ -135,11 +135,34 @@ def _overlap(scope_a: str, scope_b: str) -> bool:
     return scope_a == scope_b or "app" in (scope_a, scope_b)
 
 
+MODIFIERS = {"ctrl", "alt", "shift", "super", "meta", "hyper"}
+
+
+def is_key_name(key: str) -> bool:
+    """Tells whether Textual can ever report this key: modifiers, then a character, a named key (f7,
+    pageup, delete) or a character's name (question_mark, plus)."""
+    from textual.keys import Keys, _character_to_key, key_to_character
+
+    *mods, base = key.split("+")
+    if not base or any(m not in MODIFIERS for m in mods):
+        return False
+    named = {k.value.rsplit("+", 1)[-1] for k in Keys} | {_character_to_key(chr(c)) for c in range(32, 127)}
+    return len(base) == 1 or base in named or key_to_character(base) is not None
+
+
 def keymap_problem(keys: dict[str, str]) -> str | None:
     """Gives the one line that refuses a keymap (None when it is fine): a remap that takes the quit key
     from app.quit (any widget's binding would win over the app's), or that gives one key to two actions
     that can meet. Only remapped actions are checked; the defaults are known not to clash."""
     by_id = {a.id: a for a in ACTIONS}
+    fix = "fix it in the config's [keys] table (the default keys are used)"
+    for action_id, key in keys.items():
+        if action_id not in by_id:  # a typo would otherwise leave the action on its old key, silently
+            return f"[keys] \"{action_id}\" is not an action (? lists their ids); {fix}"
+        bad = next((k for k in _keys(key) if not is_key_name(k)), None) if _keys(key) else key
+        if bad is not None:
+            part = "" if bad == key else f" (\"{bad}\")"
+            return f"[keys] \"{action_id}\" = \"{key}\"{part} is not a key (e.g. ctrl+y, alt+c, f7); {fix}"
     effective = {a.id: _keys(keys.get(a.id, a.key)) for a in ACTIONS}
     quit_keys = effective[QUIT_ID]
     for action_id, key in keys.items():

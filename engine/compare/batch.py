@@ -36,6 +36,9 @@ def _pick(record: dict, keys: tuple[str, ...]) -> str | None:
     return None
 
 
+PROMPT_SUFFIXES = ("", ".txt", ".text", ".jsonl", ".json", ".ndjson")
+
+
 def read_prompt_set(source: str, ws=None) -> list[Item]:
     """Gives the prompts (and references) of a .txt file (a prompt a line), a .jsonl file (objects with
     prompt/question and optionally reference/answer) or `table:NAME` (an ingested table's columns)."""
@@ -52,6 +55,9 @@ def read_prompt_set(source: str, ws=None) -> list[Item]:
         path = Path(source).expanduser()
         if not path.is_file():
             raise CompareError(f"{path}: no such prompt file; give a .txt (a prompt a line) or .jsonl file")
+        if path.suffix.lower() not in PROMPT_SUFFIXES:  # a document's every line would be run as a prompt
+            raise CompareError(f"{path}: not a prompt set (a .txt file, a prompt a line, or .jsonl); rename it"
+                               " if it is one, or ingest a table and give table:NAME")
         jsonl = path.suffix.lower() in (".jsonl", ".json", ".ndjson")
         try:
             if jsonl:  # JSON is UTF-8

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 import tomli_w
@@ -93,17 +93,45 @@ def _read_toml(path: Path) -> list[dict]:
     if not path.exists():
         return []
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8")).get("model", [])
-    except tomllib.TOMLDecodeError as exc:
+        models = tomllib.loads(path.read_text(encoding="utf-8")).get("model", [])
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise QuarryError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+    # a hand-edited file: its shape is checked here, so a slip is one line naming it, not a crash later
+    if not isinstance(models, list) or not all(isinstance(m, dict) for m in models):
+        raise QuarryError(f"{path}: 'model' must be a list of [[model]] tables; fix or remove the file")
+    return models
 
 
-def _entry(raw: dict) -> ModelEntry:
+ENTRY_FIELDS = {f.name: f for f in fields(ModelEntry)}
+REQUIRED = [name for name, f in ENTRY_FIELDS.items() if f.default is MISSING]
+
+
+def _entry(raw: dict, where: Path | None = None) -> ModelEntry:
     raw = dict(raw)
+    if where is not None:
+        _check_entry(raw, where)
     raw["members"] = tuple(raw.get("members", ()))
     raw["languages"] = parse_languages(raw.get("languages", ("en",)))
     raw["quotes"] = parse_languages(raw["quotes"]) if raw.get("quotes") else ()
     return ModelEntry(**raw)
+
+
+def _check_entry(raw: dict, where: Path) -> None:
+    """Refuses a [[model]] table of the user's file that lacks a field, has one Quarry does not know or
+    a field of the wrong type, naming the entry and the fix."""
+    name = f"{where}: [[model]] {raw.get('id')!r}" if isinstance(raw.get("id"), str) else f"{where}: a [[model]]"
+    fix = "fix or remove it (or register the model again with `quarry models add`)"
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise QuarryError(f"{name} lacks {', '.join(missing)}; {fix}")
+    unknown = sorted(set(raw) - set(ENTRY_FIELDS))
+    if unknown:
+        raise QuarryError(f"{name} has unknown field {', '.join(unknown)}; {fix}")
+    for key in REQUIRED + ["url", "api_model", "api_key_env", "path"]:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise QuarryError(f"{name}: {key} = {raw[key]!r} is not a string; {fix}")
+    if raw["kind"] not in ("llm", "encoder", "remote"):
+        raise QuarryError(f"{name}: kind = {raw['kind']!r} is not one of llm, encoder, remote; {fix}")
 
 
 LANGUAGES = ("en", "zh")  # the languages Quarry tunes answers for
@@ -123,7 +151,8 @@ def parse_languages(value) -> tuple[str, ...]:
 def load() -> dict[str, ModelEntry]:
     """Gives every known model by id: the shipped catalog, then the user's own additions."""
     entries = [_entry(r) for r in _read_toml(locations.catalog_file())]
-    entries += [_entry(r) for r in _read_toml(locations.user_models_file())]
+    users = locations.user_models_file()
+    entries += [_entry(r, users) for r in _read_toml(users)]
     return {e.id: e for e in entries}
 
 

@@ -111,3 +111,21 @@ def test_corrupt_gguf_gives_one_line_error_not_a_crash(tmp_path, tmp_models_dir)
     run = subprocess.run([*cli, "chat", "--model", "broken", "hello", "--workspace", str(tmp_path / "w")],
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and len(run.stderr.strip().splitlines()) == 1 and "broken" in run.stderr
+
+
+@pytest.mark.parametrize("text, says", [
+    ('[[model]]\nkind = "remote"\n', "a [[model]] lacks id, format"),
+    ('[[model]]\nid = "y"\nkind = "remote"\nurl = 5\n', "[[model]] 'y' lacks format"),
+    ('[[model]]\nid = "z"\nkind = "banana"\nformat = "gguf"\ntitle = "t"\nsource = "path"\nfile = ""\n'
+     'sha256 = ""\n', "kind = 'banana' is not one of llm, encoder, remote"),
+    ('[[model]]\nid = "z"\nkind = "llm"\nformat = "gguf"\ntitle = "t"\nsource = "path"\nfile = ""\n'
+     'sha256 = ""\ncolour = "red"\n', "[[model]] 'z' has unknown field colour"),
+    ('[[model]]\nid = 7\nkind = "llm"\nformat = "gguf"\ntitle = "t"\nsource = "path"\nfile = ""\n'
+     'sha256 = ""\n', "id = 7 is not a string"),
+    ("model = 3\n", "'model' must be a list of [[model]] tables"),
+])
+def test_a_hand_edited_user_models_file_is_one_line_naming_it(user_models, text, says):
+    user_models.write_text(text, encoding="utf-8")
+    with pytest.raises(QuarryError, match="user") as caught:
+        catalog.load()
+    assert says in str(caught.value) and str(user_models) in str(caught.value)

@@ -229,6 +229,8 @@ def test_a_batch_is_resumable_and_exports(ws, tmp_path):
     ("", "empty.txt", "no prompts in it"),
     ("{not json\n", "bad.jsonl", "bad.jsonl:1: not a JSON object"),
     ('{"reference": "x"}\n', "noprompt.jsonl", "no \"prompt\""),
+    ("# Customer FAQ\n## Shipping\n", "faq.md", "faq.md: not a prompt set"),  # not 2 prompts of markdown
+    ("a,b\n1,2\n", "rows.csv", "rows.csv: not a prompt set .* table:NAME"),
 ])
 def test_bad_prompt_sets_are_one_line(ws, tmp_path, content, name, message):
     path = tmp_path / name

@@ -39,6 +39,12 @@ def test_the_engine_raises_the_same_error_for_the_tui(config):
         settings.load()
 
 
+def test_a_key_that_is_not_a_string_says_what_the_table_holds(config):
+    config.write_text('[keys]\n"chat.copy" = 5\n')  # it is a table: "it must be a table" read as nonsense
+    with pytest.raises(SettingsError, match=r"keys = .* it must be a table of strings \(e.g. \"chat.copy\" = "):
+        settings.load()
+
+
 def test_a_config_that_is_not_utf8_is_one_line(config):
     config.write_bytes(b"theme = \"\xff\xfe\"\n")
     error_line(quarry("ask", "what is the refund window"), str(config), code=1)

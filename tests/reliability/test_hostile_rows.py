@@ -167,6 +167,7 @@ def test_a_fifo_inside_a_folder_gets_the_same_line(encoder, tmp_path):
 @pytest.mark.parametrize("keys, names", [
     ('"chat.copy" = "ctrl+q"', ("chat.copy", "app.quit")),
     ('"chat.copy" = "ctrl+n"', ("chat.copy", "chat.new")),
+    ('"chat.copy" = "notakey+++"', ("chat.copy", "is not a key")),
 ])
 async def test_a_remap_that_takes_a_taken_key_is_refused_and_defaults_kept(demo_workspace_dir, config, keys,
                                                                            names):
@@ -193,6 +194,20 @@ def test_the_keymap_check_names_both_actions():
     assert "chat.copy" in problem and "app.quit" in problem and "ctrl+q" in problem
     assert "app.quit" in keymap_problem({"app.quit": "ctrl+n"})  # quit on chat.new's key
     assert keymap_problem({"app.quit": "ctrl+y"}) is None
+
+
+def test_the_keymap_check_refuses_an_unknown_action_and_a_key_that_is_no_key():
+    from tui.actions import ACTIONS, _keys, is_key_name, keymap_problem
+
+    assert all(is_key_name(k) for a in ACTIONS for k in _keys(a.key))  # every default key is a key
+    for fine in ("alt+c", "ctrl+shift+f7", "ctrl+y,alt+y", "question_mark,f12"):
+        assert keymap_problem({"app.help": fine}) is None, fine
+    problem = keymap_problem({"chat.cpy": "alt+c"})  # a typo: it used to be ignored, silently
+    assert '"chat.cpy" is not an action' in problem and "\n" not in problem
+    for bad, named in (("notakey+++", '"notakey+++" is not a key'), ("ctrl+foo", "is not a key"),
+                       ("F7", "is not a key"), ("", "is not a key"), ("alt+y,ctlr+y", '("ctlr+y")')):
+        problem = keymap_problem({"chat.copy": bad})
+        assert problem is not None and named in problem and "chat.copy" in problem, bad
 
 
 # -- row 5: compare reveal before a vote --------------------------------------------------------

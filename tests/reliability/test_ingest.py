@@ -131,6 +131,13 @@ def test_a_symlink_loop_inside_a_folder_fails_alone(encoder, tmp_path):
     one_failure(ingest(tmp_path / "ws", folder), "loop.md", "symlink loop")
 
 
+def test_a_dangling_link_in_a_folder_names_its_missing_target(encoder, tmp_path):
+    folder = folder_with(tmp_path, good__md=GOOD)
+    (folder / "gone.md").symlink_to(tmp_path / "nowhere.md")  # used to say "check its permissions"
+    line = one_failure(ingest(tmp_path / "ws", folder), "gone.md", "nowhere.md, which does not exist")
+    assert "permission" not in line
+
+
 def test_a_fifo_and_a_folder_named_like_files_do_not_hang(encoder, tmp_path):
     folder = folder_with(tmp_path, good__md=GOOD)
     os.mkfifo(folder / "pipe.txt")
@@ -150,6 +157,18 @@ def test_an_unsupported_file_given_directly_is_one_line(encoder, tmp_path):
     exe = tmp_path / "tool.exe"
     exe.write_bytes(b"MZ\x90\x00")
     one_failure(ingest(tmp_path / "ws", exe), "tool.exe", "unsupported file type")
+
+
+def test_a_folder_with_nothing_quarry_reads_says_so_in_one_line(encoder, tmp_path):
+    folder = folder_with(tmp_path, tool__exe=b"MZ", notes__xyz="x")
+    (folder / "elsewhere").symlink_to(tmp_path)  # a link to a folder: walked past, not into
+    ran = ingest(tmp_path / "ws", folder)
+    assert ran.code == 0, ran.stderr  # nothing failed; it used to say only "everything up to date"
+    lines = [line for line in ran.stderr.splitlines() if "skipped" in line]
+    assert len(lines) == 1 and str(folder) in lines[0] and "no file of a type Quarry reads" in lines[0]
+    assert "2 other files" in lines[0] and "1 link to folders, not followed" in lines[0] and " md " in lines[0]
+    kept = ingest(tmp_path / "ws", folder_with(tmp_path, good__md=GOOD))  # a folder with a file: no such line
+    assert kept.code == 0 and "no file of a type" not in kept.stderr
 
 
 def test_a_missing_path_with_nothing_stored_is_one_line(encoder, tmp_path):

@@ -94,13 +94,13 @@ def as_nobody(*owned: Path):
             for name in dirs + files:
                 os.lchown(os.path.join(base, name), NOBODY, NOBODY)
     # The interpreter lives under /root (0700 here): what the CLI imports lazily must be imported while
-    # still root, or an import in the block fails as that user.
-    import logging.handlers  # noqa: F401 (engine.log)
-    # and the codecs files are read with: a lookup that fails as that user is cached as "unknown encoding"
-    # for the rest of the process (every later test in this worker that reads a BOM or GBK then fails)
+    # still root, or an import in the block fails as that user (engine.log's handlers); so must the codecs
+    # files are read with: a lookup that fails as that user is cached as "unknown encoding" for the rest of
+    # the process (every later test in this worker that reads a BOM or GBK then fails).
     import encodings.big5  # noqa: F401
     import encodings.gb18030  # noqa: F401
     import encodings.utf_8_sig  # noqa: F401
+    import logging.handlers  # noqa: F401
 
     os.setegid(NOBODY)
     os.seteuid(NOBODY)

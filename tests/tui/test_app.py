@@ -62,6 +62,22 @@ async def test_settings_reject_out_of_range_values(demo_root):
         assert "temperature = 9.0 is not valid" in error and "0.0 to 2.0" in error
 
 
+async def test_settings_on_24_rows_reach_save_and_show_the_refusal(demo_root):
+    """On 80x24 the fields fill the dialog: Save, Cancel and the error line used to be cut off, so a
+    refused value looked like a Save that did nothing."""
+    app = QuarryApp(demo_root, warm_models=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("f8")
+        app.screen.query_one("#set-temperature").value = "9"
+        app.screen.query_one("#save").focus()
+        await pilot.press("enter")
+        error = app.screen.query_one("#settings-error", Label)
+        await wait_for(pilot, lambda: "temperature = 9.0 is not valid" in str(error.render()), timeout=5)
+        await wait_for(pilot, lambda: error.region.height > 0 and app.screen.region.contains_region(error.region)
+                       and app.screen.query_one("#settings-dialog").region.contains_region(error.region), timeout=5)
+
+
 async def test_command_palette_runs_actions(demo_root):
     app = QuarryApp(demo_root, warm_models=False)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -118,6 +118,18 @@ async def test_voting_before_a_round_and_with_one_model_is_refused(tmp_path):
         assert any("Pick at least two models" in m for m in notes)
 
 
+async def test_the_pick_key_then_space_and_j_pick_models(tmp_path):
+    """ctrl+n focused the model list with no row highlighted: space and j did nothing, and said nothing."""
+    async with _app(tmp_path / "ws").run_test(size=(80, 24)) as pilot:
+        pane = await _open_compare(pilot)
+        listing = pane.query_one("#compare-models", SelectionList)
+        assert set(listing.selected) == {"smollm2-135m", "gemma3-270m"}
+        await pilot.press("ctrl+n", "space")  # unpicks the first model
+        await wait_for(pilot, lambda: "smollm2-135m" not in listing.selected, timeout=5)
+        await pilot.press("j", "space", "G", "k", "g")
+        await wait_for(pilot, lambda: listing.selected == [] and listing.highlighted == 0, timeout=5)
+
+
 def _before(size_pause: float = 0.3):
     async def run_before(pilot):
         await _open_compare(pilot)

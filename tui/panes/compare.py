@@ -25,6 +25,7 @@ from tui.messages import (
 )
 from tui.widgets.compare_columns import AnswerColumn, Columns
 from tui.widgets.leaderboard import LeaderboardScreen
+from tui.widgets.lists import KeyedSelectionList
 from tui.widgets.prompt_input import PromptInput
 from tui.workers import thread_worker, write_off_ui
 
@@ -53,7 +54,7 @@ class ComparePane(Vertical):
         with Horizontal():
             with Vertical(id="compare-sidebar"):
                 yield Label("Models (space picks)", classes="section")
-                yield SelectionList[str](id="compare-models")
+                yield KeyedSelectionList(id="compare-models")
                 yield Static(Text(actions.hint(self.app, ("compare.pick", "models"), ("compare.docs", "docs"))
                                   + "\n" + actions.hint(self.app, ("compare.blind", "blind"),
                                                         ("compare.leaderboard", "ratings"))),

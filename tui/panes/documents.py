@@ -213,6 +213,8 @@ class DocumentsPane(Vertical):
             self.files_reported += 1
         if event == "failed":
             self.notify(message.progress.data["error"], severity="error", timeout=6, markup=False)
+        if event == "special":  # a FIFO or a folder with nothing to read: skipped, and said so
+            self.notify(message.progress.data["line"], severity="warning", timeout=8, markup=False)
 
     @on(JobFinished)
     def ingest_finished(self, message: JobFinished) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, ListView
+from textual.widgets import DataTable, ListView, SelectionList
 
 from tui import actions
 
@@ -29,3 +29,22 @@ class KeyedDataTable(DataTable):
     def action_last(self) -> None:
         if self.row_count:
             self.move_cursor(row=self.row_count - 1)
+
+
+class KeyedSelectionList(SelectionList):
+    """A pick list: j/k/g/G move, and focusing it highlights a row, so space picks at once (with no row
+    highlighted, space and j did nothing, and said nothing)."""
+
+    BINDINGS = actions.bindings("list")
+
+    def on_focus(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
+    def action_first(self) -> None:
+        if self.option_count:
+            self.highlighted = 0
+
+    def action_last(self) -> None:
+        if self.option_count:
+            self.highlighted = self.option_count - 1

@@ -7,7 +7,7 @@ from dataclasses import replace
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
@@ -27,7 +27,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
 
     def compose(self) -> ComposeResult:
         c = self.current
-        with Vertical(id="settings-dialog", classes="dialog"):
+        # scrolls: on 24 rows the fields fill the dialog, and Save, Cancel and the error line sit below
+        with VerticalScroll(id="settings-dialog", classes="dialog"):
             yield Label("Settings", classes="title")
             with Grid(id="settings-grid"):
                 yield Label("Chat model")
@@ -55,6 +56,12 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
 
+    def _refuse(self, line: str) -> None:
+        """Shows why the values were not saved, scrolled into sight (it sits below the fields)."""
+        error = self.query_one("#settings-error", Label)
+        error.update(Text(line))
+        self.call_after_refresh(error.scroll_visible, animate=False)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
             self.dismiss(None)
@@ -72,9 +79,9 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 answer_mode=str(self.query_one("#set-answer-mode", Select).value))
         except SettingsError as exc:
             # The ranges live in engine/settings.py, the one settings object; its message names the key.
-            self.query_one("#settings-error", Label).update(Text(str(exc).removeprefix("settings: ")))
+            self._refuse(str(exc).removeprefix("settings: "))
             return
         except ValueError:
-            self.query_one("#settings-error", Label).update("Temperature, max tokens and sources must be numbers")
+            self._refuse("Temperature, max tokens and sources must be numbers")
             return
         self.dismiss(result)

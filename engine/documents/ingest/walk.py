@@ -89,6 +89,8 @@ def special_line(path: Path, mode: int) -> str:
 def _loop_or(path: Path, exc: OSError) -> str:
     if exc.errno == 40:  # ELOOP
         return f"{display(path)}: a symlink loop; give the real file or folder"
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():  # not a permission matter
+        return f"{display(path)}: a link to {display(os.readlink(path))}, which does not exist; fix or remove the link"
     return f"{display(path)}: cannot be read ({_cause(exc)}); check its permissions"
 
 
@@ -99,10 +101,16 @@ def _walk(top: Path, supported: set[str], found: Found) -> None:
                                                " its files were not ingested; check its permissions"))
 
     files = []
+    others = linked = 0  # files of a type Quarry does not read, links to folders: counted, so an
+    # empty-handed walk can say why
     for folder, dirs, names in os.walk(top, onerror=failed, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        linked += sum(os.path.islink(os.path.join(folder, d)) for d in dirs)  # walked past, not into
         for name in names:
-            if name.startswith(".") or Path(name).suffix.lower() not in supported:
+            if name.startswith("."):
+                continue
+            if Path(name).suffix.lower() not in supported:
+                others += 1
                 continue
             path = Path(folder) / name
             try:
@@ -116,6 +124,14 @@ def _walk(top: Path, supported: set[str], found: Found) -> None:
             elif not stat.S_ISDIR(mode):  # a folder named like a file is walked as a folder already
                 found.special.append((display(path), special_line(path, mode)))
     found.files.extend(sorted(files, key=str))
+    if not files and not any(shown.startswith(display(top)) for shown, _ in found.problems + found.special):
+        # otherwise a folder of other files "ingests" as 0 files, everything up to date, and says nothing
+        kinds = " ".join(sorted(s.lstrip(".") for s in supported))
+        also = [f"{others} other file{'s' if others != 1 else ''}"] if others else []
+        also += [f"{linked} link{'s' if linked != 1 else ''} to folders, not followed"] if linked else []
+        also = f" ({'; '.join(also)})" if also else ""
+        found.special.append((display(top), f"skipped {display(top)}: no file of a type Quarry reads in it{also};"
+                                             f" it reads {kinds}"))
 
 
 def stale_documents(store, found: Found) -> list[tuple[int, str]]:
